@@ -1,0 +1,44 @@
+# The README's two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install model index run search test test-all lint format bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+model: install  ## convert the bundled multilingual-e5-small once
+	$(PY) -m ingest prepare-model
+
+index: model  ## build or update index/ from corpus/ (exit 1 = some files skipped)
+	$(PY) -m ingest; rc=$$?; [ $$rc -le 1 ]
+
+run: index  ## set up, build the index, then search it
+	$(PY) -m search -k 5 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
+
+lint: install
+	$(PY) -m ruff check ingest search tests benchmarks
+
+format: install
+	$(PY) -m ruff format ingest search tests benchmarks
+
+test: model lint  ## the whole default test suite, offline
+	$(PY) -m pytest -q
+
+test-all: model  ## including slow tests
+	$(PY) -m pytest -q -m ""
+
+bench: model
+	$(VENV)/bin/pip install --quiet -e '.[dev,bench]'
+	$(PY) benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) .cache index/gen-* index/CURRENT

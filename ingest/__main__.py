@@ -1,0 +1,157 @@
+"""Command line: ``python -m ingest [build options]``, ``python -m ingest status``,
+``python -m ingest prepare-model``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from .errors import BuildLockedError, KBError
+from .pipeline import FileResult, build_index
+from .settings import load_settings
+from .sources import SourcesError
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", type=Path, help="corpus folder (default: corpus/, or $KB_CORPUS)")
+    p.add_argument("--index", type=Path, help="index folder (default: index/, or $KB_INDEX)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log details")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def cmd_build(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m ingest", description="Build or update the search index from the corpus."
+    )
+    _common(p)
+    args = p.parse_args(argv)
+    _setup_logging(args.verbose)
+    settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
+    if not settings.corpus_dir.is_dir():
+        print(f"error: corpus folder {settings.corpus_dir} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+
+    def on_file(r: FileResult) -> None:
+        if r.status == "failed":
+            print(f"FAILED  {r.path}: {r.error}", file=sys.stderr)
+        elif r.status == "indexed":
+            print(f"indexed {r.path}: {r.pages} pages, {r.chunks} chunks", file=sys.stderr)
+
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc="embedding", unit="chunk", disable=not sys.stderr.isatty())
+        bar.update(done - bar.n)
+
+    try:
+        report = build_index(settings, on_file=on_file, progress=progress)
+    except BuildLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SourcesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: the previous index is unchanged", file=sys.stderr)
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
+
+    ok = [f for f in report.files if f.status in ("indexed", "unchanged")]
+    removed = [f for f in report.files if f.status == "removed"]
+    print(
+        f"{len(ok)} files, {report.pages} pages, {report.chunks} chunks "
+        f"({report.embedded} embedded, {len(removed)} removed) in {report.seconds:.1f} s"
+    )
+    if not report.written:
+        print("index is up to date; nothing re-embedded")
+    if report.failed:
+        print(f"{len(report.failed)} file(s) skipped:")
+        for f in report.failed:
+            print(f"  {f.path}: {f.error}")
+        return EXIT_SOME_FAILED
+    return EXIT_OK
+
+
+def cmd_status(argv: list[str]) -> int:
+    from .status import index_status
+
+    p = argparse.ArgumentParser(
+        prog="python -m ingest status", description="List the documents in the index."
+    )
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    args = p.parse_args(argv)
+    _setup_logging(args.verbose)
+    settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
+    try:
+        facts, rows = index_status(settings.index_dir, settings.corpus_dir)
+    except KBError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    if args.json:
+        print(
+            json.dumps(
+                {"index": facts, "documents": [asdict(r) for r in rows]},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    print(
+        f"model {facts['model']['name']} ({facts['model']['fingerprint']}), "
+        f"{facts['counts']['chunks']} chunks, built {facts['created']}"
+    )
+    for r in rows:
+        state = r.status if not r.error else f"{r.status}: {r.error}"
+        print(
+            f"{r.doc_id or '-':32} {r.lang or '-':3} {r.pages:5} p {r.chunks:6} chunks  "
+            f"{r.indexed_at or '-':25} {r.path}  [{state}]"
+        )
+    return EXIT_OK
+
+
+def cmd_prepare_model(argv: list[str]) -> int:
+    from .embed import resolve_model
+
+    p = argparse.ArgumentParser(
+        prog="python -m ingest prepare-model",
+        description="Convert the bundled default model (once).",
+    )
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    _setup_logging(True if args.verbose else False)
+    path, name, fingerprint = resolve_model(load_settings())
+    print(f"model {name} ready at {path} (fingerprint {fingerprint})")
+    return EXIT_OK
+
+
+COMMANDS = {"status": cmd_status, "prepare-model": cmd_prepare_model}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
+    return cmd_build(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Embedders. The real one wraps sentence-transformers and loads lazily, once."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .model import DEFAULT_MODEL_NAME, ensure_default_model, model_fingerprint
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    name: str
+    fingerprint: str
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def passage_overhead(self) -> int:
+        """Tokens the model adds to every passage (prompt and special tokens)."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def embed_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers model; vectors are L2-normalised float32."""
+
+    def __init__(self, model_path: str, name: str, fingerprint: str, batch_size: int = 16) -> None:
+        self.model_path = model_path
+        self.name = name
+        self.fingerprint = fingerprint
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
+                logger.info("loading embedding model %s", self.model_path)
+                self._model = SentenceTransformer(self.model_path, device="cpu")
+            return self._model
+
+    def _prompt(self, kind: str) -> str | None:
+        return kind if kind in (self.model.prompts or {}) else None
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    @property
+    def passage_overhead(self) -> int:
+        prompt = (self.model.prompts or {}).get("passage", "")
+        return len(self.model.tokenizer(prompt)["input_ids"])
+
+    def count_tokens(self, text: str) -> int:
+        # The backend tokenizer: no warning for texts over 512 tokens, and faster.
+        backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
+        if backend is not None:
+            return len(backend.encode(text, add_special_tokens=False).ids)
+        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def embed_passages(self, texts, progress=None) -> np.ndarray:
+        """Embed in batches of similar token length, so little padding is wasted."""
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        lengths = [len(ids) for ids in self.model.tokenizer(texts)["input_ids"]]
+        order = np.argsort(lengths, kind="stable")[::-1]
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i : i + self.batch_size]
+            out[idx] = self.model.encode(
+                [texts[j] for j in idx],
+                prompt_name=self._prompt("passage"),
+                batch_size=len(idx),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            if progress:
+                progress(len(idx))
+        return out
+
+    def embed_queries(self, texts) -> np.ndarray:
+        return self.model.encode(
+            list(texts),
+            prompt_name=self._prompt("query"),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ).astype(np.float32)
+
+
+def resolve_model(settings: Settings) -> tuple[str, str, str]:
+    """(path or hub name, display name, fingerprint) without loading the model."""
+    if settings.model:
+        path = Path(settings.model).expanduser()
+        if path.is_dir():
+            return str(path), settings.model, model_fingerprint(path)
+        if os.environ.get("HF_HUB_OFFLINE") == "1":
+            logger.info(
+                "KB_MODEL=%s is not a folder; it must be in the local HF cache", settings.model
+            )
+        return settings.model, settings.model, settings.model
+    path = ensure_default_model(settings.model_cache)
+    return str(path), DEFAULT_MODEL_NAME, model_fingerprint(path)
+
+
+def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    path, name, fingerprint = resolve_model(settings)
+    return SentenceTransformerEmbedder(path, name, fingerprint, settings.batch_size)

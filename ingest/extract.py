@@ -1,0 +1,276 @@
+"""Extract raw text page by page from PDF, Markdown, plain-text and HTML files.
+
+Every failure is an :class:`ExtractionError` naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .errors import ExtractionError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HeadingHint:
+    """A heading the source format states explicitly (PDF outline, Markdown, HTML)."""
+
+    level: int
+    title: str
+    page: int = 1  # 1-based page where it starts
+
+
+@dataclass
+class RawDocument:
+    title_hint: str
+    pages: list[tuple[str, str]]  # (printed label, raw text), in page order
+    hints: list[HeadingHint] = field(default_factory=list)
+
+
+def extract(path: Path, max_bytes: int, max_pages: int) -> RawDocument:
+    size = path.stat().st_size
+    if size == 0:
+        raise ExtractionError(path, "empty file")
+    if size > max_bytes:
+        raise ExtractionError(
+            path, f"file is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.0f} MB"
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _extract_pdf(path, max_pages)
+    text = _read_text(path)
+    if suffix in (".md", ".markdown"):
+        return _extract_markdown(text)
+    if suffix in (".html", ".htm"):
+        return _extract_html(text)
+    return _extract_plain(text)
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def _extract_pdf(path: Path, max_pages: int) -> RawDocument:
+    import pypdf
+    from pypdf.errors import PyPdfError
+
+    with open(path, "rb") as f:
+        head = f.read(1024)
+    if b"%PDF-" not in head:
+        raise ExtractionError(path, "not a PDF file (no %PDF header)")
+    try:
+        reader = pypdf.PdfReader(path, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ExtractionError(path, "encrypted PDF (password protected); cannot read it")
+        n_pages = len(reader.pages)
+    except ExtractionError:
+        raise
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        OSError,
+        RecursionError,
+        AssertionError,
+        IndexError,
+        ZeroDivisionError,
+    ) as exc:
+        raise ExtractionError(path, f"corrupt or truncated PDF ({_short(exc)})") from exc
+    if n_pages == 0:
+        raise ExtractionError(path, "PDF has no pages")
+    if n_pages > max_pages:
+        raise ExtractionError(path, f"PDF has {n_pages} pages, over the limit of {max_pages}")
+
+    labels = _page_labels(reader, n_pages)
+    pages: list[tuple[str, str]] = []
+    failed = 0
+    for i in range(n_pages):
+        try:
+            text = reader.pages[i].extract_text() or ""
+        except Exception as exc:  # noqa: BLE001 - pypdf raises many types on broken pages
+            logger.warning("%s: page %d could not be read (%s)", path, i + 1, _short(exc))
+            failed += 1
+            text = ""
+        pages.append((labels[i], text))
+    if not any(t.strip() for _, t in pages):
+        if failed == n_pages:
+            raise ExtractionError(path, "corrupt PDF: no page could be read")
+        raise ExtractionError(
+            path, "no text layer (image-only or scanned PDF; OCR is not supported)"
+        )
+    return RawDocument(_pdf_title(reader), pages, _pdf_outline(reader))
+
+
+def _page_labels(reader, n_pages: int) -> list[str]:
+    try:
+        labels = list(reader.page_labels)
+        if len(labels) == n_pages:
+            return [str(label) for label in labels]
+    except Exception:  # noqa: BLE001 - a broken /PageLabels tree is not fatal
+        pass
+    return [str(i + 1) for i in range(n_pages)]
+
+
+def _pdf_title(reader) -> str:
+    try:
+        meta = reader.metadata
+        title = meta.title if meta else None
+    except Exception:  # noqa: BLE001 - unreadable metadata is not fatal
+        return ""
+    return str(title).strip() if title else ""
+
+
+def _pdf_outline(reader) -> list[HeadingHint]:
+    hints: list[HeadingHint] = []
+
+    def walk(items, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item) + 1
+                title = str(item.title).strip()
+            except Exception:  # noqa: BLE001 - skip a broken outline entry
+                continue
+            if title and page > 0:
+                hints.append(HeadingHint(level, title, page))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # noqa: BLE001 - a broken outline is not fatal
+        return []
+    return hints
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "..."
+
+
+# ---------------------------------------------------------------- text formats
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise ExtractionError(path, "binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ExtractionError(path, f"not UTF-8 text (byte {exc.start})") from exc
+    if not text.strip():
+        raise ExtractionError(path, "file has no text")
+    return text
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def _extract_markdown(text: str) -> RawDocument:
+    lines, hints = [], []
+    for line in text.splitlines():
+        m = _MD_HEADING.match(line)
+        if m:
+            hints.append(HeadingHint(len(m.group(1)), m.group(2).strip()))
+            line = m.group(2).strip()
+        lines.append(line)
+    title = hints[0].title if hints else _first_line(text)
+    return RawDocument(title, [("1", "\n".join(lines))], hints)
+
+
+def _extract_plain(text: str) -> RawDocument:
+    # Form feeds separate pages in plain-text exports.
+    parts = text.split("\f")
+    return RawDocument(_first_line(text), [(str(i + 1), p) for i, p in enumerate(parts)])
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
+
+
+class _HTMLText(HTMLParser):
+    BLOCK = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "title",
+        "blockquote",
+    }
+    SKIP = {"script", "style", "noscript", "template", "nav"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hints: list[HeadingHint] = []
+        self.title = ""
+        self._skip = 0
+        self._heading: tuple[int, list[str]] | None = None
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self._skip += 1
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self._heading = (int(tag[1]), [])
+        if tag == "title":
+            self._in_title = True
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP and self._skip:
+            self._skip -= 1
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+        if self._heading and tag == f"h{self._heading[0]}":
+            title = " ".join("".join(self._heading[1]).split())
+            if title:
+                self.hints.append(HeadingHint(self._heading[0], title))
+            self._heading = None
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+            return
+        if self._skip:
+            return
+        self.parts.append(data)
+        if self._heading:
+            self._heading[1].append(data)
+
+
+def _extract_html(text: str) -> RawDocument:
+    parser = _HTMLText()
+    parser.feed(text)
+    parser.close()
+    body = "".join(parser.parts)
+    body = "\n".join(" ".join(line.split()) for line in body.splitlines())
+    title = parser.title.strip() or (parser.hints[0].title if parser.hints else _first_line(body))
+    return RawDocument(title, [("1", body)], parser.hints)

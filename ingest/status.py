@@ -1,0 +1,67 @@
+"""What the index holds, per document, for the CLI and the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .sources import load_sources
+from .store import current_name, read_manifest
+
+
+@dataclass(frozen=True)
+class DocStatus:
+    path: str
+    doc_id: str
+    title: str
+    lang: str
+    kind: str
+    pages: int
+    chunks: int
+    status: str  # indexed | failed | missing (listed in sources.toml, no file)
+    error: str
+    indexed_at: str
+
+
+def index_status(index_dir: Path, corpus_dir: Path | None = None) -> tuple[dict, list[DocStatus]]:
+    """(manifest without the per-file table, one row per document). Raises
+    IndexMissingError / IndexCorruptError when there is nothing to read."""
+    manifest = read_manifest(index_dir)
+    rows = []
+    for rel, entry in manifest["files"].items():
+        doc = entry.get("doc") or {}
+        rows.append(
+            DocStatus(
+                path=rel,
+                doc_id=doc.get("id", ""),
+                title=doc.get("title", ""),
+                lang=doc.get("lang", ""),
+                kind=doc.get("kind", ""),
+                pages=entry.get("pages", 0),
+                chunks=entry.get("chunks", 0),
+                status=entry["status"],
+                error=entry.get("error", ""),
+                indexed_at=entry.get("indexed_at", ""),
+            )
+        )
+    if corpus_dir is not None:
+        present = {r.path for r in rows}
+        for src in load_sources(corpus_dir):
+            if src.file and src.file not in present:
+                rows.append(
+                    DocStatus(
+                        src.file,
+                        src.id,
+                        src.title,
+                        src.lang,
+                        src.kind,
+                        0,
+                        0,
+                        "missing",
+                        "not in the corpus folder; see README",
+                        "",
+                    )
+                )
+    facts = {k: v for k, v in manifest.items() if k != "files"}
+    facts["generation"] = current_name(index_dir)
+    return facts, rows

@@ -1,0 +1,223 @@
+"""The index folder: generations swapped in atomically, described by a manifest.
+
+Layout::
+
+    index/
+      CURRENT          name of the live generation, replaced atomically
+      .lock            held by the one build that may run at a time
+      gen-<time>-<id>/ index.faiss, chunks.jsonl, manifest.json
+      .tmp-<id>/       a generation being written (removed if a build dies)
+
+A build writes a whole generation into a temporary folder, renames it to
+``gen-*``, then points ``CURRENT`` at it with ``os.replace``. A crash at any
+moment leaves the previous generation live and loadable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BuildLockedError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from .records import Chunk
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+LOCK = ".lock"
+FAISS_FILE = "index.faiss"
+CHUNKS_FILE = "chunks.jsonl"
+MANIFEST_FILE = "manifest.json"
+KEEP_GENERATIONS = 2  # the live one and the one before, for readers mid-swap
+
+
+@dataclass
+class Generation:
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    index: object  # faiss.Index
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def vectors(self, rows: list[int]) -> np.ndarray:
+        if not rows:
+            return np.zeros((0, self.index.d), dtype=np.float32)
+        return np.vstack([self.index.reconstruct(int(r)) for r in rows]).astype(np.float32)
+
+
+def current_name(index_dir: Path) -> str | None:
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def read_manifest(index_dir: Path) -> dict:
+    name = current_name(index_dir)
+    if name is None:
+        raise IndexMissingError(index_dir, "no index has been built")
+    path = index_dir / name / MANIFEST_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(index_dir, f"{path.name} is missing from {name}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(index_dir, f"{path.name} is unreadable ({exc})") from exc
+
+
+def load_generation(index_dir: Path, model_fingerprint: str | None = None) -> Generation:
+    """Load the live generation, checking that its parts agree with each other
+    and, if given, with the model that will query it."""
+    import faiss
+
+    name = current_name(index_dir)
+    if name is None:
+        raise IndexMissingError(index_dir, "no index has been built")
+    gen_dir = index_dir / name
+    if not gen_dir.is_dir():
+        raise IndexCorruptError(index_dir, f"CURRENT names {name}, which does not exist")
+    manifest = read_manifest(index_dir)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            index_dir,
+            f"format version {manifest.get('format_version')} (this program reads {FORMAT_VERSION})",
+        )
+    if model_fingerprint and manifest["model"]["fingerprint"] != model_fingerprint:
+        raise IndexMismatchError(
+            index_dir,
+            f"built with model {manifest['model']['name']} ({manifest['model']['fingerprint']}), "
+            f"not the configured one ({model_fingerprint})",
+        )
+    try:
+        index = faiss.read_index(str(gen_dir / FAISS_FILE))
+    except RuntimeError as exc:
+        raise IndexCorruptError(
+            index_dir, f"{FAISS_FILE} is unreadable ({str(exc)[:120]})"
+        ) from exc
+    chunks = []
+    try:
+        with open(gen_dir / CHUNKS_FILE, encoding="utf-8") as f:
+            for line in f:
+                chunks.append(Chunk.from_json(json.loads(line)))
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(index_dir, f"{CHUNKS_FILE} is missing") from exc
+    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(index_dir, f"{CHUNKS_FILE} is unreadable ({exc})") from exc
+    expected = manifest.get("counts", {}).get("chunks")
+    if not (index.ntotal == len(chunks) == expected):
+        raise IndexCorruptError(
+            index_dir,
+            f"{index.ntotal} vectors, {len(chunks)} chunk records, manifest says {expected}",
+        )
+    if index.d != manifest["model"]["dim"]:
+        raise IndexCorruptError(
+            index_dir,
+            f"vectors have {index.d} dimensions, manifest says {manifest['model']['dim']}",
+        )
+    return Generation(gen_dir, manifest, chunks, index)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_generation(
+    index_dir: Path, vectors: np.ndarray, chunks: list[Chunk], manifest: dict
+) -> Path:
+    """Write a complete generation and make it live. Returns its folder."""
+    import faiss
+
+    if len(vectors) != len(chunks):
+        raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir))
+    try:
+        index = faiss.IndexFlatIP(int(manifest["model"]["dim"]))
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(index, str(tmp / FAISS_FILE))
+        with open(tmp / CHUNKS_FILE, "w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
+        (tmp / MANIFEST_FILE).write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        for name in (FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE):
+            with open(tmp / name, "rb") as f:
+                os.fsync(f.fileno())
+        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        final = index_dir / name
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _point_current(index_dir, name)
+    prune(index_dir)
+    return final
+
+
+def _point_current(index_dir: Path, name: str) -> None:
+    tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def prune(index_dir: Path) -> None:
+    """Remove old generations beyond the newest few, never the live one."""
+    live = current_name(index_dir)
+    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name)
+    old = [p for p in gens if p.name != live][: max(0, len(gens) - KEEP_GENERATIONS)]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_stale(index_dir: Path) -> list[str]:
+    """Remove temporary folders and files left by a build that died. Call with the lock held."""
+    removed = []
+    for path in list(index_dir.glob(".tmp-*")) + list(index_dir.glob(f".{CURRENT}.*")):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path.name)
+    return removed
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's build lock, or raise BuildLockedError at once."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "w") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildLockedError(f"another build of {index_dir} is running") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)

@@ -1,0 +1,130 @@
+"""Find headings in cleaned page text.
+
+Three sources, in order of trust:
+- hints the format states (PDF outline, Markdown ``#``, HTML ``<h1>``..``<h6>``);
+- statute structure: parts, chapters ("3 luku", "3 kap.") and sections ("38 §");
+- numbered headings ("3", "3.2", "3.2.1") followed by a capitalised title.
+Numbers must increase through the document, which rejects cross-references
+and list items that merely look like headings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .extract import HeadingHint
+from .records import Heading
+
+_UPPER = "A-ZÅÄÖÜÉ"
+_PART = re.compile(
+    rf"^(\d{{1,2}}|[IVX]{{1,5}})\s+(?:osa|avdelning|part)\b\.?\s*([{_UPPER}].*)?$", re.I
+)
+_CHAPTER = re.compile(rf"^(\d{{1,3}}\s?[a-z]?)\s+(?:luku|kap\.|kapitlet|chapter)\s+([{_UPPER}].*)$")
+_SECTION = re.compile(rf"^(\d{{1,4}})\s?([a-z]?)\s?§\s+([{_UPPER}].*)$")
+_NUMBERED = re.compile(rf"^(\d{{1,2}}(?:\.\d{{1,2}}){{0,3}})\.?\s+([{_UPPER}][^\n]*)$")
+MAX_HEADING_CHARS = 160
+# A heading line at least this long followed by a lower-case line has wrapped.
+WRAP_MIN_CHARS = 20
+
+
+@dataclass
+class _State:
+    chapter: tuple = ()
+    section: tuple = ()
+    numbered: tuple = ()
+    hints: list[HeadingHint] = field(default_factory=list)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _looks_like_title(title: str) -> bool:
+    title = title.strip()
+    if len(title) > MAX_HEADING_CHARS or title[-1:] in ".,;:":
+        return False
+    return sum(ch.isalpha() for ch in title) >= 3
+
+
+def _match_statute_or_number(line: str, state: _State) -> tuple[int, str] | None:
+    m = _SECTION.match(line)
+    if m and _looks_like_title(m.group(3)):
+        key = (int(m.group(1)), m.group(2))
+        if key > state.section:
+            state.section = key
+            return 3, line
+        return None
+    m = _CHAPTER.match(line)
+    if m and _looks_like_title(m.group(2)):
+        key = (int(re.match(r"\d+", m.group(1)).group()), m.group(1))
+        if key > state.chapter:
+            state.chapter = key
+            return 2, line
+        return None
+    m = _PART.match(line)
+    if m and (m.group(2) is None or _looks_like_title(m.group(2))):
+        return 1, line
+    m = _NUMBERED.match(line)
+    if m and _looks_like_title(m.group(2)) and not re.match(r"^\d{4}\b", line):
+        key = tuple(int(x) for x in m.group(1).split("."))
+        if key > state.numbered and (not state.numbered or key[0] - state.numbered[0] <= 3):
+            state.numbered = key
+            return len(key), line
+    return None
+
+
+class HeadingFinder:
+    """Walks the pages of one document in order and finds their headings."""
+
+    def __init__(self, hints: list[HeadingHint]) -> None:
+        self.state = _State(hints=list(hints))
+
+    def find(self, page_number: int, text: str) -> tuple[Heading, ...]:
+        headings: list[Heading] = []
+        lines = text.split("\n")
+        offsets, pos = [], 0
+        for line in lines:
+            offsets.append(pos)
+            pos += len(line) + 1
+
+        pending = [h for h in self.state.hints if h.page == page_number]
+        i = 0
+        while i < len(lines):
+            line = lines[i].strip()
+            if not line:
+                i += 1
+                continue
+            hint = next((h for h in pending if _norm(h.title) == _norm(line)), None)
+            if hint is not None:
+                pending.remove(hint)
+                self.state.hints.remove(hint)
+                headings.append(Heading(offsets[i], hint.level, line))
+                i += 1
+                continue
+            # A long heading wraps: try the line with its lower-case continuation first.
+            found, j = None, i + 1
+            joined, k = line, i + 1
+            while (
+                k < len(lines)
+                and len(joined) >= WRAP_MIN_CHARS
+                and lines[k][:1].islower()
+                and len(joined) + len(lines[k]) < MAX_HEADING_CHARS
+            ):
+                joined = f"{joined} {lines[k].strip()}"
+                k += 1
+            if k > i + 1:
+                found, j = _match_statute_or_number(joined, self.state), k
+            if found is None:
+                found, j = _match_statute_or_number(line, self.state), i + 1
+            if found:
+                level, title = found
+                headings.append(Heading(offsets[i], level, title))
+                i = j
+                continue
+            i += 1
+        # Outline entries whose title is not on the page start at the page top.
+        for hint in pending:
+            self.state.hints.remove(hint)
+            headings.append(Heading(0, hint.level, hint.title))
+        return tuple(sorted(headings, key=lambda h: h.offset))

@@ -1,0 +1,50 @@
+"""Shared fixtures. Tests never touch the real corpus/ or index/ folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ingest.settings import PROJECT_ROOT, Settings, load_settings
+
+from .fakes import FakeEmbedder
+
+SHARED = Path(os.environ.get("KB_SHARED", PROJECT_ROOT.parent / "shared"))
+TESTDATA = SHARED / "testdata"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KB_CORPUS", str(tmp_path / "corpus"))
+    monkeypatch.setenv("KB_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("KB_MODEL", raising=False)
+    (tmp_path / "corpus").mkdir()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture
+def fake() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+def testdata(*parts: str) -> Path:
+    """A path under ../shared/testdata, or skip the test with the reason."""
+    path = TESTDATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: ../shared/testdata is not beside this checkout")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The real default model (converted once into the git-ignored cache)."""
+    from ingest.embed import load_embedder
+
+    return load_embedder(Settings())
