@@ -82,11 +82,13 @@ def strip_page_furniture(pages: list[str], min_share: float = 0.5) -> list[str]:
 
     out = []
     for lines in split:
-        drop = {
-            i
-            for i in _edge_indices(lines)
-            if _line_key(lines[i]) in repeating or _PAGE_NUMBER.match(lines[i].strip())
-        }
+        edges = _edge_indices(lines)
+        numbers = {i for i in edges if _PAGE_NUMBER.match(lines[i].strip())}
+        drop = numbers | {i for i in edges if _line_key(lines[i]) in repeating}
+        if not any(line.strip() for i, line in enumerate(lines) if i not in drop):
+            # Every page says the same thing (a form, a sample, a rotated copy):
+            # that is content, not a running header.
+            drop = numbers
         out.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
     return out
 

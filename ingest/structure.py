@@ -36,6 +36,43 @@ class _State:
     hints: list[HeadingHint] = field(default_factory=list)
 
 
+# A line ending in one of these (or a comma) has not finished its heading.
+_CONNECTIVES = {
+    "ja",
+    "tai",
+    "sekä",
+    "eli",
+    "och",
+    "eller",
+    "samt",
+    "för",
+    "av",
+    "om",
+    "i",
+    "på",
+    "till",
+    "med",
+    "vid",
+    "and",
+    "or",
+    "of",
+    "for",
+    "the",
+    "to",
+    "in",
+    "on",
+}
+
+
+def _continues(line: str, nxt: str) -> bool:
+    """Whether ``nxt`` is the wrapped rest of the heading ``line``."""
+    nxt = nxt.strip()
+    if not nxt or _SECTION.match(nxt) or _CHAPTER.match(nxt):
+        return False
+    last = line.rsplit(None, 1)[-1].lower()
+    return nxt[0].islower() or line.endswith(",") or last in _CONNECTIVES
+
+
 def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
@@ -108,7 +145,7 @@ class HeadingFinder:
             while (
                 k < len(lines)
                 and len(joined) >= WRAP_MIN_CHARS
-                and lines[k][:1].islower()
+                and _continues(joined, lines[k])
                 and len(joined) + len(lines[k]) < MAX_HEADING_CHARS
             ):
                 joined = f"{joined} {lines[k].strip()}"

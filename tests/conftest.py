@@ -34,7 +34,7 @@ def fake() -> FakeEmbedder:
     return FakeEmbedder()
 
 
-def testdata(*parts: str) -> Path:
+def needs_testdata(*parts: str) -> Path:
     """A path under ../shared/testdata, or skip the test with the reason."""
     path = TESTDATA.joinpath(*parts)
     if not path.exists():

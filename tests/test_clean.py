@@ -81,3 +81,8 @@ def test_two_page_documents_keep_their_first_lines():
 def test_clean_pages_chain():
     raw = ["Header\nhankinta-\nmenettely  on\n1", "Header\ntoinen sivu\n2", "Header\nkolmas\n3"]
     assert clean_pages(raw) == ["hankintamenettely on", "toinen sivu", "kolmas"]
+
+
+def test_pages_that_all_say_the_same_keep_their_text():
+    pages = ["Background\n1", "Background\n2", "Background\n3", "Background\n4"]
+    assert strip_page_furniture(pages) == ["Background"] * 4

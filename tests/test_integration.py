@@ -1,0 +1,73 @@
+"""The real model on small Finnish, Swedish and English PDFs the test makes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.pipeline import build_index
+from search import QueryError, Searcher
+from search import __main__ as search_cli
+
+from .pdfgen import make_pdf
+
+pytestmark = pytest.mark.model
+
+DOCS = {
+    "fi": [["1 Innovaatiot", "Julkisilla hankinnoilla edistetään innovaatioita ja kokeiluja.",
+            "Innovatiivisten hankintojen osuus nostetaan kymmeneen prosenttiin."],
+           ["2 Ympäristö", "Hankinnoilla vähennetään hiilijalanjälkeä ja edistetään",
+            "kiertotaloutta."]],
+    "sv": [["1 Innovationer", "Offentlig upphandling främjar innovationer och försök.",
+            "Andelen innovativa upphandlingar höjs till tio procent."],
+           ["2 Miljö", "Upphandlingar minskar klimatavtrycket och främjar cirkulär ekonomi."]],
+    "en": [["1 Innovation", "Public procurement promotes innovation and experimentation.",
+            "The share of innovative procurement is raised to ten per cent."],
+           ["2 Environment", "Procurement reduces the carbon footprint and promotes the",
+            "circular economy."]],
+}
+
+
+@pytest.fixture
+def searcher(settings, real_embedder) -> Searcher:
+    for lang, pages in DOCS.items():
+        make_pdf(settings.corpus_dir / f"strategy.{lang}.pdf", pages, title=f"Strategy {lang}")
+    report = build_index(settings, embedder=real_embedder)
+    assert not report.failed
+    return Searcher.load(settings.index_dir, settings, embedder=real_embedder)
+
+
+def test_query_finds_the_passage_in_each_language(searcher):
+    query = "Kuinka suuri osuus hankinnoista on innovatiivisia?"
+    for lang in ("fi", "sv", "en"):
+        hits = searcher.search(query, k=1, languages=[lang])
+        assert hits[0].lang == lang
+        assert hits[0].section == {"fi": ("1 Innovaatiot",), "sv": ("1 Innovationer",),
+                                   "en": ("1 Innovation",)}[lang]
+        assert hits[0].page == 1 and hits[0].page_label == "1"
+
+
+def test_swedish_query_finds_finnish_environment_page(searcher):
+    hits = searcher.search("Hur minskar upphandlingen klimatavtrycket?", k=1, languages=["fi"])
+    assert hits[0].page == 2 and "hiilijalanjälkeä" in hits[0].text
+    assert hits[0].citation == "Strategy fi, p. 2, 2 Ympäristö"
+
+
+def test_bad_queries_get_clear_messages(searcher):
+    with pytest.raises(QueryError, match="empty"):
+        searcher.search("   ")
+    with pytest.raises(QueryError, match="limit is 2000"):
+        searcher.search("x" * 2001)
+    with pytest.raises(QueryError, match="unknown language de"):
+        searcher.search("hankinta", languages=["de"])
+    assert searcher.search("💶 €€ ∑ 調達", k=3)  # any Unicode is searchable
+
+
+def test_search_cli_json(searcher, settings, capsys):
+    code = search_cli.main(["Ympäristö ja kiertotalous", "-k", "2", "--lang", "en", "--json"])
+    hits = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(hits) == 2 and {h["lang"] for h in hits} == {"en"}
+    assert hits[0]["section"] == ["2 Environment"]
+    assert search_cli.main(["", "--json"]) == 1
+    assert "query is empty" in capsys.readouterr().err
