@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +73,52 @@ def read_pages(path: Path, settings: Settings) -> tuple[str, list[Page]]:
     if not any(p.text for p in pages):
         raise ExtractionError(path, "no text left after cleaning")
     return raw.title_hint, pages
+
+
+def _read_pages_or_reason(path: Path, settings: Settings):
+    """For worker processes: the result, or the reason as a plain string
+    (an ExtractionError with its two arguments does not survive pickling)."""
+    try:
+        return read_pages(path, settings)
+    except ExtractionError as exc:
+        return exc.reason
+
+
+def extract_many(paths: list[Path], settings: Settings) -> dict[Path, object]:
+    """Read many files: path → (title hint, pages) or ExtractionError.
+
+    With more than one PDF to read and ``settings.workers`` > 1, files are read
+    in parallel worker processes (pypdf is pure Python, so threads would not
+    help). A worker that dies takes only its own file down.
+    """
+    pdfs = [p for p in paths if p.suffix.lower() == ".pdf"]
+    workers = min(settings.workers, len(pdfs))
+    out: dict[Path, object] = {}
+    if workers > 1:
+        ctx = multiprocessing.get_context("spawn")
+        largest_first = sorted(pdfs, key=lambda p: p.stat().st_size, reverse=True)
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            futures = {p: pool.submit(_read_pages_or_reason, p, settings) for p in largest_first}
+            for path, future in futures.items():
+                try:
+                    value = future.result()
+                except BrokenProcessPool:
+                    value = "the reader crashed on this file"
+                out[path] = ExtractionError(path, value) if isinstance(value, str) else value
+    for path in paths:
+        if path not in out:
+            try:
+                out[path] = read_pages(path, settings)
+            except ExtractionError as exc:
+                out[path] = exc
+    return out
+
+
+def _take(extracted: dict[Path, object], path: Path) -> tuple[str, list[Page]]:
+    value = extracted[path]
+    if isinstance(value, ExtractionError):
+        raise value
+    return value
 
 
 def _chunk_settings(settings: Settings) -> dict:
@@ -149,10 +198,19 @@ def build_index(
         files_manifest: dict[str, dict] = {}
         changed = False
 
-        for path in discover(corpus, settings.extensions):
+        paths = list(discover(corpus, settings.extensions))
+        digests = {path: sha256_file(path) for path in paths}
+        todo = []
+        for path in paths:
+            old = prev_files.get(path.relative_to(corpus).as_posix())
+            if not (old and old["sha256"] == digests[path] and old["status"] != "failed"):
+                todo.append(path)
+        extracted = extract_many(todo, settings)
+
+        for path in paths:
             rel = path.relative_to(corpus).as_posix()
             result = FileResult(rel)
-            digest = sha256_file(path)
+            digest = digests[path]
             old = prev_files.get(rel)
             entry = {"sha256": digest, "size": path.stat().st_size}
             if old and old["sha256"] == digest and old["status"] != "failed":
@@ -189,7 +247,7 @@ def build_index(
             else:
                 changed = True
                 try:
-                    title_hint, pages = read_pages(path, settings)
+                    title_hint, pages = _take(extracted, path)
                     sample = " ".join(p.text for p in pages[:3])
                     meta = _unique_id(meta_for(path, corpus, by_file, title_hint, sample), taken)
                     taken.add(meta.id)

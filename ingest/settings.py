@@ -17,6 +17,8 @@ ENV_VARS = {
     "KB_CHUNK_TOKENS": "chunk_tokens",
     "KB_CHUNK_OVERLAP": "chunk_overlap",
     "KB_BATCH_SIZE": "batch_size",
+    "KB_PRECISION": "precision",
+    "KB_WORKERS": "workers",
     "KB_MAX_FILE_MB": "max_file_mb",
     "KB_MAX_PAGES": "max_pages",
 }
@@ -34,6 +36,11 @@ class Settings:
     chunk_tokens: int = 256
     chunk_overlap: int = 48
     batch_size: int = 16
+    # auto: bfloat16 matrix products where the CPU computes them natively
+    # (AMX or AVX512-BF16), else float32. Or force "fp32" / "bf16".
+    precision: str = "auto"
+    # Processes that read PDFs in parallel during a build.
+    workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     max_file_mb: int = 200
     max_pages: int = 3000
     extensions: tuple[str, ...] = field(
@@ -41,6 +48,8 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
         if not 16 <= self.chunk_tokens <= 512:
             raise ValueError(f"chunk_tokens must be between 16 and 512, got {self.chunk_tokens}")
         if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:

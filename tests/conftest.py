@@ -21,6 +21,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KB_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("KB_MODEL", raising=False)
+    monkeypatch.setenv("KB_WORKERS", "1")  # in-process reading; one test covers the pool
     (tmp_path / "corpus").mkdir()
 
 

@@ -15,17 +15,38 @@ from .pdfgen import make_pdf
 pytestmark = pytest.mark.model
 
 DOCS = {
-    "fi": [["1 Innovaatiot", "Julkisilla hankinnoilla edistetään innovaatioita ja kokeiluja.",
-            "Innovatiivisten hankintojen osuus nostetaan kymmeneen prosenttiin."],
-           ["2 Ympäristö", "Hankinnoilla vähennetään hiilijalanjälkeä ja edistetään",
-            "kiertotaloutta."]],
-    "sv": [["1 Innovationer", "Offentlig upphandling främjar innovationer och försök.",
-            "Andelen innovativa upphandlingar höjs till tio procent."],
-           ["2 Miljö", "Upphandlingar minskar klimatavtrycket och främjar cirkulär ekonomi."]],
-    "en": [["1 Innovation", "Public procurement promotes innovation and experimentation.",
-            "The share of innovative procurement is raised to ten per cent."],
-           ["2 Environment", "Procurement reduces the carbon footprint and promotes the",
-            "circular economy."]],
+    "fi": [
+        [
+            "1 Innovaatiot",
+            "Julkisilla hankinnoilla edistetään innovaatioita ja kokeiluja.",
+            "Innovatiivisten hankintojen osuus nostetaan kymmeneen prosenttiin.",
+        ],
+        [
+            "2 Ympäristö",
+            "Hankinnoilla vähennetään hiilijalanjälkeä ja edistetään",
+            "kiertotaloutta.",
+        ],
+    ],
+    "sv": [
+        [
+            "1 Innovationer",
+            "Offentlig upphandling främjar innovationer och försök.",
+            "Andelen innovativa upphandlingar höjs till tio procent.",
+        ],
+        ["2 Miljö", "Upphandlingar minskar klimatavtrycket och främjar cirkulär ekonomi."],
+    ],
+    "en": [
+        [
+            "1 Innovation",
+            "Public procurement promotes innovation and experimentation.",
+            "The share of innovative procurement is raised to ten per cent.",
+        ],
+        [
+            "2 Environment",
+            "Procurement reduces the carbon footprint and promotes the",
+            "circular economy.",
+        ],
+    ],
 }
 
 
@@ -43,8 +64,10 @@ def test_query_finds_the_passage_in_each_language(searcher):
     for lang in ("fi", "sv", "en"):
         hits = searcher.search(query, k=1, languages=[lang])
         assert hits[0].lang == lang
-        assert hits[0].section == {"fi": ("1 Innovaatiot",), "sv": ("1 Innovationer",),
-                                   "en": ("1 Innovation",)}[lang]
+        assert (
+            hits[0].section
+            == {"fi": ("1 Innovaatiot",), "sv": ("1 Innovationer",), "en": ("1 Innovation",)}[lang]
+        )
         assert hits[0].page == 1 and hits[0].page_label == "1"
 
 

@@ -271,3 +271,15 @@ def test_symlink_out_of_corpus_is_not_followed(settings, corpus, tmp_path):
     (corpus / "link.md").symlink_to(outside)
     report = build_index(settings, embedder=FakeEmbedder())
     assert "link.md" not in {f.path for f in report.files}
+
+
+def test_parallel_reading_gives_the_same_index(settings, corpus):
+    _bad_files(corpus)
+    serial = build_index(settings, embedder=FakeEmbedder())
+    serial_chunks = load_generation(settings.index_dir).chunks
+    parallel_settings = replace(settings, workers=2, index_dir=settings.index_dir.with_name("p"))
+    parallel = build_index(parallel_settings, embedder=FakeEmbedder())
+    assert [(f.path, f.status, f.error) for f in parallel.files] == [
+        (f.path, f.status, f.error) for f in serial.files
+    ]
+    assert load_generation(parallel_settings.index_dir).chunks == serial_chunks

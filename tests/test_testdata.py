@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import unicodedata
-from pathlib import Path
 
 import pytest
 
@@ -58,8 +57,10 @@ def finlex(tmp_path_factory) -> tuple[Settings, dict]:
         shutil.copy(pdf, corpus / pdf.name)
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     build_index(settings, embedder=FakeEmbedder())
-    pages = {lang: read_pages(corpus / f"hankintalaki-1397-2016.{lang}.pdf", settings)[1]
-             for lang in ("fi", "sv")}
+    pages = {
+        lang: read_pages(corpus / f"hankintalaki-1397-2016.{lang}.pdf", settings)[1]
+        for lang in ("fi", "sv")
+    }
     return settings, pages
 
 
@@ -89,8 +90,9 @@ def test_finlex_chunk_pages_and_offsets_are_right(finlex, lang):
     settings, pages = finlex
     raw = pypdf.PdfReader(settings.corpus_dir / f"hankintalaki-1397-2016.{lang}.pdf")
     # NFKC only: the PDF has ligatures ("sertiﬁkaatit") that cleaning splits
-    raw_text = [" ".join(unicodedata.normalize("NFKC", p.extract_text()).split())
-                for p in raw.pages]
+    raw_text = [
+        " ".join(unicodedata.normalize("NFKC", p.extract_text()).split()) for p in raw.pages
+    ]
     for c in _chunks(settings, lang):
         first = pages[lang][c.page_start - 1]
         assert first.number == c.page_start and first.label == c.label_start
@@ -123,10 +125,19 @@ def test_finlex_every_section_heading_is_in_its_chunks_path(finlex, lang):
 
 def test_finlex_status_reports_two_documents_with_their_pages(finlex, monkeypatch, capsys):
     settings, _ = finlex
-    code = cli.main(["status", "--json", "--index", str(settings.index_dir),
-                     "--corpus", str(settings.corpus_dir)])
+    code = cli.main(
+        [
+            "status",
+            "--json",
+            "--index",
+            str(settings.index_dir),
+            "--corpus",
+            str(settings.corpus_dir),
+        ]
+    )
     assert code == 0
     docs = json.loads(capsys.readouterr().out)["documents"]
     assert sorted((d["lang"], d["pages"], d["status"]) for d in docs) == [
-        ("fi", 85, "indexed"), ("sv", 90, "indexed"),
+        ("fi", 85, "indexed"),
+        ("sv", 90, "indexed"),
     ]
