@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BuildLockedError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from .lexical import BM25_DIR, LexicalIndex
 from .records import Chunk
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Generation:
     manifest: dict
     chunks: list[Chunk]
     index: object  # faiss.Index
+    lexical: LexicalIndex | None = None
 
     @property
     def name(self) -> str:
@@ -131,7 +133,16 @@ def load_generation(index_dir: Path, model_fingerprint: str | None = None) -> Ge
             index_dir,
             f"vectors have {index.d} dimensions, manifest says {manifest['model']['dim']}",
         )
-    return Generation(gen_dir, manifest, chunks, index)
+    lexical = None
+    if chunks:
+        try:
+            lexical = LexicalIndex.load(gen_dir)
+            n = len(lexical.scores(list(lexical.bm25.vocab_dict)[:1], len(chunks)))
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+            raise IndexCorruptError(index_dir, f"{BM25_DIR}/ is unreadable ({exc})") from exc
+        if n != len(chunks):
+            raise IndexCorruptError(index_dir, f"BM25 holds {n} passages, there are {len(chunks)}")
+    return Generation(gen_dir, manifest, chunks, index, lexical)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -160,12 +171,15 @@ def write_generation(
         with open(tmp / CHUNKS_FILE, "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
+        if chunks:
+            LexicalIndex.build([c.text for c in chunks], [c.lang for c in chunks]).save(tmp)
         (tmp / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        for name in (FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE):
-            with open(tmp / name, "rb") as f:
-                os.fsync(f.fileno())
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as f:
+                    os.fsync(f.fileno())
         name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         final = index_dir / name
         tmp.rename(final)

@@ -1,26 +1,48 @@
-"""Load an index once and answer queries with cited hits."""
+"""Load an index once and answer queries with cited hits.
+
+Dense retrieval (FAISS, inner product over normalised e5 vectors) and BM25
+(bm25s over Snowball stems) are fused by reciprocal rank fusion. Filters
+apply inside both retrievers, so a filtered search is exact, not a filtered
+top-k.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import re
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from ingest.embed import Embedder, load_embedder, resolve_model
 from ingest.errors import KBError
+from ingest.lexical import query_terms, term_spans
 from ingest.records import Chunk
 from ingest.settings import Settings, load_settings
-from ingest.store import Generation, load_generation
+from ingest.store import Generation, current_name, load_generation
 
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000
+MODES = ("dense", "bm25", "hybrid")
+RRF_K = 60  # the usual constant of reciprocal rank fusion
+MIN_CANDIDATES = 100  # per retriever, before fusion
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n(?=\S)")
 
 
 class QueryError(KBError):
     """The query or its filters cannot be searched; the message says why."""
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A span of a hit's text: a query ``term`` or the ``sentence`` most like the query."""
+
+    start: int
+    end: int
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -30,47 +52,84 @@ class Hit:
     title: str
     lang: str
     kind: str
+    group: str
     page: int
     page_label: str
     page_end: int
+    page_end_label: str
     section: tuple[str, ...]
     text: str
     score: float
     rank: int
-    highlights: tuple[tuple[int, int], ...] = field(default=())
+    row: int
+    char_start: int
+    char_end: int
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    highlights: tuple[Highlight, ...] = field(default=())
+
+    @property
+    def pages(self) -> str:
+        if self.page == self.page_end:
+            return self.page_label
+        return f"{self.page_label}–{self.page_end_label}"
 
     @property
     def citation(self) -> str:
-        pages = self.page_label if self.page == self.page_end else f"{self.page_label}–"
         section = f", {self.section[-1]}" if self.section else ""
-        return f"{self.title}, p. {pages}{section}"
+        return f"{self.title}, p. {self.pages}{section}"
 
 
-def _hit(chunk: Chunk, score: float, rank: int) -> Hit:
-    return Hit(
-        chunk.chunk_id,
-        chunk.doc_id,
-        chunk.title,
-        chunk.lang,
-        chunk.kind,
-        chunk.page_start,
-        chunk.label_start,
-        chunk.page_end,
-        chunk.section,
-        chunk.text,
-        float(score),
-        rank,
-    )
+def group_by_language(hits: list[Hit]) -> dict[str, list[Hit]]:
+    """Hits grouped by language, languages in order of their best hit."""
+    groups: dict[str, list[Hit]] = {}
+    for h in hits:
+        groups.setdefault(h.lang, []).append(h)
+    return groups
+
+
+class _View:
+    """Everything derived from one index generation. A search uses one view
+    from start to end, so a reload never mixes two generations."""
+
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        self.chunks: list[Chunk] = generation.chunks
+        self.langs = np.array([c.lang for c in self.chunks])
+        self.docs = np.array([c.doc_id for c in self.chunks])
+        self.kinds = np.array([c.kind for c in self.chunks])
+        self.doc_rows: dict[str, np.ndarray] = {
+            d: np.flatnonzero(self.docs == d) for d in sorted(set(self.docs.tolist()))
+        }
+        self.doc_group = {c.doc_id: c.group for c in self.chunks}
+        self._doc_vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def vector(self, row: int) -> np.ndarray:
+        return self.generation.index.reconstruct(int(row)).astype(np.float32)
+
+    def doc_vectors(self, doc: str) -> np.ndarray:
+        with self._lock:
+            if doc not in self._doc_vectors:
+                rows = self.doc_rows[doc]
+                start, n = int(rows[0]), len(rows)
+                contiguous = rows[-1] - rows[0] + 1 == n
+                self._doc_vectors[doc] = (
+                    self.generation.index.reconstruct_n(start, n)
+                    if contiguous
+                    else np.vstack([self.vector(r) for r in rows])
+                ).astype(np.float32)
+            return self._doc_vectors[doc]
 
 
 class Searcher:
-    def __init__(self, generation: Generation, embedder: Embedder) -> None:
-        self.generation = generation
+    def __init__(
+        self, generation: Generation, embedder: Embedder, index_dir: Path | None = None
+    ) -> None:
         self.embedder = embedder
-        self.chunks = generation.chunks
-        self._langs = np.array([c.lang for c in self.chunks])
-        self._docs = np.array([c.doc_id for c in self.chunks])
-        self._kinds = np.array([c.kind for c in self.chunks])
+        self.index_dir = index_dir
+        self._view = _View(generation)
+        self._reload_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -79,6 +138,8 @@ class Searcher:
         settings: Settings | None = None,
         embedder: Embedder | None = None,
     ) -> Searcher:
+        """Load the live index and the model that built it; raises a typed
+        IndexError_ when the index is missing, corrupt or from another model."""
         settings = settings or load_settings()
         index_dir = index_dir or settings.index_dir
         if embedder is None:
@@ -87,27 +148,59 @@ class Searcher:
             embedder = load_embedder(settings)
         else:
             generation = load_generation(index_dir, embedder.fingerprint)
-        return cls(generation, embedder)
+        return cls(generation, embedder, index_dir)
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def generation(self) -> Generation:
+        return self._view.generation
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self._view.chunks
+
+    def reload_if_changed(self) -> bool:
+        """Switch to a newer generation if a rebuild swapped one in."""
+        if self.index_dir is None:
+            return False
+        with self._reload_lock:
+            live = current_name(self.index_dir)
+            if live is None or live == self._view.generation.name:
+                return False
+            self._view = _View(load_generation(self.index_dir, self.embedder.fingerprint))
+            logger.info("reloaded index generation %s", live)
+            return True
 
     @property
     def languages(self) -> list[str]:
-        return sorted(set(self._langs.tolist()))
+        return sorted(set(self._view.langs.tolist()))
 
     @property
     def documents(self) -> list[str]:
-        return sorted(set(self._docs.tolist()))
+        return list(self._view.doc_rows)
 
-    def _check(self, query: str, languages, docs, kinds) -> None:
-        if not query or not query.strip():
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(set(self._view.kinds.tolist()))
+
+    # ------------------------------------------------------------ search
+
+    def _check(self, query: str, mode: str, k: int, languages, docs, kinds) -> None:
+        if not isinstance(query, str) or not query.strip():
             raise QueryError("the query is empty")
         if len(query) > MAX_QUERY_CHARS:
             raise QueryError(
                 f"the query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}"
             )
+        if mode not in MODES:
+            raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        if k < 1:
+            raise QueryError("k must be at least 1")
         for name, values, known in (
             ("language", languages, self.languages),
             ("document", docs, self.documents),
-            ("kind", kinds, sorted(set(self._kinds.tolist()))),
+            ("kind", kinds, self.kinds),
         ):
             unknown = sorted(set(values or ()) - set(known))
             if unknown:
@@ -116,27 +209,225 @@ class Searcher:
                     f"{', '.join(known) or 'none'}"
                 )
 
-    def search(self, query: str, k: int = 10, languages=None, docs=None, kinds=None) -> list[Hit]:
-        self._check(query, languages, docs, kinds)
-        n = len(self.chunks)
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        languages=None,
+        docs=None,
+        kinds=None,
+        highlight: bool = True,
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query``, optionally only in some
+        languages, documents or kinds."""
+        self._check(query, mode, k, languages, docs, kinds)
+        view = self._view
+        n = len(view.chunks)
         if n == 0:
             return []
+        query = query.strip()
         mask = np.ones(n, dtype=bool)
         if languages:
-            mask &= np.isin(self._langs, list(languages))
+            mask &= np.isin(view.langs, list(languages))
         if docs:
-            mask &= np.isin(self._docs, list(docs))
+            mask &= np.isin(view.docs, list(docs))
         if kinds:
-            mask &= np.isin(self._kinds, list(kinds))
-        q = self.embedder.embed_queries([query.strip()])
+            mask &= np.isin(view.kinds, list(kinds))
+        allowed = int(mask.sum())
+        depth = min(allowed, max(MIN_CANDIDATES, 4 * k))
+
+        qvec = None
+        dense: list[int] = []
+        lexical: list[int] = []
+        if mode in ("dense", "hybrid"):
+            qvec = self.embedder.embed_queries([query])
+            dense = self._dense(view, qvec, mask, depth)
+        if mode in ("bm25", "hybrid"):
+            lexical = self._bm25(view, query, mask, depth)
+
+        dense_rank = {r: i + 1 for i, r in enumerate(dense)}
+        bm25_rank = {r: i + 1 for i, r in enumerate(lexical)}
+        fused: dict[int, float] = {}
+        for ranks in (dense_rank, bm25_rank):
+            for row, rank in ranks.items():
+                fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
+        order = sorted(fused, key=lambda r: (-fused[r], r))
+        rows = _collapse(view, order, k)
+        hits = [
+            _hit(view.chunks[r], fused[r], i + 1, r, dense_rank.get(r), bm25_rank.get(r))
+            for i, r in enumerate(rows)
+        ]
+        if highlight:
+            hits = self._highlight(query, hits, qvec)
+        return hits
+
+    def _dense(self, view: _View, qvec: np.ndarray, mask: np.ndarray, depth: int) -> list[int]:
+        index = view.generation.index
         if mask.all():
-            scores, rows = self.generation.index.search(q, min(k, n))
-            pairs = [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+            _, rows = index.search(qvec, depth)
         else:
             import faiss
 
-            allowed = np.flatnonzero(mask).astype(np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorArray(allowed))
-            scores, rows = self.generation.index.search(q, min(k, len(allowed)), params=params)
-            pairs = [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
-        return [_hit(self.chunks[r], s, i + 1) for i, (r, s) in enumerate(pairs)]
+            sel = faiss.IDSelectorArray(np.flatnonzero(mask).astype(np.int64))
+            _, rows = index.search(qvec, depth, params=faiss.SearchParameters(sel=sel))
+        return [int(r) for r in rows[0] if r >= 0]
+
+    def _bm25(self, view: _View, query: str, mask: np.ndarray, depth: int) -> list[int]:
+        lexical = view.generation.lexical
+        if lexical is None:
+            return []
+        scores = lexical.scores(query_terms(query), len(view.chunks))
+        scores = np.where(mask, scores, 0.0)
+        candidates = np.flatnonzero(scores > 0)
+        if len(candidates) > depth:
+            candidates = candidates[np.argpartition(-scores[candidates], depth - 1)[:depth]]
+        return [int(r) for r in candidates[np.lexsort((candidates, -scores[candidates]))]]
+
+    # ------------------------------------------------------------ highlights
+
+    def _highlight(self, query: str, hits: list[Hit], qvec: np.ndarray | None) -> list[Hit]:
+        terms = {t for t in query_terms(query) if len(t) > 2}
+        sentences = [(i, s, e) for i, h in enumerate(hits) for s, e in sentence_spans(h.text)]
+        best: dict[int, list[tuple[int, int]]] = {}
+        if sentences and len(sentences) > len(hits):
+            if qvec is None:
+                qvec = self.embedder.embed_queries([query])
+            vectors = self.embedder.embed_passages([hits[i].text[s:e] for i, s, e in sentences])
+            sims = vectors @ qvec[0]
+            for i in range(len(hits)):
+                idx = [j for j, (h, _, _) in enumerate(sentences) if h == i]
+                if len(idx) < 2:
+                    continue
+                top = max(idx, key=lambda j: sims[j])
+                best[i] = [sentences[j][1:] for j in idx if sims[j] >= sims[top] - 0.01]
+        out = []
+        for i, h in enumerate(hits):
+            spans = [Highlight(s, e, "sentence") for s, e in best.get(i, [])]
+            spans += [Highlight(s, e, "term") for s, e in term_spans(h.text, h.lang, terms)]
+            out.append(replace(h, highlights=tuple(sorted(spans, key=lambda x: (x.start, x.end)))))
+        return out
+
+    # ------------------------------------------------------------ passages
+
+    def _resolve(self, view: _View, hit: Hit | str) -> int:
+        chunk_id = hit if isinstance(hit, str) else hit.chunk_id
+        if (
+            isinstance(hit, Hit)
+            and hit.row < len(view.chunks)
+            and view.chunks[hit.row].chunk_id == chunk_id
+        ):
+            return hit.row
+        for row, c in enumerate(view.chunks):
+            if c.chunk_id == chunk_id:
+                return row
+        raise QueryError(f"unknown passage {chunk_id}")
+
+    def aligned(self, hit: Hit | str) -> list[Hit]:
+        """The same passage in each other language version of its document
+        (documents sharing its ``group``): the nearest chunk of each, by
+        cosine, given as the hit's score."""
+        view = self._view
+        row = self._resolve(view, hit)
+        chunk = view.chunks[row]
+        if not chunk.group:
+            return []
+        vector = view.vector(row)
+        out = []
+        for doc, group in view.doc_group.items():
+            if group != chunk.group or doc == chunk.doc_id:
+                continue
+            sims = view.doc_vectors(doc) @ vector
+            best = int(np.argmax(sims))
+            sib_row = int(view.doc_rows[doc][best])
+            out.append(_hit(view.chunks[sib_row], float(sims[best]), len(out) + 1, sib_row))
+        return sorted(out, key=lambda h: h.lang)
+
+    def similar(self, hit: Hit | str, k: int = 5, languages=None) -> list[Hit]:
+        """Passages most like this one, across all documents ("more like this")."""
+        view = self._view
+        row = self._resolve(view, hit)
+        n = len(view.chunks)
+        mask = np.ones(n, dtype=bool)
+        if languages:
+            mask &= np.isin(view.langs, list(languages))
+        mask[row] = False
+        depth = min(int(mask.sum()), 4 * k + 8)
+        if depth == 0:
+            return []
+        qvec = view.vector(row)[None, :]
+        own = view.chunks[row]
+        order = [
+            r for r in self._dense(view, qvec, mask, depth) if not _adjacent(own, view.chunks[r])
+        ]
+        rows = _collapse(view, order, k)
+        sims = [float(view.vector(r) @ qvec[0]) for r in rows]
+        return [
+            _hit(view.chunks[r], s, i + 1, r)
+            for i, (r, s) in enumerate(zip(rows, sims, strict=True))
+        ]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or line-level item of ``text``."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if text[start : m.start()].strip():
+            spans.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+def _adjacent(a: Chunk, b: Chunk) -> bool:
+    """Neighbouring chunks of one section: they overlap, so they are one passage."""
+    return a.doc_id == b.doc_id and a.section == b.section and abs(a.ordinal - b.ordinal) <= 1
+
+
+def _collapse(view: _View, order: list[int], k: int) -> list[int]:
+    """The first ``k`` rows of ``order`` without near-duplicates: overlapping
+    neighbours of a passage already taken, or the same text again."""
+    kept: list[int] = []
+    texts: set[str] = set()
+    for row in order:
+        c = view.chunks[row]
+        norm = " ".join(c.text.split()).lower()
+        if norm in texts or any(_adjacent(c, view.chunks[r]) for r in kept):
+            continue
+        kept.append(row)
+        texts.add(norm)
+        if len(kept) == k:
+            break
+    return kept
+
+
+def _hit(
+    chunk: Chunk,
+    score: float,
+    rank: int,
+    row: int,
+    dense_rank: int | None = None,
+    bm25_rank: int | None = None,
+) -> Hit:
+    return Hit(
+        chunk_id=chunk.chunk_id,
+        doc_id=chunk.doc_id,
+        title=chunk.title,
+        lang=chunk.lang,
+        kind=chunk.kind,
+        group=chunk.group,
+        page=chunk.page_start,
+        page_label=chunk.label_start,
+        page_end=chunk.page_end,
+        page_end_label=chunk.label_end,
+        section=chunk.section,
+        text=chunk.text,
+        score=float(score),
+        rank=rank,
+        row=row,
+        char_start=chunk.char_start,
+        char_end=chunk.char_end,
+        dense_rank=dense_rank,
+        bm25_rank=bm25_rank,
+    )

@@ -1,0 +1,97 @@
+"""Lexical analysis and the BM25 index, for Finnish, Swedish and English.
+
+Words are lower-cased and reduced with the Snowball stemmer of the chunk's
+language (PyStemmer); BM25 scoring is bm25s. A query's language is not
+known, so each query word contributes its stem in every supported language.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+STEMMERS = {"fi": "finnish", "sv": "swedish", "en": "english"}
+_WORD = re.compile(r"\w+", re.UNICODE)
+BM25_DIR = "bm25"
+
+
+@functools.cache
+def _stemmer(lang: str):
+    import Stemmer
+
+    return Stemmer.Stemmer(STEMMERS[lang])
+
+
+def words(text: str) -> list[tuple[str, int, int]]:
+    """(lower-cased word, start, end) for each word of ``text``."""
+    return [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def stem(word: str, lang: str) -> str:
+    return _stemmer(lang).stemWord(word) if lang in STEMMERS else word
+
+
+def doc_terms(text: str, lang: str) -> list[str]:
+    """Index terms of a passage in ``lang``."""
+    tokens = [w for w, _, _ in words(text)]
+    if lang in STEMMERS:
+        return _stemmer(lang).stemWords(tokens)
+    return tokens
+
+
+def query_terms(text: str, langs: Iterable[str] = STEMMERS) -> list[str]:
+    """Terms of a query: each word's stem in every language, without repeats."""
+    seen: dict[str, None] = {}
+    for word, _, _ in words(text):
+        seen.setdefault(word, None)
+        for lang in langs:
+            seen.setdefault(stem(word, lang), None)
+    return list(seen)
+
+
+def term_spans(text: str, lang: str, terms: set[str]) -> list[tuple[int, int]]:
+    """Spans of the words in ``text`` whose stem (in ``lang``) is one of ``terms``."""
+    return [(s, e) for w, s, e in words(text) if w in terms or stem(w, lang) in terms]
+
+
+class LexicalIndex:
+    """BM25 over chunk texts, each analysed in its own language."""
+
+    def __init__(self, bm25) -> None:
+        self.bm25 = bm25
+
+    @classmethod
+    def build(cls, texts: Sequence[str], langs: Sequence[str]) -> LexicalIndex:
+        import bm25s
+
+        corpus = [doc_terms(t, lang) or [""] for t, lang in zip(texts, langs, strict=True)]
+        bm25 = bm25s.BM25()
+        if corpus:
+            bm25.index(corpus, show_progress=False)
+        return cls(bm25)
+
+    def save(self, folder: Path) -> None:
+        self.bm25.save(str(folder / BM25_DIR), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        import bm25s
+
+        return cls(
+            bm25s.BM25.load(str(folder / BM25_DIR), mmap=False, show_progress=False, verbosity=0)
+        )
+
+    def scores(self, terms: list[str], n: int) -> np.ndarray:
+        """BM25 score of every chunk for the query ``terms``."""
+        vocab = getattr(self.bm25, "vocab_dict", None) or {}
+        known = [t for t in terms if t in vocab]
+        if not known:
+            return np.zeros(n, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
