@@ -29,6 +29,8 @@ def _setup_logging(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # bm25s sets its own logger to DEBUG; keep it at ours.
+    logging.getLogger("bm25s").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def cmd_build(argv: list[str]) -> int:

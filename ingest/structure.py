@@ -79,23 +79,35 @@ def _norm(text: str) -> str:
 
 def _looks_like_title(title: str) -> bool:
     title = title.strip()
-    if len(title) > MAX_HEADING_CHARS or title[-1:] in ".,;:":
+    # A "title" citing sections ("... i 62 §, om ...") is a sentence that
+    # happens to start with a reference such as "16 kap.".
+    if len(title) > MAX_HEADING_CHARS or title[-1:] in ".,;:" or "§" in title:
         return False
     return sum(ch.isalpha() for ch in title) >= 3
+
+
+# Sections and chapters are numbered in order; a reference that looks like a
+# heading usually jumps too far ahead of the last real one.
+MAX_SECTION_STEP = 5
+MAX_CHAPTER_STEP = 2
+
+
+def _close(number: int, last: tuple, step: int) -> bool:
+    return not last or number - last[0] <= step
 
 
 def _match_statute_or_number(line: str, state: _State) -> tuple[int, str] | None:
     m = _SECTION.match(line)
     if m and _looks_like_title(m.group(3)):
         key = (int(m.group(1)), m.group(2))
-        if key > state.section:
+        if key > state.section and _close(key[0], state.section, MAX_SECTION_STEP):
             state.section = key
             return 3, line
         return None
     m = _CHAPTER.match(line)
     if m and _looks_like_title(m.group(2)):
         key = (int(re.match(r"\d+", m.group(1)).group()), m.group(1))
-        if key > state.chapter:
+        if key > state.chapter and _close(key[0], state.chapter, MAX_CHAPTER_STEP):
             state.chapter = key
             return 2, line
         return None

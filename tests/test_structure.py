@@ -67,3 +67,21 @@ def test_hints_match_lines_and_fall_back_to_page_top():
     assert titles(finder, 1, "Johdanto\nTeksti") == [(1, "Johdanto")]
     found = finder.find(2, "Other text")
     assert [(h.offset, h.title) for h in found] == [(0, "Missing Title")]
+
+
+def test_sentence_starting_with_a_chapter_reference_is_not_a_heading():
+    finder = HeadingFinder([])
+    titles(finder, 1, "5 kap. Upphandlingsförfaranden\n38 § Innovationspartnerskap\nText.")
+    text = (
+        "16 kap. Vid projekttävling tillämpas dessutom vad som föreskrivs om\n"
+        "kommunikation i 62 §, om underentreprenad i 77 §\n6 kap. Tidsfrister\n"
+        "39 § Minimitidsfrister\nText."
+    )
+    assert titles(finder, 2, text) == [(2, "6 kap. Tidsfrister"), (3, "39 § Minimitidsfrister")]
+
+
+def test_far_jumps_in_numbering_are_references():
+    finder = HeadingFinder([])
+    titles(finder, 1, "2 luku Soveltamisala\n9 § Palvelut\nTeksti.")
+    assert titles(finder, 2, "90 § Tarjoajan soveltuvuus\nviitataan.") == []
+    assert titles(finder, 2, "10 § Erityisalat\nTeksti.") == [(3, "10 § Erityisalat")]
