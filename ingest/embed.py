@@ -96,6 +96,9 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # no "Loading weights" bar on every load
 
                 logger.info("loading embedding model %s", self.model_path)
                 self._model = SentenceTransformer(self.model_path, device="cpu")

@@ -8,6 +8,7 @@ top-k.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -29,6 +30,12 @@ MAX_QUERY_CHARS = 2000
 MODES = ("dense", "bm25", "hybrid")
 RRF_K = 60  # the usual constant of reciprocal rank fusion
 MIN_CANDIDATES = 100  # per retriever, before fusion
+ALIGN_POSITION_PENALTY = 0.3  # cosine given up per whole document of offset
+PIVOT_DEPTH = 20  # same-language hits mapped to their other-language versions
+# Weight of the pivot list in the fusion: its order leads, and direct
+# cross-lingual dense hits follow. Measured on the finlex heading check (README): weights 1, 2, 4, 8
+# and 100 gave fi→sv recall@5 of 0.63, 0.74, 0.85, 0.97 and 0.99.
+PIVOT_LEADS = 100.0
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n(?=\S)")
 
 
@@ -80,6 +87,25 @@ class Hit:
         return f"{self.title}, p. {self.pages}{section}"
 
 
+def query_language(query: str, available: list[str]) -> str | None:
+    """The query's language among fi/sv/en present in the index, when py3langid
+    is confident (≥ 0.9); None for ambiguous or mixed queries."""
+    candidates = [lang for lang in available if lang in ("fi", "sv", "en")]
+    if not candidates:
+        return None
+    lang, prob = _language_identifier(tuple(sorted(candidates))).classify(query)
+    return lang if prob >= 0.9 else None
+
+
+@functools.cache
+def _language_identifier(langs: tuple[str, ...]):
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(langs))
+    return identifier
+
+
 def group_by_language(hits: list[Hit]) -> dict[str, list[Hit]]:
     """Hits grouped by language, languages in order of their best hit."""
     groups: dict[str, list[Hit]] = {}
@@ -102,6 +128,12 @@ class _View:
             d: np.flatnonzero(self.docs == d) for d in sorted(set(self.docs.tolist()))
         }
         self.doc_group = {c.doc_id: c.group for c in self.chunks}
+        self.group_docs: dict[str, list[str]] = {}
+        for doc, group in self.doc_group.items():
+            if group:
+                self.group_docs.setdefault(group, []).append(doc)
+        self.grouped_docs = [d for docs in self.group_docs.values() if len(docs) > 1 for d in docs]
+        self.heading_keys = np.array([heading_key(c.section) for c in self.chunks], dtype=object)
         self._doc_vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -238,21 +270,32 @@ class Searcher:
         depth = min(allowed, max(MIN_CANDIDATES, 4 * k))
 
         qvec = None
-        dense: list[int] = []
-        lexical: list[int] = []
+        ranked: dict[str, list[int]] = {}
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([query])
-            dense = self._dense(view, qvec, mask, depth)
-        if mode in ("bm25", "hybrid"):
-            lexical = self._bm25(view, query, mask, depth)
+            ranked["dense"] = self._dense(view, qvec, mask, depth)
+        if mode == "bm25":
+            ranked["bm25"] = self._bm25(view, query, mask, depth)
+        if mode == "hybrid":
+            qlang = query_language(query, self.languages)
+            # Lexical matches across languages are mostly shared numbers and
+            # names: BM25 takes part only where the query's language is.
+            home = mask if qlang is None else mask & (view.langs == qlang)
+            ranked["bm25"] = self._bm25(view, query, home, depth)
+            if qlang is not None and not (mask & (view.langs == qlang)).any():
+                # The search excludes the query's own language (cross-language
+                # filter): reach the passages through their versions written in
+                # it, in that order; direct dense hits follow.
+                ranked["pivot"] = self._pivot(view, query, qvec, qlang, mask, depth)
 
-        dense_rank = {r: i + 1 for i, r in enumerate(dense)}
-        bm25_rank = {r: i + 1 for i, r in enumerate(lexical)}
+        ranks = {name: {r: i + 1 for i, r in enumerate(rows)} for name, rows in ranked.items()}
         fused: dict[int, float] = {}
-        for ranks in (dense_rank, bm25_rank):
-            for row, rank in ranks.items():
-                fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
+        for name, by_row in ranks.items():
+            weight = PIVOT_LEADS if name == "pivot" else 1.0
+            for row, rank in by_row.items():
+                fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank)
         order = sorted(fused, key=lambda r: (-fused[r], r))
+        dense_rank, bm25_rank = ranks.get("dense", {}), ranks.get("bm25", {})
         rows = _collapse(view, order, k)
         hits = [
             _hit(view.chunks[r], fused[r], i + 1, r, dense_rank.get(r), bm25_rank.get(r))
@@ -283,6 +326,33 @@ class Searcher:
         if len(candidates) > depth:
             candidates = candidates[np.argpartition(-scores[candidates], depth - 1)[:depth]]
         return [int(r) for r in candidates[np.lexsort((candidates, -scores[candidates]))]]
+
+    def _pivot(
+        self, view: _View, query: str, qvec: np.ndarray, qlang: str, mask: np.ndarray, depth: int
+    ) -> list[int]:
+        """Cross-language hits through the query's own language: search the
+        versions written in the query's language (where retrieval is
+        strongest), then take the aligned passage of each hit in the allowed
+        other-language versions."""
+        source = (view.langs == qlang) & np.isin(view.docs, view.grouped_docs)
+        if not source.any():
+            return []
+        n_src = min(int(source.sum()), PIVOT_DEPTH)
+        fused: dict[int, float] = {}
+        for rows in (
+            self._dense(view, qvec, source, n_src),
+            self._bm25(view, query, source, n_src),
+        ):
+            for i, r in enumerate(rows):
+                fused[r] = fused.get(r, 0.0) + 1.0 / (RRF_K + i + 1)
+        out: dict[int, None] = {}
+        for r in sorted(fused, key=lambda r: (-fused[r], r)):
+            for sib_row, _ in self._align_row(view, r):
+                if mask[sib_row] and view.langs[sib_row] != qlang:
+                    out.setdefault(sib_row, None)
+            if len(out) >= depth:
+                break
+        return list(out)
 
     # ------------------------------------------------------------ highlights
 
@@ -325,23 +395,47 @@ class Searcher:
 
     def aligned(self, hit: Hit | str) -> list[Hit]:
         """The same passage in each other language version of its document
-        (documents sharing its ``group``): the nearest chunk of each, by
-        cosine, given as the hit's score."""
+        (documents sharing its ``group``), with its cosine as the score.
+
+        Numbered headings ("38 §", "3.2", "5 luku" = "5 kap.") are the same in
+        every version, so the candidates are the sibling's chunks under the
+        same number when it has any; among them, the nearest by cosine, less a
+        penalty for sitting at another relative position in the document.
+        """
         view = self._view
         row = self._resolve(view, hit)
         chunk = view.chunks[row]
         if not chunk.group:
             return []
-        vector = view.vector(row)
-        out = []
-        for doc, group in view.doc_group.items():
-            if group != chunk.group or doc == chunk.doc_id:
-                continue
-            sims = view.doc_vectors(doc) @ vector
-            best = int(np.argmax(sims))
-            sib_row = int(view.doc_rows[doc][best])
-            out.append(_hit(view.chunks[sib_row], float(sims[best]), len(out) + 1, sib_row))
+        out = [
+            _hit(view.chunks[r], sim, i + 1, r)
+            for i, (r, sim) in enumerate(self._align_row(view, row))
+        ]
         return sorted(out, key=lambda h: h.lang)
+
+    def _align_row(self, view: _View, row: int) -> list[tuple[int, float]]:
+        """(row, cosine) of the aligned passage in each sibling version."""
+        chunk = view.chunks[row]
+        if not chunk.group:
+            return []
+        vector = view.vector(row)
+        key = view.heading_keys[row]
+        position = _relative_position(view, row)
+        out = []
+        for doc in view.group_docs.get(chunk.group, ()):
+            if doc == chunk.doc_id:
+                continue
+            rows = view.doc_rows[doc]
+            sims = view.doc_vectors(doc) @ vector
+            candidates = np.arange(len(rows))
+            if key is not None:
+                same = np.flatnonzero(view.heading_keys[rows] == key)
+                if len(same):
+                    candidates = same
+            offsets = np.abs(candidates / max(len(rows) - 1, 1) - position)
+            best = int(candidates[np.argmax(sims[candidates] - ALIGN_POSITION_PENALTY * offsets)])
+            out.append((int(rows[best]), float(sims[best])))
+        return out
 
     def similar(self, hit: Hit | str, k: int = 5, languages=None) -> list[Hit]:
         """Passages most like this one, across all documents ("more like this")."""
@@ -378,6 +472,38 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text.rstrip())))
     return spans
+
+
+_NUMBERED_HEADING = re.compile(
+    r"^(\d+(?:\.\d+)*)\s?([a-z]?)\s?(§|luku\b|kap\.|kapitlet\b|chapter\b|osa\b|avdelning\b)?",
+    re.IGNORECASE,
+)
+_UNIT = {
+    "luku": "ch",
+    "kap.": "ch",
+    "kapitlet": "ch",
+    "chapter": "ch",
+    "osa": "part",
+    "avdelning": "part",
+    "§": "§",
+}
+
+
+def heading_key(section: tuple[str, ...]) -> str | None:
+    """A language-independent key for the deepest numbered heading of a
+    section path: "38 § Innovaatiokumppanuus" and "38 § Innovationspartnerskap"
+    both give "38§"; "5 luku ..." and "5 kap. ..." both give "5ch"."""
+    for title in reversed(section):
+        m = _NUMBERED_HEADING.match(title)
+        if m:
+            unit = _UNIT.get((m.group(3) or "").lower(), "")
+            return f"{m.group(1)}{m.group(2).lower()}{unit}"
+    return None
+
+
+def _relative_position(view: _View, row: int) -> float:
+    rows = view.doc_rows[view.chunks[row].doc_id]
+    return float(np.searchsorted(rows, row)) / max(len(rows) - 1, 1)
 
 
 def _adjacent(a: Chunk, b: Chunk) -> bool:
