@@ -249,7 +249,9 @@ def build_index(
                 try:
                     title_hint, pages = _take(extracted, path)
                     sample = " ".join(p.text for p in pages[:3])
-                    meta = _unique_id(meta_for(path, corpus, by_file, title_hint, sample), taken)
+                    meta = meta_for(path, corpus, by_file, title_hint, sample)
+                    if rel not in by_file:  # a derived id must not take a declared one
+                        meta = _unique_id(meta, taken)
                     taken.add(meta.id)
                     emb = get_embedder()
                     chunker = Chunker(

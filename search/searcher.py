@@ -475,7 +475,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 _NUMBERED_HEADING = re.compile(
-    r"^(\d+(?:\.\d+)*)\s?([a-z]?)\s?(§|luku\b|kap\.|kapitlet\b|chapter\b|osa\b|avdelning\b)?",
+    r"^(\d+(?:\.\d+)*)\s?([a-z](?=\s?§))?\s?(§|luku\b|kap\.|kapitlet\b|chapter\b|osa\b|avdelning\b)?",
     re.IGNORECASE,
 )
 _UNIT = {
@@ -497,7 +497,7 @@ def heading_key(section: tuple[str, ...]) -> str | None:
         m = _NUMBERED_HEADING.match(title)
         if m:
             unit = _UNIT.get((m.group(3) or "").lower(), "")
-            return f"{m.group(1)}{m.group(2).lower()}{unit}"
+            return f"{m.group(1)}{(m.group(2) or '').lower()}{unit}"
     return None
 
 

@@ -283,3 +283,12 @@ def test_parallel_reading_gives_the_same_index(settings, corpus):
         (f.path, f.status, f.error) for f in serial.files
     ]
     assert load_generation(parallel_settings.index_dir).chunks == serial_chunks
+
+
+def test_declared_ids_are_kept_and_derived_ids_never_clash(settings, corpus):
+    (corpus / "sources.toml").write_text(
+        '[[document]]\nid = "notes"\nfile = "page.html"\n', encoding="utf-8"
+    )
+    build_index(settings, embedder=FakeEmbedder())
+    ids = {c.doc_id for c in load_generation(settings.index_dir).chunks}
+    assert "notes" in ids and "notes-2" in ids  # notes.md's derived id steps aside
