@@ -87,13 +87,12 @@ class Hit:
         return f"{self.title}, p. {self.pages}{section}"
 
 
-def query_language(query: str, available: list[str]) -> str | None:
-    """The query's language among fi/sv/en present in the index, when py3langid
-    is confident (≥ 0.9); None for ambiguous or mixed queries."""
-    candidates = [lang for lang in available if lang in ("fi", "sv", "en")]
-    if not candidates:
-        return None
-    lang, prob = _language_identifier(tuple(sorted(candidates))).classify(query)
+def query_language(query: str) -> str | None:
+    """The query's language, fi, sv or en, when py3langid is confident (≥ 0.9);
+    None for ambiguous or mixed queries. Asked among all three even when the
+    index lacks one: an English query on a Finnish-Swedish index is English,
+    so neither BM25 nor the pivot guesses at a language it is not in."""
+    lang, prob = _language_identifier(("en", "fi", "sv")).classify(query)
     return lang if prob >= 0.9 else None
 
 
@@ -124,6 +123,8 @@ class _View:
         self.langs = np.array([c.lang for c in self.chunks])
         self.docs = np.array([c.doc_id for c in self.chunks])
         self.kinds = np.array([c.kind for c in self.chunks])
+        self.language_list = sorted(set(self.langs.tolist()))
+        self.kind_list = sorted(set(self.kinds.tolist()))
         self.doc_rows: dict[str, np.ndarray] = {
             d: np.flatnonzero(self.docs == d) for d in sorted(set(self.docs.tolist()))
         }
@@ -206,7 +207,7 @@ class Searcher:
 
     @property
     def languages(self) -> list[str]:
-        return sorted(set(self._view.langs.tolist()))
+        return self._view.language_list
 
     @property
     def documents(self) -> list[str]:
@@ -214,7 +215,7 @@ class Searcher:
 
     @property
     def kinds(self) -> list[str]:
-        return sorted(set(self._view.kinds.tolist()))
+        return self._view.kind_list
 
     # ------------------------------------------------------------ search
 
@@ -277,7 +278,7 @@ class Searcher:
         if mode == "bm25":
             ranked["bm25"] = self._bm25(view, query, mask, depth)
         if mode == "hybrid":
-            qlang = query_language(query, self.languages)
+            qlang = query_language(query)
             # Lexical matches across languages are mostly shared numbers and
             # names: BM25 takes part only where the query's language is.
             home = mask if qlang is None else mask & (view.langs == qlang)
