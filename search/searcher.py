@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embed import Embedder, load_embedder, resolve_model
+from ingest.embed import Embedder, load_query_embedder, resolve_model
 from ingest.errors import KBError
 from ingest.lexical import query_terms, term_spans
 from ingest.records import Chunk
@@ -178,7 +178,7 @@ class Searcher:
         if embedder is None:
             _, _, fingerprint = resolve_model(settings)
             generation = load_generation(index_dir, fingerprint)
-            embedder = load_embedder(settings)
+            embedder = load_query_embedder(settings)
         else:
             generation = load_generation(index_dir, embedder.fingerprint)
         return cls(generation, embedder, index_dir)

