@@ -23,7 +23,7 @@ index: model  ## build or update index/ from corpus/ (exit 1 = some files skippe
 
 run: index  ## set up, build the index, show an example search, then start the app
 	$(PY) -m search -k 3 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
-	$(PY) -m streamlit run app.py --server.headless true --browser.gatherUsageStats false
+	$(PY) -m streamlit run app.py
 
 search: index  ## only the example search, without starting the app
 	$(PY) -m search -k 5 "Miten julkisilla hankinnoilla edistetään innovaatioita?"

@@ -95,7 +95,11 @@ def extract_many(paths: list[Path], settings: Settings) -> dict[Path, object]:
     workers = min(settings.workers, len(pdfs))
     out: dict[Path, object] = {}
     if workers > 1:
-        ctx = multiprocessing.get_context("spawn")
+        # fork where there is one: spawn and forkserver children re-import the
+        # parent's __main__, which under Streamlit (or its AppTest) is the page
+        # script. The children only run pypdf, never torch.
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         largest_first = sorted(pdfs, key=lambda p: p.stat().st_size, reverse=True)
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             futures = {p: pool.submit(_read_pages_or_reason, p, settings) for p in largest_first}

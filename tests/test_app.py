@@ -72,3 +72,18 @@ def test_typing_a_query_searches_and_bad_queries_get_a_message(built):
     assert "limit is 2000" in " ".join(e.value for e in at.error), [
         type(x).__name__ for x in at.main
     ]
+
+
+def test_parallel_pdf_reading_still_works_after_the_page_ran(settings):
+    """AppTest (like Streamlit) makes the page script __main__; reader
+    processes must not re-import it (they crashed when they did)."""
+    from dataclasses import replace
+
+    from .fakes import FakeEmbedder
+    from .pdfgen import make_pdf
+
+    _run()
+    for name in ("a.pdf", "b.pdf"):
+        make_pdf(settings.corpus_dir / name, [["1 Otsikko", "Tekstiä hankinnoista."]])
+    report = build_index(replace(settings, workers=2), embedder=FakeEmbedder())
+    assert [f.status for f in report.files] == ["indexed", "indexed"], report.files
