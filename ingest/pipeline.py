@@ -111,11 +111,15 @@ def extract_many(paths: list[Path], settings: Settings) -> dict[Path, object]:
                 out[path] = ExtractionError(path, value) if isinstance(value, str) else value
     for path in paths:
         if path not in out:
-            try:
-                out[path] = read_pages(path, settings)
-            except ExtractionError as exc:
-                out[path] = exc
+            value = _read_pages_or_reason(path, settings)
+            out[path] = ExtractionError(path, value) if isinstance(value, str) else value
     return out
+
+
+def _unchanged(old: dict | None, digest: str) -> bool:
+    """Whether a file indexed before is the same now, so its vectors are kept
+    (a file that failed is always read again)."""
+    return bool(old) and old["sha256"] == digest and old["status"] != "failed"
 
 
 def _take(extracted: dict[Path, object], path: Path) -> tuple[str, list[Page]]:
@@ -206,8 +210,7 @@ def build_index(
         digests = {path: sha256_file(path) for path in paths}
         todo = []
         for path in paths:
-            old = prev_files.get(path.relative_to(corpus).as_posix())
-            if not (old and old["sha256"] == digests[path] and old["status"] != "failed"):
+            if not _unchanged(prev_files.get(path.relative_to(corpus).as_posix()), digests[path]):
                 todo.append(path)
         extracted = extract_many(todo, settings)
 
@@ -217,7 +220,7 @@ def build_index(
             digest = digests[path]
             old = prev_files.get(rel)
             entry = {"sha256": digest, "size": path.stat().st_size}
-            if old and old["sha256"] == digest and old["status"] != "failed":
+            if _unchanged(old, digest):
                 meta = DocumentMeta(**old["doc"])
                 src = by_file.get(rel)
                 if src is not None:  # metadata edits apply without re-embedding

@@ -265,13 +265,7 @@ class Searcher:
         if n == 0:
             return []
         query = query.strip()
-        mask = np.ones(n, dtype=bool)
-        if languages:
-            mask &= np.isin(view.langs, list(languages))
-        if docs:
-            mask &= np.isin(view.docs, list(docs))
-        if kinds:
-            mask &= np.isin(view.kinds, list(kinds))
+        mask = _mask(view, languages, docs, kinds)
         allowed = int(mask.sum())
         depth = min(allowed, max(MIN_CANDIDATES, 4 * k))
 
@@ -294,14 +288,10 @@ class Searcher:
                 # it, in that order; direct dense hits follow.
                 ranked["pivot"] = self._pivot(view, query, qvec, qlang, mask, depth)
 
-        ranks = {name: {r: i + 1 for i, r in enumerate(rows)} for name, rows in ranked.items()}
-        fused: dict[int, float] = {}
-        for name, by_row in ranks.items():
-            weight = PIVOT_LEADS if name == "pivot" else 1.0
-            for row, rank in by_row.items():
-                fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank)
-        order = sorted(fused, key=lambda r: (-fused[r], r))
-        dense_rank, bm25_rank = ranks.get("dense", {}), ranks.get("bm25", {})
+        weights = {name: PIVOT_LEADS if name == "pivot" else 1.0 for name in ranked}
+        fused, order = _fuse([(rows, weights[name]) for name, rows in ranked.items()])
+        dense_rank = {r: i + 1 for i, r in enumerate(ranked.get("dense", []))}
+        bm25_rank = {r: i + 1 for i, r in enumerate(ranked.get("bm25", []))}
         rows = _collapse(view, order, k)
         hits = [
             _hit(view.chunks[r], fused[r], i + 1, r, dense_rank.get(r), bm25_rank.get(r))
@@ -344,15 +334,14 @@ class Searcher:
         if not source.any():
             return []
         n_src = min(int(source.sum()), PIVOT_DEPTH)
-        fused: dict[int, float] = {}
-        for rows in (
-            self._dense(view, qvec, source, n_src),
-            self._bm25(view, query, source, n_src),
-        ):
-            for i, r in enumerate(rows):
-                fused[r] = fused.get(r, 0.0) + 1.0 / (RRF_K + i + 1)
+        _, order = _fuse(
+            [
+                (self._dense(view, qvec, source, n_src), 1.0),
+                (self._bm25(view, query, source, n_src), 1.0),
+            ]
+        )
         out: dict[int, None] = {}
-        for r in sorted(fused, key=lambda r: (-fused[r], r)):
+        for r in order:
             for sib_row, _ in self._align_row(view, r):
                 if mask[sib_row] and view.langs[sib_row] != qlang:
                     out.setdefault(sib_row, None)
@@ -421,9 +410,6 @@ class Searcher:
         """
         view = self._view
         row = self._resolve(view, hit)
-        chunk = view.chunks[row]
-        if not chunk.group:
-            return []
         out = [
             _hit(view.chunks[r], sim, i + 1, r)
             for i, (r, sim) in enumerate(self._align_row(view, row))
@@ -458,10 +444,7 @@ class Searcher:
         """Passages most like this one, across all documents ("more like this")."""
         view = self._view
         row = self._resolve(view, hit)
-        n = len(view.chunks)
-        mask = np.ones(n, dtype=bool)
-        if languages:
-            mask &= np.isin(view.langs, list(languages))
+        mask = _mask(view, languages)
         mask[row] = False
         depth = min(int(mask.sum()), 4 * k + 8)
         if depth == 0:
@@ -477,6 +460,25 @@ class Searcher:
             _hit(view.chunks[r], s, i + 1, r)
             for i, (r, s) in enumerate(zip(rows, sims, strict=True))
         ]
+
+
+def _mask(view: _View, languages=None, docs=None, kinds=None) -> np.ndarray:
+    """Rows allowed by the filters."""
+    mask = np.ones(len(view.chunks), dtype=bool)
+    for values, column in ((languages, view.langs), (docs, view.docs), (kinds, view.kinds)):
+        if values:
+            mask &= np.isin(column, list(values))
+    return mask
+
+
+def _fuse(lists: list[tuple[list[int], float]]) -> tuple[dict[int, float], list[int]]:
+    """Weighted reciprocal rank fusion of ranked row lists: (score by row,
+    rows best first, ties by row)."""
+    fused: dict[int, float] = {}
+    for rows, weight in lists:
+        for rank, row in enumerate(rows, start=1):
+            fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank)
+    return fused, sorted(fused, key=lambda r: (-fused[r], r))
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
