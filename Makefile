@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install model index run search test test-all lint format bench clean
+.PHONY: install model fetch index run search test test-all lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -21,7 +21,12 @@ model: install  ## convert the bundled multilingual-e5-small once
 index: model  ## build or update index/ from corpus/ (exit 1 = some files skipped)
 	$(PY) -m ingest; rc=$$?; [ $$rc -le 1 ]
 
-run: index  ## set up, build the index, show an example search, then start the app
+fetch: install  ## download the official PDFs into corpus/official (the only network step)
+	$(PY) -m ingest fetch
+
+run: install  ## set up, fetch what it can, build the index, show an example search, start the app
+	$(PY) -m ingest fetch --retries 1 || echo "fetch incomplete (see above): indexing what is in corpus/"
+	$(MAKE) --no-print-directory index
 	$(PY) -m search -k 3 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
 	$(PY) -m streamlit run app.py
 

@@ -1,5 +1,5 @@
-"""Command line: ``python -m ingest [build options]``, ``python -m ingest status``,
-``python -m ingest prepare-model``."""
+"""Command line: ``python -m ingest [build options]``, ``python -m ingest fetch``,
+``python -m ingest status``, ``python -m ingest prepare-model``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ def _setup_logging(verbose: bool) -> None:
     )
     # bm25s sets its own logger to DEBUG; keep it at ours.
     logging.getLogger("bm25s").setLevel(logging.INFO if verbose else logging.WARNING)
+    # urllib3 warns at every retry; the fetch report says what finally happened.
+    logging.getLogger("urllib3").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def cmd_build(argv: list[str]) -> int:
@@ -145,7 +147,85 @@ def cmd_prepare_model(argv: list[str]) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"status": cmd_status, "prepare-model": cmd_prepare_model}
+def cmd_fetch(argv: list[str]) -> int:
+    from .fetch import FAILED, FetchError, FetchOptions, FetchResult, fetch_all
+
+    defaults = FetchOptions()
+    settings = load_settings()
+    p = argparse.ArgumentParser(
+        prog="python -m ingest fetch",
+        description="Download the official PDFs named in sources.toml and verify them "
+        "against sources.lock. The only command that uses the network.",
+    )
+    p.add_argument(
+        "--sources",
+        type=Path,
+        default=settings.corpus_dir / "sources.toml",
+        help="sources file (default: corpus/sources.toml); sources.lock is kept beside it",
+    )
+    p.add_argument(
+        "--dest", type=Path, help="where the PDFs go (default: official/ beside the sources file)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=defaults.read_timeout,
+        help=f"seconds to wait for an answer (default {defaults.read_timeout:g}; "
+        f"connecting: {defaults.connect_timeout:g})",
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=defaults.retries,
+        help=f"retries after a failed connection or a 429/5xx answer (default {defaults.retries})",
+    )
+    p.add_argument(
+        "--max-mb",
+        type=float,
+        default=float(settings.max_file_mb),
+        help=f"largest file accepted, in MB (default {settings.max_file_mb}, $KB_MAX_FILE_MB)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log every address tried")
+    args = p.parse_args(argv)
+    _setup_logging(args.verbose)
+    if not args.sources.is_file():
+        print(f"error: sources file {args.sources} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    if args.timeout <= 0 or args.retries < 0 or args.max_mb <= 0:
+        print("error: --timeout and --max-mb must be positive, --retries ≥ 0", file=sys.stderr)
+        return EXIT_USAGE
+    options = FetchOptions(
+        connect_timeout=min(defaults.connect_timeout, args.timeout),
+        read_timeout=args.timeout,
+        retries=args.retries,
+        max_mb=args.max_mb,
+    )
+    dest = args.dest or args.sources.parent / "official"
+
+    def on_result(r: FetchResult) -> None:
+        print(f"{r.id:32} {r.status:14} {r.detail}", flush=True)
+
+    print(f"{'source':32} {'status':14} detail")
+    try:
+        report = fetch_all(args.sources, dest, options, on_result)
+    except (SourcesError, FetchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: no partial file was kept", file=sys.stderr)
+        return 130
+    counts: dict[str, int] = {}
+    for r in report.results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    print(", ".join(f"{n} {status}" for status, n in counts.items()) or "no sources")
+    return EXIT_SOME_FAILED if any(r.status == FAILED for r in report.results) else EXIT_OK
+
+
+COMMANDS = {
+    "fetch": cmd_fetch,
+    "status": cmd_status,
+    "prepare-model": cmd_prepare_model,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

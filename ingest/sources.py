@@ -45,8 +45,8 @@ class Source:
         return self.urn or (f"hdl:{self.handle}" if self.handle else "")
 
 
-def load_sources(corpus_dir: Path) -> list[Source]:
-    path = corpus_dir / SOURCES_FILE
+def load_sources(corpus_dir: Path, filename: str = SOURCES_FILE) -> list[Source]:
+    path = corpus_dir / filename
     if not path.is_file():
         return []
     try:
