@@ -138,7 +138,17 @@ class _View:
         for doc, group in self.doc_group.items():
             if group:
                 self.group_docs.setdefault(group, []).append(doc)
-        self.grouped_docs = [d for docs in self.group_docs.values() if len(docs) > 1 for d in docs]
+        grouped_docs = [d for docs in self.group_docs.values() if len(docs) > 1 for d in docs]
+        self.grouped = np.isin(self.docs, grouped_docs)  # rows with a sibling version
+        # What the manifest knows of each document: title, url, identifier,
+        # path in the corpus, sha256, pages.
+        self.doc_meta: dict[str, dict] = {}
+        for rel, entry in generation.manifest.get("files", {}).items():
+            doc = entry.get("doc")
+            if doc and entry.get("status") != "failed":
+                self.doc_meta[doc["id"]] = dict(
+                    doc, path=rel, sha256=entry.get("sha256", ""), pages=entry.get("pages", 0)
+                )
         self.heading_keys = np.array([heading_key(c.section) for c in self.chunks], dtype=object)
         self._doc_vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -164,6 +174,7 @@ class Searcher:
     def __init__(
         self, generation: Generation, embedder: Embedder, index_dir: Path | None = None
     ) -> None:
+        _one_faiss_thread()
         self.embedder = embedder
         self.index_dir = index_dir
         self._view = _View(generation)
@@ -330,7 +341,7 @@ class Searcher:
         versions written in the query's language (where retrieval is
         strongest), then take the aligned passage of each hit in the allowed
         other-language versions."""
-        source = (view.langs == qlang) & np.isin(view.docs, view.grouped_docs)
+        source = (view.langs == qlang) & view.grouped
         if not source.any():
             return []
         n_src = min(int(source.sum()), PIVOT_DEPTH)
@@ -440,6 +451,21 @@ class Searcher:
             out.append((int(rows[best]), float(sims[best])))
         return out
 
+    def document(self, doc_id: str) -> dict:
+        """The manifest's record of a document: title, lang, kind, url,
+        identifier, path (in the corpus folder), sha256, pages; {} if unknown."""
+        return dict(self._view.doc_meta.get(doc_id, {}))
+
+    def neighbours(self, hit: Hit | str) -> list[Hit]:
+        """The passage with the chunks just before and after it in its
+        document, in reading order (the hit itself included)."""
+        view = self._view
+        row = self._resolve(view, hit)
+        rows = view.doc_rows[view.chunks[row].doc_id]
+        at = int(np.searchsorted(rows, row))
+        around = rows[max(0, at - 1) : at + 2]
+        return [_hit(view.chunks[r], 0.0, i + 1, int(r)) for i, r in enumerate(around)]
+
     def similar(self, hit: Hit | str, k: int = 5, languages=None) -> list[Hit]:
         """Passages most like this one, across all documents ("more like this")."""
         view = self._view
@@ -460,6 +486,19 @@ class Searcher:
             _hit(view.chunks[r], s, i + 1, r)
             for i, (r, s) in enumerate(zip(rows, sims, strict=True))
         ]
+
+
+@functools.cache
+def _one_faiss_thread() -> None:
+    """Search one query at a time on one thread. FAISS splits a single
+    query's scan over OpenMP threads, which then contend with the query
+    encoder's own threads: on 2 cores at 10k chunks, dense search took
+    21.8 ms at the median with FAISS's default threads and 16.4 ms with one
+    (benchmarks/query.py, README). Process-wide, and a searcher's process
+    only ever asks one query at a time per call."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
 
 
 def _mask(view: _View, languages=None, docs=None, kinds=None) -> np.ndarray:
