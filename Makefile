@@ -45,9 +45,12 @@ test: model lint  ## the whole default test suite, offline
 test-all: model  ## including slow tests
 	$(PY) -m pytest -q -m ""
 
-bench: model
+bench: model  ## all benchmarks; figures go to benchmarks/results/ and the README
 	$(VENV)/bin/pip install --quiet -e '.[dev,bench]'
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/query.py
+	$(PY) benchmarks/app.py
+	$(PY) benchmarks/tatoeba.py
 
 clean:
 	rm -rf $(VENV) .cache index/gen-* index/CURRENT

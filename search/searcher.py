@@ -266,10 +266,12 @@ class Searcher:
         languages=None,
         docs=None,
         kinds=None,
-        highlight: bool = True,
+        highlight: bool | str = True,
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``, optionally only in some
-        languages, documents or kinds."""
+        languages, documents or kinds. ``highlight``: True for query words
+        and best sentences, "terms" for the query words and the sentences
+        holding them (no sentence embedding), False for none."""
         self._check(query, mode, k, languages, docs, kinds)
         view = self._view
         n = len(view.chunks)
@@ -309,7 +311,7 @@ class Searcher:
             for i, r in enumerate(rows)
         ]
         if highlight:
-            hits = self._highlight(query, hits, qvec)
+            hits = self._highlight(query, hits, qvec, semantic=highlight != "terms")
         return hits
 
     def _dense(self, view: _View, qvec: np.ndarray, mask: np.ndarray, depth: int) -> list[int]:
@@ -362,11 +364,21 @@ class Searcher:
 
     # ------------------------------------------------------------ highlights
 
-    def _highlight(self, query: str, hits: list[Hit], qvec: np.ndarray | None) -> list[Hit]:
+    def highlight(self, query: str, hits: list[Hit], semantic: bool = True) -> list[Hit]:
+        """``hits`` with their highlights (re)computed: what ``search`` does
+        with ``highlight=True``, or with ``highlight="terms"`` when
+        ``semantic`` is False. The page shows hits with their cheap highlights
+        first and adds the costly ones after."""
+        return self._highlight(query.strip(), hits, None, semantic)
+
+    def _highlight(
+        self, query: str, hits: list[Hit], qvec: np.ndarray | None, semantic: bool = True
+    ) -> list[Hit]:
         """Mark the query's words (stem-aware) and the best sentence of each hit:
         the one with the most query words; where no word matches (a passage in
-        another language), the one nearest the query by embedding, for the
-        first few such hits (embedding sentences is the costly part)."""
+        another language) and ``semantic`` is on, the one nearest the query by
+        embedding, for the first few such hits (embedding sentences is the
+        costly part)."""
         terms = {t for t in query_terms(query) if len(t) > 2}
         term_marks = [term_spans(h.text, h.lang, terms) for h in hits]
         best: dict[int, list[tuple[int, int]]] = {}
@@ -378,7 +390,7 @@ class Searcher:
             counts = [sum(s <= a < e for a, _ in term_marks[i]) for s, e in spans]
             if max(counts) > 0:
                 best[i] = [span for span, n in zip(spans, counts, strict=True) if n == max(counts)]
-            elif len({j for j, _, _ in semantic}) < SEMANTIC_HIGHLIGHTS:
+            elif semantic and len({j for j, _, _ in semantic}) < SEMANTIC_HIGHLIGHTS:
                 semantic.extend((i, s, e) for s, e in spans)
         if semantic:
             if qvec is None:

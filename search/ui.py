@@ -3,6 +3,9 @@ fi/sv/en, page references, and safe HTML for untrusted document text."""
 
 from __future__ import annotations
 
+import re
+
+from .pdfs import page_link
 from .searcher import Highlight, Hit
 
 UI_LANGS = ("en", "fi", "sv")
@@ -13,40 +16,135 @@ LABELS = {
         "query": "Ask a question",
         "mode": "Mode",
         "languages": "Languages",
+        "documents": "Documents",
+        "kinds": "Kinds",
         "k": "Results",
+        "group": "Group by language",
         "page": "p.",
+        "open": "Open at page",
         "other": "Same passage in other languages",
-        "no_index": "There is no index yet. Build one with `make run` or `python -m ingest`.",
+        "similar": "Similar passages",
+        "context": "Whole passage with its neighbours",
+        "no_index": "There is no index yet. Build one here, or run `make run` or `python -m ingest`.",
         "broken": "The index cannot be used",
         "no_results": "No results.",
         "examples": "Examples",
+        "view": "View",
+        "view_search": "Search",
+        "view_docs": "Documents",
+        "ui": "Language of the page",
+        "export_csv": "Download CSV",
+        "export_md": "Download Markdown",
+        "rebuild": "Rebuild index",
+        "build": "Build index",
+        "building": "Building the index; the current one keeps serving until the new one is ready",
+        "reading": "Reading the documents",
+        "embedding": "Embedding passages",
+        "built": "Index ready",
+        "skipped": "skipped",
+        "locked": "Another build is running; try again when it has finished.",
+        "facts": "Index",
+        "chunks_chart": "Passages per document and language",
+        "model": "Model",
+        "created": "Built",
+        "counts": "Counts",
+        "score": "similarity",
+        "choose": "All",
     },
     "fi": {
         "title": "Julkisten hankintojen strategia: haku",
         "query": "Kysy kysymys",
         "mode": "Tila",
         "languages": "Kielet",
+        "documents": "Asiakirjat",
+        "kinds": "Tyypit",
         "k": "Tuloksia",
+        "group": "Ryhmittele kielen mukaan",
         "page": "s.",
+        "open": "Avaa sivulta",
         "other": "Sama kohta muilla kielillä",
-        "no_index": "Hakemistoa ei vielä ole. Rakenna se komennolla `make run` tai `python -m ingest`.",
+        "similar": "Samankaltaiset kohdat",
+        "context": "Koko kohta ja sen naapurit",
+        "no_index": "Hakemistoa ei vielä ole. Rakenna se tästä tai komennolla `make run` "
+        "tai `python -m ingest`.",
         "broken": "Hakemistoa ei voi käyttää",
         "no_results": "Ei tuloksia.",
         "examples": "Esimerkkejä",
+        "view": "Näkymä",
+        "view_search": "Haku",
+        "view_docs": "Asiakirjat",
+        "ui": "Sivun kieli",
+        "export_csv": "Lataa CSV",
+        "export_md": "Lataa Markdown",
+        "rebuild": "Rakenna hakemisto uudelleen",
+        "build": "Rakenna hakemisto",
+        "building": "Hakemistoa rakennetaan; nykyinen palvelee, kunnes uusi on valmis",
+        "reading": "Luetaan asiakirjoja",
+        "embedding": "Upotetaan kohtia",
+        "built": "Hakemisto valmis",
+        "skipped": "ohitettu",
+        "locked": "Toinen rakennus on käynnissä; yritä uudelleen, kun se on valmis.",
+        "facts": "Hakemisto",
+        "chunks_chart": "Kohtia asiakirjoittain ja kielittäin",
+        "model": "Malli",
+        "created": "Rakennettu",
+        "counts": "Määrät",
+        "score": "samankaltaisuus",
+        "choose": "Kaikki",
     },
     "sv": {
         "title": "Strategin för offentlig upphandling: sök",
         "query": "Ställ en fråga",
         "mode": "Läge",
         "languages": "Språk",
+        "documents": "Dokument",
+        "kinds": "Typer",
         "k": "Resultat",
+        "group": "Gruppera efter språk",
         "page": "s.",
+        "open": "Öppna på sidan",
         "other": "Samma avsnitt på andra språk",
-        "no_index": "Det finns inget index ännu. Bygg det med `make run` eller `python -m ingest`.",
+        "similar": "Liknande avsnitt",
+        "context": "Hela avsnittet med grannarna",
+        "no_index": "Det finns inget index ännu. Bygg det här, eller med `make run` eller "
+        "`python -m ingest`.",
         "broken": "Indexet kan inte användas",
         "no_results": "Inga resultat.",
         "examples": "Exempel",
+        "view": "Vy",
+        "view_search": "Sök",
+        "view_docs": "Dokument",
+        "ui": "Sidans språk",
+        "export_csv": "Ladda ner CSV",
+        "export_md": "Ladda ner Markdown",
+        "rebuild": "Bygg om indexet",
+        "build": "Bygg indexet",
+        "building": "Indexet byggs; det nuvarande används tills det nya är klart",
+        "reading": "Dokumenten läses",
+        "embedding": "Avsnitten bäddas in",
+        "built": "Indexet är klart",
+        "skipped": "hoppades över",
+        "locked": "En annan byggning pågår; försök igen när den är klar.",
+        "facts": "Index",
+        "chunks_chart": "Avsnitt per dokument och språk",
+        "model": "Modell",
+        "created": "Byggt",
+        "counts": "Antal",
+        "score": "likhet",
+        "choose": "Alla",
     },
+}
+
+COLUMNS = {
+    "en": ("Title", "Kind", "Language", "Pages", "Passages", "Status", "Indexed", "File"),
+    "fi": ("Nimi", "Tyyppi", "Kieli", "Sivuja", "Kohtia", "Tila", "Indeksoitu", "Tiedosto"),
+    "sv": ("Titel", "Typ", "Språk", "Sidor", "Avsnitt", "Status", "Indexerat", "Fil"),
+}
+
+LANGUAGE_NAMES = {
+    "en": {"fi": "Finnish", "sv": "Swedish", "en": "English"},
+    "fi": {"fi": "suomi", "sv": "ruotsi", "en": "englanti"},
+    "sv": {"fi": "finska", "sv": "svenska", "en": "engelska"},
 }
 
 EXAMPLES = [
@@ -60,14 +158,54 @@ def label(ui: str, key: str) -> str:
     return LABELS.get(ui, LABELS["en"])[key]
 
 
+def language_name(ui: str, lang: str) -> str:
+    return LANGUAGE_NAMES.get(ui, LANGUAGE_NAMES["en"]).get(lang, lang)
+
+
+def column_names(ui: str) -> dict[str, str]:
+    """The documents table's column names in the page's language."""
+    keys = ("title", "kind", "lang", "pages", "chunks", "status", "indexed", "file")
+    return dict(zip(keys, COLUMNS.get(ui, COLUMNS["en"]), strict=True))
+
+
+def facts_markdown(facts: dict, ui: str) -> str:
+    """Model, build time and counts of the live index, one line each. The
+    values come from our own manifest; they are escaped all the same."""
+    counts = facts.get("counts", {})
+    model = facts.get("model", {})
+    created = str(facts.get("created", ""))[:19].replace("T", " ")
+    lines = [
+        f"- {label(ui, 'model')}: {escape(model.get('name', ''))} "
+        f"({escape(model.get('fingerprint', ''))})",
+        f"- {label(ui, 'created')}: {escape(created)} UTC ({escape(facts.get('generation') or '')})",
+        f"- {label(ui, 'counts')}: "
+        + ", ".join(f"{escape(str(v))} {escape(k)}" for k, v in counts.items()),
+    ]
+    return "\n".join(lines)
+
+
+def ui_language(requested: str | None, locale: str | None) -> str:
+    """The page's language: ``?ui=`` if it is fi, sv or en; else the
+    browser's (navigator.language, e.g. "fi-FI" or "sv-FI"); else English."""
+    if requested in UI_LANGS:
+        return requested
+    prefix = (locale or "").split("-")[0].lower()
+    return prefix if prefix in UI_LANGS else "en"
+
+
 def escape(text: str) -> str:
     """Escape untrusted text for st.markdown with HTML on: every character
     that HTML or Markdown gives a meaning becomes a numeric entity, so no tag,
     link, image or emphasis can form from document text."""
     return "".join(
         f"&#{ord(ch)};" if (not ch.isalnum() and not ch.isspace() and ord(ch) < 128) else ch
-        for ch in text
+        for ch in _unwrap(text)
     ).replace("\n", "<br>")
+
+
+def _unwrap(text: str) -> str:
+    """PDF line wraps become spaces; blank lines and list items stay breaks."""
+    return re.sub(r"(?<!\n)\n(?!\n|\s*(?:[•–-]|\d{1,3}\)))", " ", text)
 
 
 def mark_html(text: str, highlights: tuple[Highlight, ...]) -> str:
@@ -98,10 +236,25 @@ def page_ref(hit: Hit, ui: str) -> str:
     return f"{label(ui, 'page')} {escape(hit.pages)}"
 
 
-def card_html(hit: Hit, ui: str) -> str:
+def card_html(
+    hit: Hit, ui: str, pdf: str | None = None, rank: bool = True, score: bool = False
+) -> str:
+    """One result: title, language tag, page, section path, the text with
+    its highlights; a link that opens the PDF at the page when ``pdf`` (the
+    served file's address) is given. Every piece of document text is escaped."""
     section = " › ".join(hit.section)
+    number = f"{hit.rank}. " if rank else ""
     head = (
-        f"<b>{hit.rank}. {escape(hit.title)}</b> <code>{escape(hit.lang)}</code> · "
+        f"<b>{number}{escape(hit.title)}</b> <code>{escape(hit.lang)}</code> · "
         f"{page_ref(hit, ui)}" + (f" · {escape(section)}" if section else "")
     )
-    return f"<div>{head}<br>{mark_html(hit.text, hit.highlights)}</div>"
+    if score:
+        head += f" · {label(ui, 'score')} {hit.score:.2f}"
+    if pdf:
+        href = escape(page_link(pdf, hit.page))
+        head += (
+            f' · <a href="{href}" target="_blank" rel="noopener noreferrer">'
+            f"{label(ui, 'open')} {escape(hit.page_label)}</a>"
+        )
+    body = mark_html(hit.text, hit.highlights)
+    return f'<div style="margin-bottom:0.9em">{head}<br>{body}</div>'

@@ -20,6 +20,7 @@ TESTDATA = SHARED / "testdata"
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KB_CORPUS", str(tmp_path / "corpus"))
     monkeypatch.setenv("KB_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("KB_STATIC", str(tmp_path / "static"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("KB_MODEL", raising=False)
     monkeypatch.setenv("KB_WORKERS", "1")  # in-process reading; one test covers the pool
@@ -55,6 +56,21 @@ def finlex_corpus(root: Path, sources: str | None = None) -> Path:
     if sources is not None:
         (corpus / "sources.toml").write_text(sources, encoding="utf-8")
     return corpus
+
+
+@pytest.fixture(scope="session")
+def finlex_index(tmp_path_factory, real_embedder) -> Settings:
+    """The Public Procurement Act (fi + sv, one group) indexed with the real
+    model, once per test session; settings pointing at it. Read-only."""
+    from ingest.pipeline import build_index
+
+    root = tmp_path_factory.mktemp("finlex-index")
+    sources = (PROJECT_ROOT / "eval" / "finlex.sources.toml").read_text(encoding="utf-8")
+    corpus = finlex_corpus(root, sources)
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    report = build_index(settings, embedder=real_embedder)
+    assert not report.failed, report.failed
+    return settings
 
 
 @pytest.fixture(scope="session")

