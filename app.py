@@ -37,6 +37,21 @@ def get_searcher(index_dir: str) -> Searcher:
     return Searcher.load(Path(index_dir), load_settings())
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_hits(index_dir: str, generation: str, query: str, **filters):
+    """Hits of one search with the query's words marked, kept per index
+    generation: every click on the page (a panel, the grouping toggle) reruns
+    the script, and the same search then costs nothing."""
+    return get_searcher(index_dir).search(query, highlight="terms", **filters)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_highlighted(index_dir: str, generation: str, query: str, **filters):
+    """The same hits with the best sentences found by embedding (slower)."""
+    hits = cached_hits(index_dir, generation, query, **filters)
+    return get_searcher(index_dir).highlight(query, hits)
+
+
 @st.cache_data(show_spinner=False)
 def pdf_links(generation: str, documents: dict, corpus_dir: str) -> dict[str, str]:
     """Served PDF addresses by doc id, published once per index generation."""
@@ -164,13 +179,14 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
 
     if not query.strip():
         return
+    filters = dict(
+        k=k, mode=mode, languages=languages or None, docs=docs or None, kinds=kinds or None
+    )
+    index_dir, generation = str(searcher.index_dir), searcher.generation.name
     try:
         # Query words first (cheap); best sentences by embedding after the
         # results are on screen.
-        hits = searcher.search(
-            query, k=k, mode=mode, languages=languages or None, docs=docs or None,
-            kinds=kinds or None, highlight="terms",
-        )  # fmt: skip
+        hits = cached_hits(index_dir, generation, query, **filters)
     except QueryError as exc:
         st.error(str(exc))
         return
@@ -214,7 +230,8 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     else:
         for hit in hits:
             cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
-    for old, new in zip(hits, searcher.highlight(query, hits), strict=True):
+    highlighted = cached_highlighted(index_dir, generation, query, **filters)
+    for old, new in zip(hits, highlighted, strict=True):
         if new.highlights != old.highlights:
             cards[new.chunk_id].markdown(
                 card_html(new, ui, links.get(new.doc_id)), unsafe_allow_html=True

