@@ -382,7 +382,7 @@ class Searcher:
         terms = {t for t in query_terms(query) if len(t) > 2}
         term_marks = [term_spans(h.text, h.lang, terms) for h in hits]
         best: dict[int, list[tuple[int, int]]] = {}
-        semantic: list[tuple[int, int, int]] = []
+        to_embed: list[tuple[int, int, int]] = []
         for i, h in enumerate(hits):
             spans = sentence_spans(h.text)
             if len(spans) < 2:
@@ -390,16 +390,16 @@ class Searcher:
             counts = [sum(s <= a < e for a, _ in term_marks[i]) for s, e in spans]
             if max(counts) > 0:
                 best[i] = [span for span, n in zip(spans, counts, strict=True) if n == max(counts)]
-            elif semantic and len({j for j, _, _ in semantic}) < SEMANTIC_HIGHLIGHTS:
-                semantic.extend((i, s, e) for s, e in spans)
-        if semantic:
+            elif semantic and len({j for j, _, _ in to_embed}) < SEMANTIC_HIGHLIGHTS:
+                to_embed.extend((i, s, e) for s, e in spans)
+        if to_embed:
             if qvec is None:
                 qvec = self.embedder.embed_queries([query])
-            vectors = self.embedder.embed_passages([hits[i].text[s:e] for i, s, e in semantic])
+            vectors = self.embedder.embed_passages([hits[i].text[s:e] for i, s, e in to_embed])
             sims = vectors @ qvec[0]
-            for i in {j for j, _, _ in semantic}:
-                idx = [j for j, (h, _, _) in enumerate(semantic) if h == i]
-                best[i] = [semantic[max(idx, key=lambda j: sims[j])][1:]]
+            for i in {j for j, _, _ in to_embed}:
+                idx = [j for j, (h, _, _) in enumerate(to_embed) if h == i]
+                best[i] = [to_embed[max(idx, key=lambda j: sims[j])][1:]]
         out = []
         for i, h in enumerate(hits):
             spans = [Highlight(s, e, "sentence") for s, e in best.get(i, [])]

@@ -53,3 +53,21 @@ def test_aligned_passages_keep_their_section(finlex_searcher):
         for c in fi
     )
     assert agree / len(fi) >= 0.98
+
+
+def test_passages_in_another_language_get_their_best_sentence(finlex_searcher):
+    """No query word appears in a Finnish or Swedish passage for an English
+    question, so its best sentence is found by embedding (the first few
+    such hits); highlight="terms" leaves that out."""
+    query = "What is an innovation partnership?"
+    full = finlex_searcher.search(query, k=5)
+    cheap = finlex_searcher.search(query, k=5, highlight="terms")
+    assert [h.chunk_id for h in full] == [h.chunk_id for h in cheap]
+
+    def sentences(hit):
+        return [hit.text[x.start : x.end] for x in hit.highlights if x.kind == "sentence"]
+
+    embedded = [h for h, c in zip(full, cheap, strict=True) if sentences(h) and not sentences(c)]
+    assert len(embedded) == 2  # SEMANTIC_HIGHLIGHTS
+    best = sentences(embedded[0])[0].lower()
+    assert "innovaatiokumppanuu" in best or "innovationspartnerskap" in best, best
