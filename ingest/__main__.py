@@ -29,8 +29,6 @@ def _setup_logging(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    # bm25s sets its own logger to DEBUG; keep it at ours.
-    logging.getLogger("bm25s").setLevel(logging.INFO if verbose else logging.WARNING)
     # urllib3 warns at every retry; the fetch report says what finally happened.
     logging.getLogger("urllib3").setLevel(logging.INFO if verbose else logging.ERROR)
 

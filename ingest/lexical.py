@@ -17,6 +17,18 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
+
+@functools.cache
+def _bm25s():
+    """bm25s, imported once. Its import sets its own logger to DEBUG, which
+    printed "Building index from tokens" in the CLI; it now follows the
+    application's logging level like every other library."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
+
+
 STEMMERS = {"fi": "finnish", "sv": "swedish", "en": "english"}
 _WORD = re.compile(r"\w+", re.UNICODE)
 BM25_DIR = "bm25"
@@ -69,8 +81,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str], langs: Sequence[str]) -> LexicalIndex:
-        import bm25s
-
+        bm25s = _bm25s()
         corpus = [doc_terms(t, lang) or [""] for t, lang in zip(texts, langs, strict=True)]
         bm25 = bm25s.BM25()
         if corpus:
@@ -82,8 +93,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        import bm25s
-
+        bm25s = _bm25s()
         return cls(
             bm25s.BM25.load(str(folder / BM25_DIR), mmap=False, show_progress=False, verbosity=0)
         )
