@@ -65,6 +65,11 @@ def test_finnish_question_finds_swedish_passages_with_citations(app_url, tmp_pat
         assert response.headers["content-type"] == "application/pdf"
         assert response.body()[:5] == b"%PDF-"
 
+        # when the page has finished, the best sentence of the first hit,
+        # found by embedding (no query word is in a Swedish passage), is marked
+        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=60_000)
+        assert cards.first.locator("mark").count() == 1
+
         shot = tmp_path / "finnish-question-swedish-passages.png"
         page.screenshot(path=str(shot), full_page=False)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
