@@ -140,8 +140,13 @@ def cmd_prepare_model(argv: list[str]) -> int:
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     _setup_logging(True if args.verbose else False)
-    path, name, fingerprint = resolve_model(load_settings())
+    settings = load_settings()
+    path, name, fingerprint = resolve_model(settings)
     print(f"model {name} ready at {path} (fingerprint {fingerprint})")
+    if settings.model is None:
+        from .embed import export_onnx
+
+        print(f"query encoder ready at {export_onnx(Path(path))}")
     return EXIT_OK
 
 

