@@ -119,32 +119,30 @@ def lazy_expander(name: str, hit, ui: str):
     return box if box.open else None
 
 
+def put_card(where, hit, ui: str, links: dict[str, str], **style) -> None:
+    """Write one result card (escaped HTML, with its open-at-page link) into
+    ``where``: the page, a column, a panel or a placeholder."""
+    where.markdown(card_html(hit, ui, links.get(hit.doc_id), **style), unsafe_allow_html=True)
+
+
 def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
     """One result and its three panels; returns the placeholder of its card,
     so that better highlights can replace it once they are computed."""
     card = st.empty()
-    card.markdown(card_html(hit, ui, links.get(hit.doc_id)), unsafe_allow_html=True)
+    put_card(card, hit, ui, links)
     if box := lazy_expander("context", hit, ui):
         for part in searcher.neighbours(hit):
-            box.markdown(
-                card_html(part, ui, links.get(part.doc_id), rank=False), unsafe_allow_html=True
-            )
+            put_card(box, part, ui, links, rank=False)
     if hit.group and (box := lazy_expander("other", hit, ui)):
         aligned = searcher.aligned(hit)
         with box:
             cols = st.columns(len(aligned) + 1)
-            cols[0].markdown(card_html(hit, ui, links.get(hit.doc_id)), unsafe_allow_html=True)
+            put_card(cols[0], hit, ui, links)
             for col, other in zip(cols[1:], aligned, strict=True):
-                col.markdown(
-                    card_html(other, ui, links.get(other.doc_id), rank=False, score=True),
-                    unsafe_allow_html=True,
-                )
+                put_card(col, other, ui, links, rank=False, score=True)
     if box := lazy_expander("similar", hit, ui):
         for other in searcher.similar(hit, k=5):
-            box.markdown(
-                card_html(other, ui, links.get(other.doc_id), rank=False, score=True),
-                unsafe_allow_html=True,
-            )
+            put_card(box, other, ui, links, rank=False, score=True)
     st.divider()
     return card
 
@@ -233,9 +231,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     highlighted = cached_highlighted(index_dir, generation, query, **filters)
     for old, new in zip(hits, highlighted, strict=True):
         if new.highlights != old.highlights:
-            cards[new.chunk_id].markdown(
-                card_html(new, ui, links.get(new.doc_id)), unsafe_allow_html=True
-            )
+            put_card(cards[new.chunk_id], new, ui, links)
 
 
 def documents_view(settings, searcher: Searcher | None, ui: str) -> None:

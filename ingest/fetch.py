@@ -33,6 +33,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .model import sha256_file
 from .sources import Source, load_sources
 
 logger = logging.getLogger(__name__)
@@ -136,14 +137,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- addresses
@@ -390,7 +383,7 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
     if target.exists():
         if not urls and not locked:
             return FetchResult(source.id, NO_IDENTIFIER, f"local file {shown}", shown)
-        digest = file_sha256(target)
+        digest = sha256_file(target)
         if locked and digest != locked["sha256"]:
             return FetchResult(
                 source.id,

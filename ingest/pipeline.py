@@ -75,6 +75,9 @@ def read_pages(path: Path, settings: Settings) -> tuple[str, list[Page]]:
     return raw.title_hint, pages
 
 
+UNEXPECTED = "unexpected error while reading"
+
+
 def _read_pages_or_reason(path: Path, settings: Settings):
     """The result, or the reason as a plain string (an ExtractionError with
     its two arguments does not survive pickling). An exception of any other
@@ -91,9 +94,6 @@ def _read_pages_or_reason(path: Path, settings: Settings):
     except Exception as exc:  # noqa: BLE001 - see the docstring
         logger.exception("%s: unexpected error while reading", path)
         return f"{UNEXPECTED} ({type(exc).__name__}: {str(exc)[:160]})"
-
-
-UNEXPECTED = "unexpected error while reading"
 
 
 def _reader_child(conn, path: Path, settings: Settings) -> None:
@@ -154,10 +154,11 @@ def _read_in_children(pdfs: list[Path], settings: Settings) -> dict[Path, object
                 try:
                     value = conn.recv()
                 except (EOFError, OSError):
-                    proc.join()
-                    value = f"the reader crashed on this file (exit code {proc.exitcode})"
+                    value = None
                 conn.close()
                 proc.join()
+                if value is None:
+                    value = f"the reader crashed on this file (exit code {proc.exitcode})"
                 out[path] = ExtractionError(path, value) if isinstance(value, str) else value
             now = time.monotonic()
             for conn, (proc, path, deadline) in list(running.items()):

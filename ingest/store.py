@@ -17,7 +17,6 @@ moment leaves the previous generation live and loadable.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ import numpy as np
 from . import failpoints
 from .errors import BuildLockedError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import BM25_DIR, LexicalIndex
+from .model import sha256_file
 from .records import Chunk
 
 logger = logging.getLogger(__name__)
@@ -97,15 +97,11 @@ def _read_manifest_file(index_dir: Path, gen_dir: Path) -> dict:
 
 def file_digests(gen_dir: Path) -> dict[str, str]:
     """sha256 of every file of a generation but its manifest, by relative path."""
-    out = {}
-    for path in sorted(gen_dir.rglob("*")):
-        if path.is_file() and path.name != MANIFEST_FILE:
-            h = hashlib.sha256()
-            with open(path, "rb") as f:
-                for block in iter(lambda f=f: f.read(1 << 20), b""):
-                    h.update(block)
-            out[path.relative_to(gen_dir).as_posix()] = h.hexdigest()
-    return out
+    return {
+        path.relative_to(gen_dir).as_posix(): sha256_file(path)
+        for path in sorted(gen_dir.rglob("*"))
+        if path.is_file() and path.name != MANIFEST_FILE
+    }
 
 
 def _verify_checksums(index_dir: Path, gen_dir: Path, manifest: dict) -> None:
