@@ -6,16 +6,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import BuildLockedError, KBError
+from .errors import BuildLockedError, IndexWriteError, KBError, printable
 from .pipeline import FileResult, build_index
 from .settings import load_settings
 from .sources import SourcesError
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -42,14 +43,18 @@ def cmd_build(argv: list[str]) -> int:
     _setup_logging(args.verbose)
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
     if not settings.corpus_dir.is_dir():
-        print(f"error: corpus folder {settings.corpus_dir} does not exist", file=sys.stderr)
+        print(
+            f"error: corpus folder {printable(settings.corpus_dir)} does not exist", file=sys.stderr
+        )
         return EXIT_USAGE
 
     def on_file(r: FileResult) -> None:
         if r.status == "failed":
-            print(f"FAILED  {r.path}: {r.error}", file=sys.stderr)
+            print(f"FAILED  {printable(r.path)}: {printable(r.error)}", file=sys.stderr)
         elif r.status == "indexed":
-            print(f"indexed {r.path}: {r.pages} pages, {r.chunks} chunks", file=sys.stderr)
+            print(
+                f"indexed {printable(r.path)}: {r.pages} pages, {r.chunks} chunks", file=sys.stderr
+            )
 
     bar = None
 
@@ -63,12 +68,12 @@ def cmd_build(argv: list[str]) -> int:
 
     try:
         report = build_index(settings, on_file=on_file, progress=progress)
-    except BuildLockedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (BuildLockedError, SourcesError) as exc:
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except SourcesError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except (IndexWriteError, OSError) as exc:  # full disk, read-only folder
+        print(f"error: {printable(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: the previous index is unchanged", file=sys.stderr)
         return 130
@@ -87,7 +92,7 @@ def cmd_build(argv: list[str]) -> int:
     if report.failed:
         print(f"{len(report.failed)} file(s) skipped:")
         for f in report.failed:
-            print(f"  {f.path}: {f.error}")
+            print(f"  {printable(f.path)}: {printable(f.error)}")
         return EXIT_SOME_FAILED
     return EXIT_OK
 
@@ -104,9 +109,11 @@ def cmd_status(argv: list[str]) -> int:
     _setup_logging(args.verbose)
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
     try:
-        facts, rows = index_status(settings.index_dir, settings.corpus_dir)
+        # Without --corpus or KB_CORPUS: the corpus the index was built from.
+        corpus = args.corpus or (settings.corpus_dir if os.environ.get("KB_CORPUS") else None)
+        facts, rows = index_status(settings.index_dir, corpus)
     except KBError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_SOME_FAILED
     if args.json:
         print(
@@ -124,8 +131,9 @@ def cmd_status(argv: list[str]) -> int:
     for r in rows:
         state = r.status if not r.error else f"{r.status}: {r.error}"
         print(
-            f"{r.doc_id or '-':32} {r.lang or '-':3} {r.pages:5} p {r.chunks:6} chunks  "
-            f"{r.indexed_at or '-':25} {r.path}  [{state}]"
+            f"{printable(r.doc_id or '-'):32} {printable(r.lang or '-'):3} {r.pages:5} p "
+            f"{r.chunks:6} chunks  {printable(r.indexed_at or '-'):25} {printable(r.path)}  "
+            f"[{printable(state)}]"
         )
     return EXIT_OK
 
@@ -240,9 +248,13 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in COMMANDS:
-        return COMMANDS[argv[0]](argv[1:])
-    return cmd_build(argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            return COMMANDS[argv[0]](argv[1:])
+        return cmd_build(argv)
+    except KBError as exc:  # settings, sources and any other typed error not caught nearer
+        print(f"error: {printable(exc)}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -348,7 +348,10 @@ class WarmingQueryEmbedder:
             finally:
                 self._ready.set()
 
-        threading.Thread(target=load, name="onnx-query-encoder", daemon=True).start()
+        # Not a daemon: the interpreter waits for it at exit. A daemon thread
+        # still inside ONNX Runtime's C++ loader when Python finalises aborts
+        # the process ("terminate called without an active exception", 134).
+        threading.Thread(target=load, name="onnx-query-encoder", daemon=False).start()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until the final engine is loaded (or failed to)."""

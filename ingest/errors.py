@@ -41,5 +41,38 @@ class IndexMismatchError(IndexError_):
     """Built with another model, format version or chunk settings."""
 
 
+class IndexWriteError(KBError):
+    """A build could not write its new generation (full disk, read-only
+    folder...). The previous index is untouched and stays live."""
+
+    def __init__(self, index_dir: Path | str, reason: str) -> None:
+        super().__init__(
+            f"cannot write the index at {index_dir}: {reason}; the previous index is unchanged"
+        )
+        self.index_dir = str(index_dir)
+        self.reason = reason
+
+
 class BuildLockedError(KBError):
     """Another build holds the index lock."""
+
+
+class SettingsError(KBError, ValueError):
+    """A setting (a KB_* environment variable or an option) has an invalid value."""
+
+
+_CONTROL = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROL.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+_CONTROL.update(
+    {c: f"\\u{c:04x}" for c in (0x2028, 0x2029, 0x200E, 0x200F, *range(0x202A, 0x202F))}
+)
+_CONTROL.update({c: f"\\u{c:04x}" for c in range(0x2066, 0x206A)})
+
+
+def printable(text: object) -> str:
+    """``text`` made safe for a terminal line: control characters (escape
+    sequences, newlines, carriage returns), bidirectional overrides and lone
+    surrogates are shown as backslash escapes, so a file name can neither
+    recolour or clear the terminal nor forge a line of its own."""
+    s = str(text).translate(_CONTROL)
+    return s.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -22,7 +22,7 @@ from .extract import extract
 from .model import sha256_file
 from .records import Chunk, DocumentMeta, Page
 from .settings import Settings
-from .sources import Source, discover, load_sources, meta_for
+from .sources import Source, assign_ids, discover, load_sources, meta_for
 from .store import FORMAT_VERSION, build_lock, load_generation, remove_stale, write_generation
 from .structure import HeadingFinder
 
@@ -180,6 +180,21 @@ def _read_in_children(pdfs: list[Path], settings: Settings) -> dict[Path, object
     return out
 
 
+def _reusable(prev_files: dict[str, dict], digests: dict[str, str]) -> dict[str, dict]:
+    """The previous build's entries of files whose content is unchanged (by
+    path). An id that two files shared in the previous index (a build before
+    ids were unique) is not trusted: those files are read again."""
+    count: dict[str, int] = {}
+    for e in prev_files.values():
+        doc_id = (e.get("doc") or {}).get("id", "")
+        count[doc_id] = count.get(doc_id, 0) + 1
+    return {
+        rel: old
+        for rel, old in prev_files.items()
+        if rel in digests and _unchanged(old, digests[rel]) and count[old["doc"]["id"]] == 1
+    }
+
+
 def _unchanged(old: dict | None, digest: str) -> bool:
     """Whether a file indexed before is the same now, so its vectors are kept
     (a file that failed is always read again)."""
@@ -199,15 +214,6 @@ def _chunk_settings(settings: Settings) -> dict:
         "chunk_overlap": settings.chunk_overlap,
         "splitter": "langchain RecursiveCharacterTextSplitter (token-sized)",
     }
-
-
-def _unique_id(meta: DocumentMeta, taken: set[str]) -> DocumentMeta:
-    if meta.id not in taken:
-        return meta
-    n = 2
-    while f"{meta.id}-{n}" in taken:
-        n += 1
-    return replace(meta, id=f"{meta.id}-{n}")
 
 
 def build_index(
@@ -261,7 +267,6 @@ def build_index(
 
         sources = load_sources(corpus)
         by_file: dict[str, Source] = {s.file: s for s in sources if s.file}
-        taken = {s.id for s in sources}
         now = datetime.now(UTC).isoformat(timespec="seconds")
 
         kept_vectors: list[np.ndarray] = []
@@ -272,19 +277,25 @@ def build_index(
 
         paths = list(discover(corpus, settings.extensions))
         digests = {path: sha256_file(path) for path in paths}
-        todo = []
-        for path in paths:
-            if not _unchanged(prev_files.get(path.relative_to(corpus).as_posix()), digests[path]):
-                todo.append(path)
+        reuse = _reusable(
+            prev_files, {p.relative_to(corpus).as_posix(): d for p, d in digests.items()}
+        )
+        ids = assign_ids(
+            [p.relative_to(corpus).as_posix() for p in paths],
+            by_file,
+            {rel: e["doc"]["id"] for rel, e in reuse.items()},
+            {s.id for s in sources},
+        )
+        todo = [p for p in paths if p.relative_to(corpus).as_posix() not in reuse]
         extracted = extract_many(todo, settings)
 
         for path in paths:
             rel = path.relative_to(corpus).as_posix()
             result = FileResult(rel)
             digest = digests[path]
-            old = prev_files.get(rel)
+            old = reuse.get(rel)
             entry = {"sha256": digest, "size": path.stat().st_size}
-            if _unchanged(old, digest):
+            if old is not None:
                 meta = DocumentMeta(**old["doc"])
                 src = by_file.get(rel)
                 if src is not None:  # metadata edits apply without re-embedding
@@ -298,6 +309,7 @@ def build_index(
                         url=src.url,
                         identifier=src.identifier,
                     )
+                meta = replace(meta, id=ids[rel])
                 rows = prev_rows.get(old["doc"]["id"], [])
                 doc_fields = {
                     "doc_id": meta.id,
@@ -312,7 +324,6 @@ def build_index(
                     changed = True
                 kept_vectors.append(previous.vectors(rows))
                 kept_chunks.extend(chunks)
-                taken.add(meta.id)
                 result = FileResult(rel, meta.id, "unchanged", old["pages"], len(chunks))
                 entry.update(old, doc=asdict(meta))
             else:
@@ -321,9 +332,7 @@ def build_index(
                     title_hint, pages = _take(extracted, path)
                     sample = " ".join(p.text for p in pages[:3])
                     meta = meta_for(path, corpus, by_file, title_hint, sample)
-                    if rel not in by_file:  # a derived id must not take a declared one
-                        meta = _unique_id(meta, taken)
-                    taken.add(meta.id)
+                    meta = replace(meta, id=ids[rel])
                     emb = get_embedder()
                     chunker = Chunker(
                         emb.count_tokens,
@@ -405,6 +414,7 @@ def build_index(
             "created": now,
             "model": {"name": model_name, "fingerprint": fingerprint, "dim": int(dim)},
             "chunking": _chunk_settings(settings),
+            "corpus": str(corpus.resolve()),  # what `ingest status --index X` lists against
             "counts": {
                 "documents": sum(1 for e in files_manifest.values() if e.get("doc")),
                 "pages": sum(e.get("pages", 0) for e in files_manifest.values()),

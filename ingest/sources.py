@@ -57,10 +57,20 @@ def load_sources(corpus_dir: Path, filename: str = SOURCES_FILE) -> list[Source]
     known = set(Source.__dataclass_fields__)
     sources: list[Source] = []
     seen: set[str] = set()
-    for i, entry in enumerate(data.get("document", []), start=1):
+    documents = data.get("document", [])
+    if not isinstance(documents, list) or not all(isinstance(e, dict) for e in documents):
+        raise SourcesError(f"{path}: 'document' must be a list of [[document]] tables")
+    for i, entry in enumerate(documents, start=1):
         unknown = set(entry) - known
         if unknown:
             raise SourcesError(f"{path}: document {i} has unknown keys {sorted(unknown)}")
+        for key, value in entry.items():
+            expected = int if key == "pages" else str
+            if not isinstance(value, expected) or isinstance(value, bool):
+                raise SourcesError(
+                    f"{path}: document {i}: {key} must be a "
+                    f"{'whole number' if expected is int else 'string'}, got {value!r}"
+                )
         if not entry.get("id"):
             raise SourcesError(f"{path}: document {i} has no id")
         if entry["id"] in seen:
@@ -128,7 +138,7 @@ def meta_for(
     if src is None:
         title = title_hint.strip() or path.stem
         return DocumentMeta(
-            id=slug(Path(rel).with_suffix("").as_posix()),
+            id=derived_id(rel),
             title=title,
             lang=detect_language(text_sample),
             path=rel,
@@ -143,3 +153,46 @@ def meta_for(
         identifier=src.identifier,
         path=rel,
     )
+
+
+def derived_id(rel: str) -> str:
+    """The id of a file without a sources.toml entry: its path without the
+    extension, as a slug ("web/sivu.md" -> "web-sivu")."""
+    return slug(Path(rel).with_suffix("").as_posix())
+
+
+def assign_ids(
+    files: list[str],
+    by_file: dict[str, Source],
+    previous: dict[str, str],
+    declared: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, str]:
+    """A unique document id for every file of one build (paths relative to
+    the corpus). Declared ids (sources.toml) come first; then a file keeps the
+    id it had in the previous build (``previous``: path -> id) while nothing
+    declared or earlier claims it; then each new file gets its derived id, or
+    that id with "-2", "-3"... when taken. So "ohje.txt" indexed before keeps
+    "ohje" and a new "ohje.md" becomes "ohje-2", whatever their order.
+    ``declared``: every id of sources.toml, present as a file or not."""
+    ids: dict[str, str] = {}
+    taken = {s.id for s in by_file.values()} | set(declared)
+    for rel in files:
+        if rel in by_file:
+            ids[rel] = by_file[rel].id
+    rest = [rel for rel in files if rel not in ids]
+    for rel in rest:
+        old = previous.get(rel, "")
+        if old and old not in taken:
+            ids[rel] = old
+            taken.add(old)
+    for rel in rest:
+        if rel in ids:
+            continue
+        base = candidate = derived_id(rel)
+        n = 2
+        while candidate in taken:
+            candidate = f"{base}-{n}"
+            n += 1
+        ids[rel] = candidate
+        taken.add(candidate)
+    return ids

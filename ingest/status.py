@@ -24,7 +24,9 @@ class DocStatus:
 
 
 def index_status(index_dir: Path, corpus_dir: Path | None = None) -> tuple[dict, list[DocStatus]]:
-    """(manifest without the per-file table, one row per document). Raises
+    """(manifest without the per-file table, one row per document), with the
+    sources.toml entries of ``corpus_dir`` (default: the corpus the index was
+    built from) that have no file. Raises
     IndexMissingError / IndexCorruptError when there is nothing to read."""
     manifest = read_manifest(index_dir)
     rows = []
@@ -44,7 +46,9 @@ def index_status(index_dir: Path, corpus_dir: Path | None = None) -> tuple[dict,
                 indexed_at=entry.get("indexed_at", ""),
             )
         )
-    if corpus_dir is not None:
+    if corpus_dir is None and manifest.get("corpus"):
+        corpus_dir = Path(manifest["corpus"])  # the corpus this index was built from
+    if corpus_dir is not None and corpus_dir.is_dir():
         present = {r.path for r in rows}
         for src in load_sources(corpus_dir):
             if src.file and src.file not in present:

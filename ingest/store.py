@@ -32,7 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from . import failpoints
-from .errors import BuildLockedError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from .errors import (
+    BuildLockedError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+)
 from .lexical import BM25_DIR, LexicalIndex
 from .model import sha256_file
 from .records import Chunk
@@ -200,8 +206,11 @@ def write_generation(
 
     if len(vectors) != len(chunks):
         raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
-    index_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir))
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir))
+    except OSError as exc:
+        raise IndexWriteError(index_dir, exc.strerror or str(exc)) from exc
     try:
         index = faiss.IndexFlatIP(int(manifest["model"]["dim"]))
         if len(vectors):
@@ -226,11 +235,19 @@ def write_generation(
         name = f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
         final = index_dir / name
         tmp.rename(final)
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise IndexWriteError(index_dir, exc.strerror or str(exc)) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     failpoints.reached("swap")
-    _point_current(index_dir, name)
+    try:
+        _point_current(index_dir, name)
+    except OSError as exc:
+        if current_name(index_dir) != name:  # never remove what CURRENT names
+            shutil.rmtree(final, ignore_errors=True)
+        raise IndexWriteError(index_dir, exc.strerror or str(exc)) from exc
     prune(index_dir)
     return final
 
@@ -260,9 +277,11 @@ def remove_stale(index_dir: Path) -> list[str]:
     name (killed just before the swap). Call with the lock held."""
     removed = []
     live = current_name(index_dir)
-    orphans = [
-        p for p in index_dir.glob("gen-*") if live is not None and p.name > live and p.is_dir()
-    ]
+    # Orphans are only judged against a CURRENT that names a generation that
+    # exists: one edited by hand ("garbage") must not make every generation
+    # look newer than the live one, and so deleted.
+    trusted = live is not None and live.startswith("gen-") and (index_dir / live).is_dir()
+    orphans = [p for p in index_dir.glob("gen-*") if trusted and p.name > live and p.is_dir()]
     for path in list(index_dir.glob(".tmp-*")) + list(index_dir.glob(f".{CURRENT}.*")) + orphans:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

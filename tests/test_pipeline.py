@@ -12,7 +12,7 @@ import pytest
 
 from ingest import __main__ as cli
 from ingest import pipeline
-from ingest.errors import BuildLockedError
+from ingest.errors import BuildLockedError, IndexWriteError
 from ingest.pipeline import build_index
 from ingest.store import CURRENT, build_lock, load_generation
 
@@ -243,7 +243,7 @@ def test_interrupted_build_leaves_previous_index(settings, corpus, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(faiss, "write_index", broken_write)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IndexWriteError, match="disk full"):
         build_index(settings, embedder=FakeEmbedder())
     assert load_generation(settings.index_dir).name == before.name
     assert not list(settings.index_dir.glob(".tmp-*"))
