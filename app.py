@@ -24,8 +24,11 @@ from search.ui import (
     card_html,
     column_names,
     facts_markdown,
+    failure_message,
+    group_heading,
     label,
     language_name,
+    plain,
     ui_language,
 )
 
@@ -104,7 +107,7 @@ def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
         f"{report.seconds:.1f} s"
     )
     for failed in report.failed:
-        st.warning(f"{failed.path} ({label(ui, 'skipped')}): {failed.error}")
+        st.warning(failure_message(failed.path, failed.error, ui))
     if searcher is not None:
         searcher.reload_if_changed()
     else:
@@ -186,7 +189,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         # results are on screen.
         hits = cached_hits(index_dir, generation, query, **filters)
     except QueryError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.query_params.update(
         {
@@ -222,7 +225,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     cards = {}
     if group:
         for lang, members in group_by_language(hits).items():
-            st.subheader(f"{language_name(ui, lang)} ({lang}) · {len(members)}")
+            st.subheader(group_heading(ui, lang, len(members)), anchor=False)
             for hit in members:
                 cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
     else:
@@ -240,7 +243,7 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
     try:
         facts, rows = index_status(settings.index_dir, settings.corpus_dir)
     except KBError as exc:
-        st.error(f"{label(ui, 'broken')}: {exc}")
+        st.error(f"{label(ui, 'broken')}: {plain(exc)}")
         facts, rows = None, []
     if facts:
         st.subheader(label(ui, "facts"))
@@ -283,7 +286,7 @@ def main() -> None:
     except IndexMissingError:
         problem = "missing"
     except KBError as exc:
-        problem = f"{label(ui, 'broken')}: {exc}"
+        problem = f"{label(ui, 'broken')}: {plain(exc)}"
 
     seed_state(params, searcher, ui)
     with st.sidebar:

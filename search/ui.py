@@ -1,5 +1,23 @@
 """What the Streamlit page shows, as functions tests can reach: labels in
-fi/sv/en, page references, and safe HTML for untrusted document text."""
+fi/sv/en, page references, and safe HTML for untrusted document text.
+
+Everything that comes from files, their names, document titles, errors or
+sources.toml is untrusted, wherever it is shown. Two helpers carry it:
+
+- ``escape`` for HTML that st.markdown renders with ``unsafe_allow_html``
+  (the result cards);
+- ``plain`` for every other element whose body or label Streamlit renders as
+  Markdown with KaTeX, emoji and colour directives: st.warning, st.error,
+  st.success, st.info, st.subheader, st.caption, st.markdown, st.write, and
+  the labels of expanders, tabs, buttons and widgets.
+
+Both write every ASCII character that is not a letter, digit or space as a
+numeric character reference: Markdown shows it as that character but never
+reads it as syntax, so no link, image, emphasis, heading, list, ``$`` math
+or ``:directive[...]`` forms. Streamlit shows selectbox and multiselect
+options (``format_func``), dataframe cells and chart labels as plain text;
+those take the raw text (escaped, they would show the references).
+"""
 
 from __future__ import annotations
 
@@ -169,17 +187,18 @@ def column_names(ui: str) -> dict[str, str]:
 
 
 def facts_markdown(facts: dict, ui: str) -> str:
-    """Model, build time and counts of the live index, one line each. The
-    values come from our own manifest; they are escaped all the same."""
+    """Model, build time and counts of the live index, one line each, for
+    st.markdown. The values come from our own manifest; they are escaped all
+    the same."""
     counts = facts.get("counts", {})
     model = facts.get("model", {})
     created = str(facts.get("created", ""))[:19].replace("T", " ")
     lines = [
-        f"- {label(ui, 'model')}: {escape(model.get('name', ''))} "
-        f"({escape(model.get('fingerprint', ''))})",
-        f"- {label(ui, 'created')}: {escape(created)} UTC ({escape(facts.get('generation') or '')})",
+        f"- {label(ui, 'model')}: {plain(model.get('name', ''))} "
+        f"({plain(model.get('fingerprint', ''))})",
+        f"- {label(ui, 'created')}: {plain(created)} UTC ({plain(facts.get('generation') or '')})",
         f"- {label(ui, 'counts')}: "
-        + ", ".join(f"{escape(str(v))} {escape(k)}" for k, v in counts.items()),
+        + ", ".join(f"{plain(v)} {plain(k)}" for k, v in counts.items()),
     ]
     return "\n".join(lines)
 
@@ -193,14 +212,38 @@ def ui_language(requested: str | None, locale: str | None) -> str:
     return prefix if prefix in UI_LANGS else "en"
 
 
+def _references(text: str) -> str:
+    """Every ASCII character but letters, digits and white space as a
+    numeric character reference (``[`` is ``&#91;``)."""
+    return "".join(
+        f"&#{ord(ch)};" if (not ch.isalnum() and not ch.isspace() and ord(ch) < 128) else ch
+        for ch in text
+    )
+
+
 def escape(text: str) -> str:
     """Escape untrusted text for st.markdown with HTML on: every character
     that HTML or Markdown gives a meaning becomes a numeric entity, so no tag,
     link, image or emphasis can form from document text."""
-    return "".join(
-        f"&#{ord(ch)};" if (not ch.isalnum() and not ch.isspace() and ord(ch) < 128) else ch
-        for ch in _unwrap(text)
-    ).replace("\n", "<br>")
+    return _references(_unwrap(text)).replace("\n", "<br>")
+
+
+def plain(text: object) -> str:
+    """Untrusted text (a file name, title, language code, error message) for
+    an element that renders Markdown without HTML: one line, every Markdown
+    and KaTeX character (``[]()!*_`$\\#<>|~:``...) a numeric reference, so
+    it shows as written and forms nothing."""
+    return _references(" ".join(str(text).split()))
+
+
+def failure_message(path: str, error: str, ui: str) -> str:
+    """The warning for a file the build skipped; both parts are untrusted."""
+    return f"{plain(path)} ({label(ui, 'skipped')}): {plain(error)}"
+
+
+def group_heading(ui: str, lang: str, count: int) -> str:
+    """The heading of one language's results; ``lang`` comes from sources.toml."""
+    return plain(f"{language_name(ui, lang)} ({lang}) · {count}")
 
 
 def _unwrap(text: str) -> str:

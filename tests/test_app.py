@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -137,7 +140,7 @@ def test_filters_grouping_and_the_url_state(built):
     assert at.toggle(key="group").value is True
     cards = [m for m in _values(at, "markdown") if m.startswith("<div ")]
     assert cards and all("<code>sv</code>" in c for c in cards if "><b>1. " in c)
-    assert [h for h in _values(at, "subheader") if h.startswith("svenska (sv)")]
+    assert [h for h in _values(at, "subheader") if h.startswith("svenska &#40;sv&#41;")]
     # the state written back to the URL reproduces the search
     url = {k: _param(at, k) for k in ("q", "lang", "group", "k", "mode", "ui")}
     assert url == {
@@ -200,3 +203,97 @@ def test_documents_view_lists_documents_and_rebuilds(built, settings):
     assert (settings.index_dir / "CURRENT").read_text().strip() != generation
     at.run()
     assert "Uusi" in set(at.dataframe[0].value["Title"])
+
+
+# ------------------------------------------- untrusted names, titles, languages
+
+LINK_NAME = "[Session expired, log in again](https:127.0.0.1:8999).md"
+IMAGE_NAME = "![t](https:127.0.0.1:8999).md"
+MATH_NAME = "$\\huge{BIG}$ **BOLD**.md"
+HOSTILE_TITLE = "[Log in](https:127.0.0.1:8999) $\\huge{T}$ **T**"
+HOSTILE_LANG = "[x](https:127.0.0.1:8999)"
+HOSTILE_SOURCES = f"""
+[[document]]
+id = "vieras"
+file = "vieras.md"
+title = '{HOSTILE_TITLE}'
+lang = '{HOSTILE_LANG}'
+"""
+
+
+def test_plain_text_forms_no_markdown_or_math():
+    from search.ui import failure_message, group_heading, plain
+
+    for raw in (LINK_NAME, IMAGE_NAME, MATH_NAME, "# heading", "1. item", "- item", ":red[x]"):
+        text = re.sub(r"&#\d+;", "", plain(raw))  # what is left outside references
+        assert not set(text) & set("[]()!$*_\\#-.:`<>|~&;"), text
+    assert plain("a\n\n# b") == "a &#35; b"  # one line: no heading, no paragraph
+    assert plain("[x](y)") == "&#91;x&#93;&#40;y&#41;"
+    warning = failure_message(LINK_NAME, "empty file", "fi")
+    assert warning.endswith(" (ohitettu): empty file") and "](" not in warning
+    assert group_heading("sv", HOSTILE_LANG, 2).startswith("&#91;x&#93;&#40;https&#58;")
+    assert group_heading("sv", "sv", 2) == "svenska &#40;sv&#41; · 2"
+
+
+def _markdown_shown(at) -> list[str]:
+    """Every text the page gave to an element that renders Markdown: bodies
+    and labels."""
+    bodies = [
+        e.value
+        for kind in ("warning", "error", "success", "info", "subheader", "caption", "markdown")
+        for e in getattr(at, kind)
+    ]
+    labels = [e.label for kind in ("expander", "button", "multiselect") for e in getattr(at, kind)]
+    return bodies + labels
+
+
+def _assert_inert(texts: list[str]) -> None:
+    for text in texts:
+        assert "](" not in text and "$" not in text and "**" not in text, text
+
+
+def write_hostile_names(c: Path) -> None:
+    """Files whose names, title and language are Markdown and KaTeX: three
+    fail to index, two are indexed (one titled and tagged by sources.toml)."""
+    (c / LINK_NAME).write_text("")  # empty: fails
+    (c / IMAGE_NAME).write_bytes(b"\x00\xff\xfe binary")  # binary: fails
+    (c / MATH_NAME).write_text("  \n\n ")  # no text: fails
+    (c / "hankinnat.md").write_text("Hankinnat ja innovaatiot.\n", encoding="utf-8")
+    (c / "vieras.md").write_text("# Vieras\n\nInnovaatiot hankinnoissa.\n", encoding="utf-8")
+    (c / "sources.toml").write_text(HOSTILE_SOURCES, encoding="utf-8")
+
+
+@pytest.fixture
+def hostile_names(settings):
+    write_hostile_names(settings.corpus_dir)
+    return settings
+
+
+@pytest.mark.model
+def test_hostile_file_names_titles_and_languages_render_as_text(hostile_names):
+    at = _run(view="docs")
+    at.button[0].click().run()  # build: three files fail
+    assert not at.exception, at.exception
+    warnings = _values(at, "warning")
+    assert len(warnings) == 3, warnings
+    assert any(w.startswith("&#91;Session expired&#44; log in again&#93;&#40;") for w in warnings)
+    assert any(w.startswith("&#33;&#91;t&#93;") for w in warnings)
+    assert any(w.startswith("&#36;&#92;huge&#123;BIG&#125;&#36; &#42;&#42;BOLD") for w in warnings)
+    _assert_inert(_markdown_shown(at))
+
+    at = _run(view="docs")  # the documents: a table and a chart, both plain text
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert LINK_NAME in set(table["Title"]) and HOSTILE_TITLE in set(table["Title"])
+    assert HOSTILE_LANG in set(table["Language"])
+    _assert_inert(_markdown_shown(at))
+
+    at = _run(q="innovaatiot hankinnat", group="1", k="5")
+    assert not at.exception, at.exception
+    headings = _values(at, "subheader")
+    assert any(h.startswith("&#91;x&#93;&#40;https&#58;127&#46;0&#46;0&#46;1") for h in headings)
+    cards = [m for m in _values(at, "markdown") if m.startswith("<div ")]
+    assert any("&#91;Log in&#93;" in c for c in cards), cards
+    _assert_inert(_markdown_shown(at))
+    # option labels are shown as text by Streamlit: they keep the raw title
+    assert HOSTILE_TITLE in at.multiselect(key="docs").options

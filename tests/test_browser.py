@@ -118,3 +118,71 @@ def test_hostile_document_text_neither_runs_nor_renders_as_markup(hostile_app_ur
         page.wait_for_timeout(500)
         assert page.get_by_text("Sök", exact=True).count() >= 1  # Swedish UI from the browser
     assert dialogs == []
+
+
+@pytest.fixture(scope="module")
+def hostile_names_app_url(tmp_path_factory, real_embedder):
+    """An index of files whose names, title and language (sources.toml) are
+    Markdown links, images and KaTeX; three of the files fail."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (.ci/run does)")
+    from ingest.pipeline import build_index
+    from ingest.settings import Settings
+
+    from .test_app import write_hostile_names
+
+    root = tmp_path_factory.mktemp("hostile-names")
+    (root / "corpus").mkdir()
+    write_hostile_names(root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    assert len(build_index(settings, embedder=real_embedder).failed) == 3
+    env = {"KB_INDEX": str(settings.index_dir), "KB_CORPUS": str(settings.corpus_dir)}
+    with serve_app(root / "app", env) as url:
+        yield url
+
+
+def _assert_inert(page) -> None:
+    """No link to, no image from the hostile address; no KaTeX anywhere."""
+    assert page.locator("a[href*='8999']").count() == 0
+    assert page.locator("img[src*='8999']").count() == 0
+    assert page.locator(".katex, .katex-html, math").count() == 0
+
+
+def test_hostile_names_titles_and_languages_form_no_link_image_or_math(
+    hostile_names_app_url, tmp_path
+):
+    from .test_app import HOSTILE_LANG, HOSTILE_TITLE, IMAGE_NAME, LINK_NAME, MATH_NAME
+
+    requested: list[str] = []
+    with browser_page("en-GB") as page:
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(f"{hostile_names_app_url}/?view=docs")
+        page.get_by_role("button", name="Rebuild index").click()
+        alerts = page.locator("[data-testid='stAlert']")
+        alerts.filter(has_text="Index ready").wait_for(timeout=180_000)
+        alerts.filter(has_text="skipped").nth(2).wait_for()
+        warnings = alerts.filter(has_text="skipped").all_inner_texts()
+        for name in (LINK_NAME, IMAGE_NAME, MATH_NAME):  # shown as written
+            assert any(w.startswith(f"{name} (skipped): ") for w in warnings), warnings
+        _assert_inert(page)
+        _screenshot(page, tmp_path / "hostile-names-rebuild.png")
+
+        page.goto(f"{hostile_names_app_url}/?q=innovaatiot+hankinnat&group=1&k=5")
+        page.locator(CARD).first.wait_for(timeout=60_000)
+        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=60_000)
+        headings = page.locator("h3").all_inner_texts()
+        assert any(h.startswith(f"{HOSTILE_LANG} ({HOSTILE_LANG})") for h in headings), headings
+        cards = " ".join(page.locator(CARD).all_inner_texts())
+        assert HOSTILE_TITLE in cards and f"{HOSTILE_TITLE} {HOSTILE_LANG} · p. 1" in cards
+        # the options of the document filter, open
+        page.locator("[data-testid='stMultiSelect']").nth(1).click()
+        page.get_by_role("option", name=HOSTILE_TITLE).wait_for()
+        _assert_inert(page)
+        _screenshot(page, tmp_path / "hostile-names-search.png")
+    assert not [url for url in requested if "8999" in url]
+
+
+def _screenshot(page, path) -> None:
+    page.screenshot(path=str(path), full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SCREENSHOTS / path.name)

@@ -4,6 +4,7 @@ language choice: the parts of the app that need no browser."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 
@@ -94,21 +95,23 @@ def test_pdfs_are_published_under_a_content_address(tmp_path):
     (corpus / "official").mkdir(parents=True)
     pdf = corpus / "official" / "s.pdf"
     pdf.write_bytes(b"%PDF-1.4 one")
+    one = hashlib.sha256(b"%PDF-1.4 one").hexdigest()  # only the indexed bytes are served
     docs = {
-        "s": {"path": "official/s.pdf", "sha256": "a" * 64},
+        "s": {"path": "official/s.pdf", "sha256": one},
         "page": {"path": "web/page.md", "sha256": "b" * 64},
         "gone": {"path": "official/gone.pdf", "sha256": "c" * 64},
     }
     links = publish(docs, corpus, static)
-    assert links == {"s": f"app/static/docs/{served_name('s', 'a' * 64)}"}
-    served = static / "docs" / served_name("s", "a" * 64)
+    assert links == {"s": f"app/static/docs/{served_name('s', one)}"}
+    served = static / "docs" / served_name("s", one)
     assert served.read_bytes() == b"%PDF-1.4 one"
     assert page_link(links["s"], 12).endswith(".pdf#page=12")
 
     # the file changed and was re-indexed: a new address, the old copy removed
-    docs["s"]["sha256"] = "d" * 64
+    pdf.write_bytes(b"%PDF-1.4 two")
+    docs["s"]["sha256"] = two = hashlib.sha256(b"%PDF-1.4 two").hexdigest()
     links = publish(docs, corpus, static)
-    assert os.listdir(static / "docs") == [served_name("s", "d" * 64)]
+    assert os.listdir(static / "docs") == [served_name("s", two)]
 
 
 def test_card_links_the_pdf_page_and_escapes_the_rest():
