@@ -7,7 +7,11 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -165,11 +169,30 @@ def cmd_prepare_model(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def cmd_fetch(argv: list[str]) -> int:
-    from .fetch import FAILED, FetchError, FetchOptions, FetchResult, fetch_all
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so cleanups run as for Ctrl-C."""
 
-    defaults = FetchOptions()
-    settings = load_settings()
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM raises _Terminated (once: a second one
+    during the cleanup is ignored). Only the main thread can set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m ingest fetch",
         description="Download the official PDFs named in sources.toml and verify them "
@@ -203,35 +226,61 @@ def cmd_fetch(argv: list[str]) -> int:
         default=float(settings.max_file_mb),
         help=f"largest file accepted, in MB (default {settings.max_file_mb}, $KB_MAX_FILE_MB)",
     )
+    p.add_argument(
+        "--deadline",
+        type=float,
+        default=defaults.deadline,
+        help=f"seconds one download may take in all (default {defaults.deadline:g})",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log every address tried")
-    args = p.parse_args(argv)
+    return p
+
+
+def cmd_fetch(argv: list[str]) -> int:
+    from .fetch import FAILED, FetchError, FetchOptions, FetchResult, fetch_all
+
+    defaults = FetchOptions()
+    args = _fetch_parser(defaults, load_settings()).parse_args(argv)
     _setup_logging(args.verbose)
     if not args.sources.is_file():
-        print(f"error: sources file {args.sources} does not exist", file=sys.stderr)
+        print(f"error: sources file {printable(args.sources)} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    if args.timeout <= 0 or args.retries < 0 or args.max_mb <= 0:
-        print("error: --timeout and --max-mb must be positive, --retries ≥ 0", file=sys.stderr)
+    if not all(0 < x < float("inf") for x in (args.timeout, args.max_mb, args.deadline)) or (
+        args.retries < 0
+    ):
+        print(
+            "error: --timeout, --max-mb and --deadline must be positive, --retries ≥ 0",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     options = FetchOptions(
         connect_timeout=min(defaults.connect_timeout, args.timeout),
         read_timeout=args.timeout,
         retries=args.retries,
         max_mb=args.max_mb,
+        deadline=args.deadline,
     )
     dest = args.dest or args.sources.parent / "official"
 
     def on_result(r: FetchResult) -> None:
-        print(f"{r.id:32} {r.status:14} {r.detail}", flush=True)
+        print(f"{r.id:32} {r.status:14} {printable(r.detail)}", flush=True)
 
     print(f"{'source':32} {'status':14} detail")
     try:
-        report = fetch_all(args.sources, dest, options, on_result)
+        with _sigterm_interrupts():
+            report = fetch_all(args.sources, dest, options, on_result)
     except (SourcesError, FetchError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted: no partial file was kept", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGTERM if isinstance(exc, _Terminated) else 130
+    if report.removed_parts:
+        print(
+            f"removed {len(report.removed_parts)} temporary file(s) left in "
+            f"{printable(dest)} by an interrupted fetch",
+            file=sys.stderr,
+        )
     counts: dict[str, int] = {}
     for r in report.results:
         counts[r.status] = counts.get(r.status, 0) + 1

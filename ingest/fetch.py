@@ -17,54 +17,52 @@ only when ``python -m ingest fetch`` runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
+from .download import (
+    FetchError,
+    FetchLockedError,
+    FetchOptions,
+    citation_pdf_url,
+    dest_lock,
+    download,
+    session,
+)
+from .errors import printable
 from .model import sha256_file
 from .sources import Source, load_sources
+
+__all__ = [
+    "FetchError",
+    "FetchLockedError",
+    "FetchOptions",
+    "FetchReport",
+    "FetchResult",
+    "LockFileError",
+    "addresses",
+    "citation_pdf_url",
+    "fetch_all",
+    "read_lock",
+    "write_lock",
+]
 
 logger = logging.getLogger(__name__)
 
 LOCK_FILE = "sources.lock"
 LOCK_VERSION = 1
-HANDLE_BASE = "https://julkaisut.valtioneuvosto.fi/handle/"
-URN_RESOLVER = "https://urn.fi/"
-USER_AGENT = "hankinta-kb-fetch/1 (+https://github.com/; one request per document)"
-MAX_LANDING_BYTES = 2 * 1024 * 1024  # a landing page larger than this is not read
-PDF_MAGIC = b"%PDF-"
-MAGIC_WINDOW = 1024  # the PDF header may follow a little junk (ISO 32000-1, 7.5.2 note)
-CHUNK_BYTES = 64 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 FETCHED, UP_TO_DATE, FAILED = "fetched", "up to date", "failed"
 NO_IDENTIFIER, LOCAL = "no identifier", "local file"
-
-
-@dataclass(frozen=True)
-class FetchOptions:
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    retries: int = 3
-    backoff: float = 0.5  # seconds, doubled after each retry
-    max_mb: float = 200.0
-    handle_base: str = HANDLE_BASE
-    urn_resolver: str = URN_RESOLVER
-
-    @property
-    def max_bytes(self) -> int:
-        return int(self.max_mb * 1024 * 1024)
 
 
 @dataclass
@@ -81,6 +79,7 @@ class FetchResult:
 @dataclass
 class FetchReport:
     results: list[FetchResult] = field(default_factory=list)
+    removed_parts: list[str] = field(default_factory=list)  # left by killed fetches
 
     @property
     def failed(self) -> list[FetchResult]:
@@ -91,30 +90,54 @@ class FetchReport:
         return [r for r in self.results if r.status == FETCHED]
 
 
-class FetchError(Exception):
-    """One address of a source could not give a PDF; the message says why."""
-
-    def __init__(self, reason: str, *, offline: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.offline = offline
+class LockFileError(FetchError):
+    """sources.lock, or one of its entries, is not what fetch wrote."""
 
 
 # ---------------------------------------------------------------- lock file
 
 
-def read_lock(path: Path) -> dict[str, dict]:
-    """Entries of sources.lock by document id; {} when there is none yet."""
-    if not path.is_file():
+def read_lock(path: Path) -> dict[str, object]:
+    """Entries of sources.lock by document id; {} when there is none yet.
+    Raises LockFileError when the file is not a lock file; entries are
+    checked one by one (``locked_entry``)."""
+    if not path.exists() and not path.is_symlink():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        files = data["files"]
-        if data.get("version") != LOCK_VERSION or not isinstance(files, dict):
-            raise ValueError(f"unsupported version {data.get('version')!r}")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise FetchError(f"{path} is not a readable lock file ({exc}); fix or delete it") from exc
-    return files
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, not UTF-8
+        raise LockFileError(
+            f"{path} is not a readable lock file ({exc}); fix or delete it"
+        ) from exc
+    if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
+        version = data.get("version") if isinstance(data, dict) else None
+        raise LockFileError(
+            f"{path} is not a readable lock file (expected a JSON object with version "
+            f"{LOCK_VERSION}, found {type(data).__name__} version {version!r}); fix or delete it"
+        )
+    if not isinstance(data.get("files"), dict):
+        raise LockFileError(
+            f'{path} is not a readable lock file (its "files" is not an object); fix or delete it'
+        )
+    return data["files"]
+
+
+def locked_entry(lock: dict[str, object], doc_id: str, lock_name: str) -> dict | None:
+    """The lock entry of ``doc_id``, or None; LockFileError when it is
+    malformed (it is then left as it is in the file)."""
+    entry = lock.get(doc_id)
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        why = f"an object was expected, found {type(entry).__name__}"
+    elif not isinstance(entry.get("sha256"), str) or not _SHA256.fullmatch(entry["sha256"]):
+        why = "its sha256 is missing or not 64 hex digits"
+    else:
+        return entry
+    raise LockFileError(
+        f"entry {doc_id!r} of {lock_name} is malformed ({why}); left as it is: fix the "
+        "entry or delete it (the file is then fetched or recorded anew)"
+    )
 
 
 def write_lock(path: Path, files: dict[str, dict]) -> None:
@@ -154,170 +177,6 @@ def addresses(source: Source, options: FetchOptions) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-class _CitationPdfUrl(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "meta" or self.found:
-            return
-        a = dict(attrs)
-        if (a.get("name") or "").lower() == "citation_pdf_url" and a.get("content"):
-            self.found = a["content"].strip()
-
-
-def citation_pdf_url(html: str, base: str) -> str | None:
-    """The absolute PDF address a landing page declares, if any."""
-    parser = _CitationPdfUrl()
-    parser.feed(html)
-    return urljoin(base, parser.found) if parser.found else None
-
-
-# ---------------------------------------------------------------- download
-
-
-def session(options: FetchOptions) -> requests.Session:
-    """A session that retries connection failures and 429/5xx answers with
-    exponential backoff (urllib3's Retry), and follows redirects."""
-    retry = Retry(
-        total=options.retries,
-        connect=options.retries,
-        read=options.retries,
-        status=options.retries,
-        backoff_factor=options.backoff,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=("GET",),
-        raise_on_status=False,
-        respect_retry_after_header=True,
-    )
-    s = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    s.mount("http://", adapter)
-    s.mount("https://", adapter)
-    s.headers["User-Agent"] = USER_AGENT
-    return s
-
-
-def download(
-    http: requests.Session, url: str, dest_dir: Path, options: FetchOptions, *, _hops: int = 0
-) -> tuple[Path, str, str, int]:
-    """Download the PDF at ``url`` (or behind its landing page) to a
-    temporary file in ``dest_dir``: (temporary path, final URL, sha256, size).
-    The caller renames or removes the file."""
-    try:
-        response = http.get(
-            url, stream=True, timeout=(options.connect_timeout, options.read_timeout)
-        )
-    except requests.exceptions.ConnectTimeout as exc:
-        raise FetchError(f"connection timed out after {options.connect_timeout:g} s") from exc
-    except (requests.exceptions.ReadTimeout, requests.exceptions.Timeout) as exc:
-        raise FetchError(f"no answer within {options.read_timeout:g} s") from exc
-    except requests.exceptions.RetryError as exc:
-        raise FetchError(f"gave up after {options.retries} retries ({_cause(exc)})") from exc
-    except requests.exceptions.ConnectionError as exc:
-        if _is_read_timeout(exc):
-            raise FetchError(f"no answer within {options.read_timeout:g} s") from exc
-        raise FetchError(f"network unavailable ({_cause(exc)})", offline=True) from exc
-    except requests.exceptions.RequestException as exc:
-        raise FetchError(f"request failed ({_cause(exc)})") from exc
-    with response:
-        if response.status_code >= 400:
-            raise FetchError(f"HTTP {response.status_code} {response.reason or ''}".strip())
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > options.max_bytes:
-            raise FetchError(
-                f"{int(declared) / 2**20:.1f} MB declared, over the {options.max_mb:g} MB limit"
-            )
-        stream = response.iter_content(CHUNK_BYTES)
-        head = b""
-        try:
-            for block in stream:
-                head += block
-                if len(head) >= MAGIC_WINDOW:
-                    break
-        except requests.exceptions.RequestException as exc:
-            raise FetchError(f"download interrupted ({_cause(exc)})") from exc
-        if PDF_MAGIC not in head[:MAGIC_WINDOW]:
-            return _follow_landing(http, response, head, stream, dest_dir, options, _hops)
-        return _save(response.url, head, stream, dest_dir, options)
-
-
-def _follow_landing(http, response, head, stream, dest_dir, options, hops):
-    ctype = response.headers.get("Content-Type", "")
-    looks_html = "html" in ctype.lower() or head.lstrip()[:1] == b"<"
-    if not looks_html:
-        raise FetchError(f"not a PDF (no %PDF header; Content-Type {ctype or 'missing'})")
-    if hops >= 1:
-        raise FetchError(f"citation_pdf_url {response.url} leads to an HTML page, not a PDF")
-    body = head
-    for block in stream:
-        body += block
-        if len(body) > MAX_LANDING_BYTES:
-            break
-    html = body.decode(response.encoding or "utf-8", errors="replace")
-    target = citation_pdf_url(html, response.url)
-    if target is None:
-        raise FetchError(
-            "the server sent an HTML page, not a PDF, and it names no citation_pdf_url"
-        )
-    logger.info("%s: landing page names %s", response.url, target)
-    return download(http, target, dest_dir, options, _hops=hops + 1)
-
-
-def _save(url: str, head: bytes, stream, dest_dir: Path, options: FetchOptions):
-    fd, tmp = tempfile.mkstemp(prefix=".fetch-", suffix=".part", dir=dest_dir)
-    h, size = hashlib.sha256(), 0
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for block in _chain(head, stream):
-                size += len(block)
-                if size > options.max_bytes:
-                    raise FetchError(f"larger than the {options.max_mb:g} MB limit")
-                h.update(block)
-                f.write(block)
-            f.flush()
-            os.fsync(f.fileno())
-    except requests.exceptions.RequestException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise FetchError(f"download interrupted after {size} bytes ({_cause(exc)})") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp), url, h.hexdigest(), size
-
-
-def _chain(head: bytes, stream):
-    if head:
-        yield head
-    yield from stream
-
-
-def _cause(exc: BaseException) -> str:
-    """The innermost reason of a requests/urllib3 error, one line."""
-    while exc.__context__ is not None and not str(exc):
-        exc = exc.__context__
-    reason = getattr(exc, "reason", None) or (exc.args[0] if exc.args else exc)
-    while isinstance(reason, tuple) and reason:
-        reason = reason[0]
-    return " ".join(str(reason).split())[:200]
-
-
-def _is_read_timeout(exc: BaseException) -> bool:
-    from urllib3.exceptions import ReadTimeoutError
-
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, ReadTimeoutError) or isinstance(
-            getattr(seen, "reason", None), ReadTimeoutError
-        ):
-            return True
-        if seen.args and isinstance(seen.args[0], ReadTimeoutError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 # ---------------------------------------------------------------- sources
 
 
@@ -340,29 +199,59 @@ def fetch_all(
     on_result: Callable[[FetchResult], None] | None = None,
 ) -> FetchReport:
     """Fetch every source of ``sources_file`` that has an address into
-    ``dest_dir`` as ``<id>.pdf``; verify against the lock file beside it."""
+    ``dest_dir`` as ``<id>.pdf``; verify against the lock file beside it.
+
+    Raises SourcesError, LockFileError (the lock file as a whole) or
+    FetchError (``dest_dir`` unusable, another fetch into it running) before
+    anything is fetched; after that, whatever goes wrong with one source is
+    that source's FAILED result, and the next source is fetched."""
     options = options or FetchOptions()
     corpus_dir = sources_file.parent
     lock_path = corpus_dir / LOCK_FILE
     lock = read_lock(lock_path)
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    sources = load_sources(corpus_dir, sources_file.name)
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FetchError(f"cannot create {dest_dir} ({exc.strerror or exc})") from exc
     report = FetchReport()
-    http = session(options)
-    for source in load_sources(corpus_dir, sources_file.name):
-        result = _fetch_one(http, source, dest_dir, corpus_dir, lock, options)
-        if result.status == FETCHED or (result.status == UP_TO_DATE and source.id not in lock):
-            lock[source.id] = {
-                "file": _relative_to(dest_dir / f"{source.id}.pdf", corpus_dir),
-                "sha256": result.sha256,
-                "size": result.size,
-                "url": result.url,
-                "fetched": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            }
-            write_lock(lock_path, lock)  # after each file: an interruption loses nothing
-        report.results.append(result)
-        if on_result:
-            on_result(result)
+    with dest_lock(dest_dir) as removed, session(options) as http:
+        report.removed_parts = removed
+        for name in removed:
+            logger.info("removed %s, left by an interrupted fetch", printable(dest_dir / name))
+        for source in sources:
+            result = _fetch_one(http, source, dest_dir, corpus_dir, lock, options)
+            if result.status == FETCHED or (result.status == UP_TO_DATE and source.id not in lock):
+                _record(lock_path, lock, result, dest_dir / f"{source.id}.pdf")
+            report.results.append(result)
+            if on_result:
+                on_result(result)
     return report
+
+
+def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> None:
+    """Add ``result`` to the lock file, written after each file so that an
+    interruption loses nothing; a lock file that cannot be written fails it."""
+    previous = lock.get(result.id)
+    lock[result.id] = {
+        "file": _relative_to(target, lock_path.parent),
+        "sha256": result.sha256,
+        "size": result.size,
+        "url": result.url,
+        "fetched": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    try:
+        write_lock(lock_path, lock)
+    except OSError as exc:
+        if previous is None:
+            del lock[result.id]
+        else:
+            lock[result.id] = previous
+        result.status = FAILED
+        result.detail += (
+            f"; but {LOCK_FILE} could not be written ({exc.strerror or exc}), "
+            "so it is not recorded: the next fetch records it"
+        )
 
 
 def _relative_to(path: Path, base: Path) -> str:
@@ -379,31 +268,14 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
     target = dest_dir / f"{source.id}.pdf"
     shown = _shown(target, corpus_dir)
     urls = addresses(source, options)
-    locked = lock.get(source.id)
-    if target.exists():
+    try:
+        locked = locked_entry(lock, source.id, _shown(corpus_dir / LOCK_FILE, corpus_dir))
+    except LockFileError as exc:
+        return FetchResult(source.id, FAILED, exc.reason, shown)
+    if target.exists() or target.is_symlink():
         if not urls and not locked:
             return FetchResult(source.id, NO_IDENTIFIER, f"local file {shown}", shown)
-        digest = sha256_file(target)
-        if locked and digest != locked["sha256"]:
-            return FetchResult(
-                source.id,
-                FAILED,
-                f"{shown} does not match sources.lock (sha256 {digest[:12]}…, "
-                f"locked {locked['sha256'][:12]}…); left as it is. Delete its lock entry to "
-                "accept this file, or delete the file to fetch it again",
-                shown,
-                sha256=digest,
-            )
-        if locked:
-            return FetchResult(source.id, UP_TO_DATE, "sha256 verified", shown, sha256=digest)
-        return FetchResult(
-            source.id,
-            UP_TO_DATE,
-            "placed by hand; its sha256 is now recorded in sources.lock",
-            shown,
-            sha256=digest,
-            size=target.stat().st_size,
-        )
+        return _check_present(source.id, target, shown, locked)
     if not urls:
         return FetchResult(
             source.id,
@@ -417,28 +289,66 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
         try:
             tmp, final_url, digest, size = download(http, url, dest_dir, options)
         except FetchError as exc:
-            logger.info("%s: %s: %s", source.id, url, exc.reason)
+            logger.info("%s: %s: %s", source.id, printable(url), printable(exc.reason))
             reasons.append(f"{url}: {exc.reason}")
             offline = offline and exc.offline
             continue
-        if locked and digest != locked["sha256"]:
-            aside = dest_dir / f"{source.id}.pdf.mismatch-{digest[:12]}"
-            os.replace(tmp, aside)
-            return FetchResult(
-                source.id,
-                FAILED,
-                f"checksum mismatch: {final_url} now serves sha256 {digest[:12]}…, "
-                f"sources.lock has {locked['sha256'][:12]}…; the download is kept aside at "
-                f"{_shown(aside, corpus_dir)}, {shown} was not written",
-                shown,
-                final_url,
-                digest,
-                size,
-            )
-        os.replace(tmp, target)
-        return FetchResult(
-            source.id, FETCHED, f"{size / 2**20:.1f} MB", shown, final_url, digest, size
-        )
+        try:
+            return _place(source.id, tmp, target, corpus_dir, locked, final_url, digest, size)
+        finally:
+            tmp.unlink(missing_ok=True)  # renamed by now, unless interrupted
     if offline:
         return FetchResult(source.id, FAILED, offline_message(target, corpus_dir), shown)
     return FetchResult(source.id, FAILED, "; ".join(reasons), shown)
+
+
+def _check_present(doc_id: str, target: Path, shown: str, locked: dict | None) -> FetchResult:
+    """A file already at ``target``: verified against the lock, never replaced."""
+    try:
+        digest, size = sha256_file(target), target.stat().st_size
+    except OSError as exc:
+        return FetchResult(doc_id, FAILED, f"cannot read {shown} ({exc.strerror or exc})", shown)
+    if locked and digest != locked["sha256"]:
+        return FetchResult(
+            doc_id,
+            FAILED,
+            f"{shown} does not match {LOCK_FILE} (sha256 {digest[:12]}…, "
+            f"locked {locked['sha256'][:12]}…); left as it is. Delete its lock entry to "
+            "accept this file, or delete the file to fetch it again",
+            shown,
+            sha256=digest,
+        )
+    if locked:
+        return FetchResult(doc_id, UP_TO_DATE, "sha256 verified", shown, sha256=digest)
+    return FetchResult(
+        doc_id,
+        UP_TO_DATE,
+        f"placed by hand; its sha256 is now recorded in {LOCK_FILE}",
+        shown,
+        sha256=digest,
+        size=size,
+    )
+
+
+def _place(doc_id, tmp: Path, target: Path, corpus_dir, locked, url, digest, size) -> FetchResult:
+    """Rename a complete download to ``target``, or aside when it does not
+    match the lock."""
+    shown = _shown(target, corpus_dir)
+    aside = target.with_name(f"{target.name}.mismatch-{digest[:12]}")
+    try:
+        os.replace(tmp, aside if locked and digest != locked["sha256"] else target)
+    except OSError as exc:
+        return FetchResult(doc_id, FAILED, f"cannot write {shown} ({exc.strerror or exc})", shown)
+    if locked and digest != locked["sha256"]:
+        return FetchResult(
+            doc_id,
+            FAILED,
+            f"checksum mismatch: {url} now serves sha256 {digest[:12]}…, "
+            f"{LOCK_FILE} has {locked['sha256'][:12]}…; the download is kept aside at "
+            f"{_shown(aside, corpus_dir)}, {shown} was not written",
+            shown,
+            url,
+            digest,
+            size,
+        )
+    return FetchResult(doc_id, FETCHED, f"{size / 2**20:.1f} MB", shown, url, digest, size)

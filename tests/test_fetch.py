@@ -3,8 +3,13 @@ case of the fetch issue, none of them touching the internet."""
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
+import logging
+import signal
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from ingest.__main__ import main
+from ingest.download import dest_lock
 from ingest.fetch import FetchOptions, citation_pdf_url, fetch_all
+from ingest.settings import PROJECT_ROOT
 
 from .pdfgen import make_pdf
 
@@ -27,6 +34,7 @@ class Server:
         self.changing = pdf
         self.hits: dict[str, int] = {}
         self.url = ""
+        self.stop = threading.Event()  # ends the slow routes when a test is over
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         path = h.path
@@ -79,6 +87,63 @@ class Server:
             if self.hits[path] == 1:
                 return self.send(h, 503, b"busy", "text/plain")
             return self.send(h, 200, self.pdf, "application/pdf")
+        return self.handle_hostile(h, path)
+
+    def handle_hostile(self, h: BaseHTTPRequestHandler, path: str) -> None:
+        """Servers that break, stall, trickle or ask to be left alone."""
+        landing = b"<html><head><title>Valto</title></head><body>" + b"x" * (70 << 10)
+        if path == "/broken-landing":  # chunked, and the connection drops inside a chunk
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Transfer-Encoding", "chunked")
+            h.end_headers()
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(landing), landing))
+            h.wfile.write(b"4000\r\n" + b"x" * 100)
+            h.close_connection = True
+            return None
+        if path == "/stalled-landing":  # 70 KB, then nothing
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", str(len(landing) + 1000))
+            h.end_headers()
+            h.wfile.write(landing)
+            self.stop.wait(5)
+            return None
+        if path == "/garbage":  # not HTTP at all
+            h.wfile.write(b"SPAM SPAM SPAM\r\n\r\n")
+            h.close_connection = True
+            return None
+        if path == "/odd-landing":  # a charset Python does not know
+            page = '<meta name="citation_pdf_url" content="/files/strategy.pdf">'
+            return self.send(h, 200, page.encode(), "text/html; charset=x-no-such-charset")
+        if path == "/bad-markup":
+            return self.send(h, 200, b"<html><![foo[ x ]]>", "text/html")
+        if path == "/bad-pdf-url":
+            page = b'<meta name="citation_pdf_url" content="http://[bad/x.pdf">'
+            return self.send(h, 200, page, "text/html")
+        if path.startswith("/retry-after/"):  # 503, back in <value> seconds
+            when = path.rsplit("/", 1)[1]
+            if when == "date":
+                when = email.utils.formatdate(time.time() + 86400, usegmt=True)
+            if when == "1" and self.hits[path] > 1:
+                return self.send(h, 200, self.pdf, "application/pdf")
+            h.send_response(503)
+            h.send_header("Retry-After", when)
+            h.send_header("Content-Length", "4")
+            h.end_headers()
+            h.wfile.write(b"busy")
+            return None
+        if path == "/trickle.pdf":  # a PDF header, then a byte every 0.1 s
+            h.send_response(200)
+            h.send_header("Content-Type", "application/pdf")
+            h.end_headers()
+            h.wfile.write(b"%PDF-1.4\n")
+            for _ in range(300):
+                if self.stop.wait(0.1):
+                    break
+                h.wfile.write(b"0")
+            h.close_connection = True
+            return None
         return self.send(h, 404, b"not found", "text/plain")
 
     @staticmethod
@@ -116,9 +181,10 @@ def server(tmp_path: Path):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield state
+    state.stop.set()
     httpd.shutdown()
     httpd.server_close()
 
@@ -313,3 +379,243 @@ def test_citation_pdf_url_is_made_absolute():
     html = '<META NAME="citation_pdf_url" CONTENT=" /bitstream/a b.pdf ">'
     assert citation_pdf_url(html, "https://x.fi/handle/1") == "https://x.fi/bitstream/a b.pdf"
     assert citation_pdf_url("<p>none</p>", "https://x.fi/") is None
+
+
+# ---------------------------------------------------------------- hostile servers
+
+
+def part_files(corpus: Path) -> list[Path]:
+    return list((corpus / "official").glob(".fetch-*.part"))
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/broken-landing", "download interrupted after"),  # was a ChunkedEncodingError traceback
+        ("/stalled-landing", "download stalled after 71"),  # 71,725 bytes, then the read timeout
+        ("/garbage", "the answer is not HTTP (SPAM SPAM SPAM)"),
+        ("/bad-markup", "names no citation_pdf_url"),  # html.parser's AssertionError
+        ("/bad-pdf-url", "is not a usable address"),  # urljoin's ValueError
+    ],
+)
+def test_a_broken_source_fails_and_the_next_is_fetched(tmp_path, server, capsys, path, message):
+    corpus = tmp_path / "corpus"
+    sources = write_sources(
+        corpus,
+        {
+            "broken": {"url": f"{server.url}{path}"},
+            "good": {"url": f"{server.url}/files/strategy.pdf"},
+        },
+    )
+    started = time.monotonic()
+    code, rows = run_fetch(sources, capsys)
+    assert time.monotonic() - started < 4
+    assert code == 1
+    assert rows["broken"].startswith("failed") and message in rows["broken"], rows["broken"]
+    assert rows["good"].startswith("fetched"), rows
+    assert (corpus / "official" / "good.pdf").read_bytes() == server.pdf
+    assert sorted(p.name for p in (corpus / "official").iterdir()) == ["good.pdf"]
+
+
+def test_a_landing_page_in_an_unknown_charset_is_read(tmp_path, server, capsys):
+    corpus = tmp_path / "corpus"
+    sources = write_sources(corpus, {"doc": {"url": f"{server.url}/odd-landing"}})
+    code, rows = run_fetch(sources, capsys)
+    assert code == 0 and rows["doc"].startswith("fetched"), rows
+
+
+@pytest.mark.parametrize("when", ["100000", "date"])
+def test_a_long_retry_after_is_reported_not_slept_on(tmp_path, server, capsys, when):
+    corpus = tmp_path / "corpus"
+    sources = write_sources(corpus, {"doc": {"url": f"{server.url}/retry-after/{when}"}})
+    started = time.monotonic()
+    code = main(["fetch", "--sources", str(sources), "--retries", "3", "--timeout", "1"])
+    elapsed = time.monotonic() - started
+    out = capsys.readouterr().out
+    assert code == 1 and elapsed < 1.0, (elapsed, out)  # was: a sleep of 100000 s
+    assert "HTTP 503" in out and "the server asks to retry after" in out
+    assert "run fetch again later" in out
+    assert server.hits[f"/retry-after/{when}"] == 1  # asked once, as the server wished
+
+
+def test_a_short_retry_after_is_waited_for(tmp_path, server, capsys):
+    corpus = tmp_path / "corpus"
+    sources = write_sources(corpus, {"doc": {"url": f"{server.url}/retry-after/1"}})
+    started = time.monotonic()
+    code = main(["fetch", "--sources", str(sources), "--retries", "1", "--timeout", "2"])
+    elapsed = time.monotonic() - started
+    assert code == 0, capsys.readouterr().out
+    assert 0.9 < elapsed < 2.5
+    assert server.hits["/retry-after/1"] == 2
+
+
+def test_a_trickle_is_cut_at_the_deadline(tmp_path, server, capsys):
+    corpus = tmp_path / "corpus"
+    sources = write_sources(
+        corpus,
+        {
+            "slow": {"url": f"{server.url}/trickle.pdf"},
+            "good": {"url": f"{server.url}/files/strategy.pdf"},
+        },
+    )
+    started = time.monotonic()
+    code, rows = run_fetch(sources, capsys, "--deadline", "1.5")
+    elapsed = time.monotonic() - started
+    assert code == 1 and 1.5 <= elapsed < 3, elapsed  # was: never ending
+    assert rows["slow"].startswith("failed"), rows
+    assert "download took longer than 1.5 s" in rows["slow"]
+    assert rows["good"].startswith("fetched")
+    assert not part_files(corpus) and not (corpus / "official" / "slow.pdf").exists()
+
+
+def test_the_deadline_must_be_positive(tmp_path, capsys):
+    sources = write_sources(tmp_path / "corpus", {"doc": {}})
+    assert main(["fetch", "--sources", str(sources), "--deadline", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--deadline must be positive" in err
+
+
+# ---------------------------------------------------------------- temporary files
+
+
+def test_part_files_of_a_killed_fetch_are_removed(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    official = corpus / "official"
+    official.mkdir(parents=True)
+    stale = official / ".fetch-k3x_9a2b.part"
+    stale.write_bytes(b"%PDF-1.4 half")
+    others = [official / ".fetch-notes.txt", official / "keep.part", official / "fetch-1.part"]
+    for other in others:
+        other.write_bytes(b"not ours")
+    sources = write_sources(corpus, {"doc": {}})
+    code, rows = run_fetch(sources, capsys)
+    assert code == 0 and rows["doc"].startswith("no identifier")
+    assert not stale.exists()
+    assert all(other.exists() for other in others)
+    assert not (official / ".fetch.lock").exists()
+
+
+def test_a_running_fetch_keeps_its_part_file(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    official = corpus / "official"
+    official.mkdir(parents=True)
+    sources = write_sources(corpus, {"doc": {}})
+    with dest_lock(official):  # another fetch, downloading into official/
+        live = official / ".fetch-live1234.part"
+        live.write_bytes(b"%PDF-1.4 arriving")
+        assert main(["fetch", "--sources", str(sources)]) == 2
+        assert "another fetch into" in capsys.readouterr().err
+        assert live.exists()
+
+
+def test_sigterm_removes_the_part_file_and_exits_at_once(tmp_path, server):
+    corpus = tmp_path / "corpus"
+    sources = write_sources(corpus, {"doc": {"url": f"{server.url}/trickle.pdf"}})
+    cmd = [sys.executable, "-m", "ingest", "fetch", "--sources", str(sources)]
+    cmd += ["--retries", "0", "--timeout", "5", "--deadline", "30"]
+    proc = subprocess.Popen(
+        cmd, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        waited = time.monotonic() + 10
+        while not part_files(corpus):  # the download is under way
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < waited, "the download did not start"
+            time.sleep(0.02)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=5)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert elapsed < 1.0, elapsed
+    assert "no partial file was kept" in err and "Traceback" not in err
+    assert list((corpus / "official").iterdir()) == []  # no part file, no lock file
+
+
+# ---------------------------------------------------------------- lock file
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b"\xff\xfe not utf-8",
+        b"[]",
+        b'"files"',
+        b'{"version": 2, "files": {}}',
+        b'{"version": 1, "files": ["doc"]}',
+        b'{"version": 1}',
+    ],
+)
+def test_a_malformed_lock_file_is_named_and_left_alone(tmp_path, server, capsys, content):
+    corpus = tmp_path / "corpus"
+    sources = write_sources(corpus, {"doc": {"url": f"{server.url}/files/strategy.pdf"}})
+    (corpus / "sources.lock").write_bytes(content)
+    assert main(["fetch", "--sources", str(sources)]) == 2
+    err = capsys.readouterr().err
+    assert "sources.lock is not a readable lock file" in err and "fix or delete it" in err
+    assert "Traceback" not in err
+    assert (corpus / "sources.lock").read_bytes() == content
+    assert server.hits == {}  # nothing fetched
+
+
+def test_a_lock_file_that_is_a_folder_is_a_usage_error(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    sources = write_sources(corpus, {"doc": {}})
+    (corpus / "sources.lock").mkdir()
+    assert main(["fetch", "--sources", str(sources)]) == 2
+    assert "not a readable lock file" in capsys.readouterr().err
+
+
+def test_a_malformed_lock_entry_fails_its_source_only(tmp_path, server, capsys):
+    corpus = tmp_path / "corpus"
+    url = f"{server.url}/files/strategy.pdf"
+    sources = write_sources(
+        corpus,
+        {
+            "text": {"url": url},
+            "no-sha": {"url": url},
+            "bad-sha": {"url": url},
+            "good": {"url": url},
+        },
+    )
+    broken = {
+        "text": "just a string",
+        "no-sha": {"file": "official/no-sha.pdf", "size": 1},
+        "bad-sha": {"sha256": "not hex"},
+    }
+    (corpus / "sources.lock").write_text(json.dumps({"version": 1, "files": broken}))
+    code, rows = run_fetch(sources, capsys)
+    assert code == 1
+    for doc_id, why in [
+        ("text", "an object was expected, found str"),
+        ("no-sha", "its sha256 is missing"),
+        ("bad-sha", "its sha256 is missing or not 64 hex digits"),
+    ]:
+        assert rows[doc_id].startswith("failed"), rows
+        assert f"entry '{doc_id}' of corpus/sources.lock is malformed ({why}" in rows[doc_id]
+        assert not (corpus / "official" / f"{doc_id}.pdf").exists()
+    assert rows["good"].startswith("fetched")
+    lock = json.loads((corpus / "sources.lock").read_text())["files"]
+    assert {k: lock[k] for k in broken} == broken  # kept as they were, nothing lost
+    assert lock["good"]["sha256"] == sha(server.pdf)
+
+
+# ---------------------------------------------------------------- terminal
+
+
+def test_names_and_addresses_are_printed_escaped(tmp_path, server, capsys, caplog):
+    corpus = tmp_path / "corpus"
+    hostile = f"{server.url}/\\u001b[31mred\\nFORGED fetched"  # TOML escapes: ESC, newline
+    sources = write_sources(corpus, {"doc": {"url": hostile}})
+    with caplog.at_level(logging.INFO, logger="ingest"):
+        code = main(["fetch", "--sources", str(sources), "--retries", "0", "-v"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "\x1b" not in out and "\\x1b[31mred\\nFORGED fetched: HTTP 404" in out
+    assert not any(line.startswith("FORGED") for line in out.splitlines())
+    assert all("\x1b" not in r.getMessage() and "\n" not in r.getMessage() for r in caplog.records)
