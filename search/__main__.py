@@ -56,9 +56,25 @@ def read_queries(path: Path) -> list[str]:
     return queries
 
 
+NO_RELEVANT = "no relevant passage found; the nearest passages follow"
+
+
+def result_json(query: str, hits: list[Hit]) -> dict:
+    """One search as JSON: the query, the verdict, the section the query
+    named (if any) and the hits."""
+    return {
+        "query": query,
+        "no_relevant_passage": bool(getattr(hits, "no_relevant_passage", False)),
+        "section": getattr(hits, "section", None),
+        "hits": [hit_json(h) for h in hits],
+    }
+
+
 def _print_hits(hits: list[Hit]) -> None:
     if not hits:
         print("no results")
+    elif getattr(hits, "no_relevant_passage", False):
+        print(NO_RELEVANT)
     for h in hits:
         section = printable(" › ".join(h.section) or "-")
         print(
@@ -79,7 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", help="only these languages, comma-separated (fi,sv,en)")
     p.add_argument("--doc", help="only these document ids, comma-separated")
     p.add_argument("--kind", help="only these kinds, comma-separated")
-    p.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    p.add_argument(
+        "--json", action="store_true", help='print JSON: {"query", "no_relevant_passage", "hits"}'
+    )
     return p
 
 
@@ -89,8 +107,7 @@ def _batch(searcher: Searcher, queries: list[str], args, filters: dict) -> int:
     failed = 0
     for q in queries:
         try:
-            hits = searcher.search(q, k=args.k, mode=args.mode, **filters)
-            line = {"query": q, "hits": [hit_json(h) for h in hits]}
+            line = result_json(q, searcher.search(q, k=args.k, mode=args.mode, **filters))
         except QueryError as exc:
             failed += 1
             line = {"query": q, "error": str(exc), "hits": []}
@@ -124,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        print(json.dumps(result_json(args.query, hits), ensure_ascii=False, indent=2))
     else:
         _print_hits(hits)
     return 0

@@ -89,7 +89,10 @@ def test_bad_queries_get_clear_messages(searcher):
 
 def test_search_cli_json(searcher, settings, capsys):
     code = search_cli.main(["Ympäristö ja kiertotalous", "-k", "2", "--lang", "en", "--json"])
-    hits = json.loads(capsys.readouterr().out)
+    result = json.loads(capsys.readouterr().out)
+    hits = result["hits"]
+    assert result["query"] == "Ympäristö ja kiertotalous"
+    assert result["no_relevant_passage"] in (True, False)
     assert code == 0 and len(hits) == 2 and {h["lang"] for h in hits} == {"en"}
     assert hits[0]["section"] == ["2 Environment"]
     assert search_cli.main(["", "--json"]) == 1

@@ -1,0 +1,67 @@
+"""Sections as the unit of a result: the chunks of one section (they overlap)
+collapse into one hit, the section's best chunk; and a query that names a
+section or chapter ("80 §", "§ 80", "80 pykälä", "section 80", "5 luku",
+"5 kap.") goes straight to it in every language version."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ingest.headings import chapter_key, section_query
+from ingest.records import Chunk
+
+from .view import IndexView
+
+
+def collapse(view: IndexView, order: list[int], k: int) -> list[int]:
+    """The first ``k`` rows of ``order``, one per section (its best chunk),
+    without the same text twice."""
+    kept: list[int] = []
+    sections: set[int] = set()
+    texts: set[str] = set()
+    for row in order:
+        section = int(view.section_ids[row])
+        norm = " ".join(view.chunks[row].text.split()).lower()
+        if section in sections or norm in texts:
+            continue
+        kept.append(row)
+        sections.add(section)
+        texts.add(norm)
+        if len(kept) == k:
+            break
+    return kept
+
+
+def adjacent(a: Chunk, b: Chunk) -> bool:
+    """Neighbouring chunks of one section: they overlap, so they are one passage."""
+    return a.doc_id == b.doc_id and a.section == b.section and abs(a.ordinal - b.ordinal) <= 1
+
+
+def named_section_rows(
+    view: IndexView, query: str, mask: np.ndarray
+) -> tuple[str | None, list[int]]:
+    """(key, rows) for a query that names a section ("80§") or chapter
+    ("5ch"): the first chunk of that section in each allowed document, in
+    document order; for a chapter, the chapter's start in each document
+    first, then its other sections. (None, []) for any other query."""
+    key = section_query(query)
+    if key is None:
+        return None, []
+    starts: list[int] = []
+    rest: list[int] = []
+    seen: set[int] = set()
+    for rows in view.doc_rows.values():
+        first_in_doc = True
+        for row in rows:
+            if not mask[row] or int(view.section_ids[row]) in seen:
+                continue
+            chunk = view.chunks[row]
+            if key.endswith("ch"):
+                hit = chapter_key(chunk.section) == key
+            else:
+                hit = view.heading_keys[row] == key
+            if hit:
+                seen.add(int(view.section_ids[row]))
+                (starts if first_in_doc else rest).append(int(row))
+                first_in_doc = False
+    return key, starts + rest

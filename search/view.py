@@ -1,0 +1,80 @@
+"""Everything derived from one index generation that a search needs: the
+columns it filters on, each document's rows, each section's rows, the
+language versions of each document. A search uses one view from start to
+end, so a reload never mixes two generations."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ingest.headings import heading_key
+from ingest.records import Chunk
+from ingest.store import Generation
+
+
+class IndexView:
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        self.chunks: list[Chunk] = generation.chunks
+        self.langs = np.array([c.lang for c in self.chunks])
+        self.docs = np.array([c.doc_id for c in self.chunks])
+        self.kinds = np.array([c.kind for c in self.chunks])
+        self.language_list = sorted(set(self.langs.tolist()))
+        self.kind_list = sorted(set(self.kinds.tolist()))
+        self.doc_rows: dict[str, np.ndarray] = {
+            d: np.flatnonzero(self.docs == d) for d in sorted(set(self.docs.tolist()))
+        }
+        self.doc_group = {c.doc_id: c.group for c in self.chunks}
+        self.group_docs: dict[str, list[str]] = {}
+        for doc, group in self.doc_group.items():
+            if group:
+                self.group_docs.setdefault(group, []).append(doc)
+        grouped_docs = [d for docs in self.group_docs.values() if len(docs) > 1 for d in docs]
+        self.grouped = np.isin(self.docs, grouped_docs)  # rows with a sibling version
+        # One id per (document, section path): the unit a result stands for.
+        ids: dict[tuple, int] = {}
+        self.section_ids = np.array(
+            [ids.setdefault((c.doc_id, c.section), len(ids)) for c in self.chunks], dtype=np.int64
+        )
+        # What the manifest knows of each document: title, url, identifier,
+        # path in the corpus, sha256, pages.
+        self.doc_meta: dict[str, dict] = {}
+        for rel, entry in generation.manifest.get("files", {}).items():
+            doc = entry.get("doc")
+            if doc and entry.get("status") != "failed":
+                self.doc_meta[doc["id"]] = dict(
+                    doc, path=rel, sha256=entry.get("sha256", ""), pages=entry.get("pages", 0)
+                )
+        self.heading_keys = np.array([heading_key(c.section) for c in self.chunks], dtype=object)
+        self._doc_vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def vector(self, row: int) -> np.ndarray:
+        return self.generation.index.reconstruct(int(row)).astype(np.float32)
+
+    def doc_vectors(self, doc: str) -> np.ndarray:
+        with self._lock:
+            if doc not in self._doc_vectors:
+                rows = self.doc_rows[doc]
+                start, n = int(rows[0]), len(rows)
+                contiguous = rows[-1] - rows[0] + 1 == n
+                self._doc_vectors[doc] = (
+                    self.generation.index.reconstruct_n(start, n)
+                    if contiguous
+                    else np.vstack([self.vector(r) for r in rows])
+                ).astype(np.float32)
+            return self._doc_vectors[doc]
+
+    def mask(self, languages=None, docs=None, kinds=None) -> np.ndarray:
+        """Rows allowed by the filters."""
+        mask = np.ones(len(self.chunks), dtype=bool)
+        for values, column in ((languages, self.langs), (docs, self.docs), (kinds, self.kinds)):
+            if values:
+                mask &= np.isin(column, list(values))
+        return mask
+
+    def relative_position(self, row: int) -> float:
+        rows = self.doc_rows[self.chunks[row].doc_id]
+        return float(np.searchsorted(rows, row)) / max(len(rows) - 1, 1)
