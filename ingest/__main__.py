@@ -132,6 +132,11 @@ def cmd_status(argv: list[str]) -> int:
         f"model {facts['model']['name']} ({facts['model']['fingerprint']}), "
         f"{facts['counts']['chunks']} chunks, built {facts['created']}"
     )
+    for link in facts.get("versions", []):
+        print(
+            f"language versions (found): {printable(' + '.join(link['docs']))}: "
+            f"{printable(link['reason'])}"
+        )
     for r in rows:
         state = r.status if not r.error else f"{r.status}: {r.error}"
         print(

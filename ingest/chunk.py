@@ -14,6 +14,22 @@ from .records import Chunk, DocumentMeta, Page
 # A single newline: a page break is no stronger a boundary than a line break.
 PAGE_SEPARATOR = "\n"
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
+# Text before the first heading that is shorter than this is front matter (a
+# title block, "om offentlig upphandling och koncession"): it joins the first
+# section instead of being a passage of its own.
+FRONT_MATTER_CHARS = 300
+# A last piece of a section this short, already inside the previous piece's
+# overlap, adds nothing: it is dropped.
+MIN_PIECE_TOKENS = 24
+
+
+def context_of(title: str, path: tuple[str, ...]) -> str:
+    """What a passage is part of: its document's title and heading path."""
+    parts: list[str] = []
+    for part in (title, *path):
+        if part and (not parts or part.casefold() != parts[-1].casefold()):
+            parts.append(part)
+    return " › ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -48,7 +64,15 @@ def sections_of(pages: list[Page], page_starts: list[int], doc_len: int) -> list
         cut = offset
     if doc_len > cut:
         sections.append(Section(cut, doc_len, path))
-    return _merge_title_only(sections)
+    return _merge_front_matter(_merge_title_only(sections))
+
+
+def _merge_front_matter(sections: list[Section]) -> list[Section]:
+    if len(sections) > 1 and not sections[0].path:
+        first, second = sections[0], sections[1]
+        if first.end - first.start < FRONT_MATTER_CHARS:
+            return [Section(first.start, second.end, second.path), *sections[2:]]
+    return sections
 
 
 def _merge_title_only(sections: list[Section]) -> list[Section]:
@@ -91,18 +115,30 @@ class Chunker:
             )
         return self._splitters[size]
 
-    def _split(self, text: str, size: int) -> Iterator[tuple[int, str]]:
-        """(offset, piece) for ``text``; re-splits any piece over the budget,
+    def _split(self, text: str, size: int, budget: int) -> Iterator[tuple[int, str]]:
+        """(offset, piece) for ``text``; re-splits any piece over ``budget``,
         since tokens of a joined text are not always the sum of its parts."""
         for doc in self._splitter(size).create_documents([text]):
             piece, start = doc.page_content, doc.metadata["start_index"]
             if start < 0:  # the splitter could not locate it; find it ourselves
                 start = text.find(piece)
-            if self.count_tokens(piece) > self.budget and size > 16:
-                for sub_start, sub in self._split(piece, int(size * 0.8)):
+            if self.count_tokens(piece) > budget and size > 16:
+                for sub_start, sub in self._split(piece, int(size * 0.8), budget):
                     yield start + sub_start, sub
             else:
                 yield start, piece
+
+    def _pieces(self, body: str, context: str) -> list[tuple[int, str]]:
+        """The pieces of one section, sized to leave room for its context;
+        a short last piece that lies inside the previous one is dropped."""
+        budget = max(32, self.budget - self.count_tokens(context) - 1)
+        pieces = list(self._split(body, budget, budget))
+        if len(pieces) > 1:
+            (prev_start, prev), (last_start, last) = pieces[-2], pieces[-1]
+            inside = last_start + len(last) <= prev_start + len(prev)
+            if inside or self.count_tokens(last) < MIN_PIECE_TOKENS and last in prev:
+                pieces.pop()
+        return pieces
 
     def chunk(self, meta: DocumentMeta, pages: list[Page]) -> list[Chunk]:
         text_parts, page_starts, pos = [], [], 0
@@ -117,7 +153,8 @@ class Chunker:
             body = doc_text[section.start : section.end]
             if not body.strip():
                 continue
-            for offset, piece in self._split(body, self.budget):
+            context = context_of(meta.title, section.path)
+            for offset, piece in self._pieces(body, context):
                 start = section.start + offset
                 end = start + len(piece)
                 first = bisect.bisect_right(page_starts, start) - 1
@@ -139,6 +176,7 @@ class Chunker:
                         char_start=start - page_starts[first],
                         char_end=min(end - page_starts[last], len(pages[last].text)),
                         ordinal=len(chunks),
+                        context=context,
                     )
                 )
         return chunks

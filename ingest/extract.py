@@ -176,16 +176,33 @@ def _read_text(path: Path) -> str:
     return text
 
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_MD_OPEN = re.compile(r"(#{1,6})(\s+)")
+
+
+def markdown_heading(line: str) -> tuple[int, str] | None:
+    """A Markdown ATX heading line as (level, title), or None.
+
+    The same as matching ``^(#{1,6})\\s+(.+?)\\s*#*\\s*$`` and stripping the
+    title, in linear time: that pattern backtracks cubically on a long run
+    of spaces (an 8 kB line took minutes)."""
+    m = _MD_OPEN.match(line)
+    if m is None:
+        return None
+    level, rest = len(m.group(1)), line[m.end() :]
+    if not rest:  # "#" and spaces only: a title of one space, if two were there
+        return (level, "") if len(m.group(2)) > 1 else None
+    # The closing sequence (spaces, #s, spaces) goes; the title keeps one character.
+    title = rest.rstrip().rstrip("#").rstrip() or rest[0]
+    return level, title.strip()
 
 
 def _extract_markdown(text: str) -> RawDocument:
     lines, hints = [], []
     for line in text.splitlines():
-        m = _MD_HEADING.match(line)
-        if m:
-            hints.append(HeadingHint(len(m.group(1)), m.group(2).strip()))
-            line = m.group(2).strip()
+        heading = markdown_heading(line)
+        if heading is not None:
+            hints.append(HeadingHint(*heading))
+            line = heading[1]
         lines.append(line)
     title = hints[0].title if hints else _first_line(text)
     return RawDocument(title, [("1", "\n".join(lines))], hints)
@@ -194,7 +211,43 @@ def _extract_markdown(text: str) -> RawDocument:
 def _extract_plain(text: str) -> RawDocument:
     # Form feeds separate pages in plain-text exports.
     parts = text.split("\f")
-    return RawDocument(_first_line(text), [(str(i + 1), p) for i, p in enumerate(parts)])
+    hints = [
+        HeadingHint(level, title, page)
+        for page, part in enumerate(parts, start=1)
+        for level, title in plain_headings(part, first=page == 1)
+    ]
+    return RawDocument(
+        _first_line(text), [(str(i + 1), p) for i, p in enumerate(parts)], hints=hints
+    )
+
+
+PLAIN_HEADING_CHARS = 60
+
+
+def plain_headings(text: str, first: bool) -> list[tuple[int, str]]:
+    """Headings of plain text, which states none: a short line standing alone
+    between blank lines (or at the top), starting with a capital, not ending
+    like a sentence or a lead-in (. , : ; ! ?), not a list item, and followed
+    by more text. A page copied from the web ("Mål", "Temagruppens möten")
+    keeps its sections this way. The first such line of the file is its
+    title (level 1); the others are level 2."""
+    lines = [line.strip() for line in text.split("\n")]
+    out: list[tuple[int, str]] = []
+    for i, line in enumerate(lines):
+        before = i == 0 or not lines[i - 1]
+        after = i + 1 < len(lines) and not lines[i + 1]
+        rest = any(lines[i + 1 :])
+        if (
+            before
+            and (after or (i == 0 and rest))
+            and rest
+            and 0 < len(line) <= PLAIN_HEADING_CHARS
+            and line[0].isupper()
+            and line[-1] not in ".,:;!?"
+            and not line.startswith(("•", "-", "*", "–"))
+        ):
+            out.append((1 if first and not out and i == 0 else 2, line))
+    return out
 
 
 def _first_line(text: str) -> str:

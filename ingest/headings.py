@@ -12,7 +12,9 @@ import re
 
 UPPER = "A-ZÅÄÖÜÉ"
 # Line-level patterns of the heading finder (a title must follow the number).
-PART = re.compile(rf"^(\d{{1,2}}|[IVX]{{1,5}})\s+(?:osa|avdelning|part)\b\.?\s*([{UPPER}].*)?$", re.I)
+PART = re.compile(
+    rf"^(\d{{1,2}}|[IVX]{{1,5}})\s+(?:osa|avdelning|part)\b\.?\s*([{UPPER}].*)?$", re.I
+)
 CHAPTER = re.compile(rf"^(\d{{1,3}}\s?[a-z]?)\s+(?:luku|kap\.|kapitlet|chapter)\s+([{UPPER}].*)$")
 SECTION = re.compile(rf"^(\d{{1,4}})\s?([a-z]?)\s?§\s+([{UPPER}].*)$")
 NUMBERED = re.compile(rf"^(\d{{1,2}}(?:\.\d{{1,2}}){{0,3}})\.?\s+([{UPPER}][^\n]*)$")
@@ -34,13 +36,23 @@ _UNIT = {
 
 # A query that names a section or chapter, in fi, sv or en.
 _SECTION_WORDS = r"§|pykälä\w*|pyk\.|paragraf\w*|section|sec\.|artikla\w*"
-_CHAPTER_WORDS = r"luku|luvu\w*|kap\.?|kapitl\w*|chapter|ch\."
+_CHAPTER_WORDS = r"luku|luvu\w*|kap\.?|kapitel|kapitl\w*|chapter|ch\."
 _QUERY_FORMS = [
     (re.compile(rf"^\s*(\d{{1,4}})\s?([a-z])?\s*(?:{_SECTION_WORDS})\s*$", re.I), "§"),
     (re.compile(rf"^\s*(?:{_SECTION_WORDS})\s*(\d{{1,4}})\s?([a-z])?\s*$", re.I), "§"),
     (re.compile(rf"^\s*(\d{{1,3}})\s*(?:{_CHAPTER_WORDS})\s*$", re.I), "ch"),
     (re.compile(rf"^\s*(?:{_CHAPTER_WORDS})\s*(\d{{1,3}})\s*$", re.I), "ch"),
 ]
+
+
+_REFERENCES = [
+    (re.compile(r"(?<![\w.])(\d{1,4})\s?([a-z])?\s*§", re.I), "§"),
+    (re.compile(rf"(?:§|\b(?:{_SECTION_WORDS[2:]}))\s*(\d{{1,4}})\b\s?([a-z]\b)?", re.I), "§"),
+    (re.compile(rf"\b(\d{{1,4}})\s*(?:{_SECTION_WORDS[2:]})", re.I), "§"),
+    (re.compile(rf"\b(\d{{1,3}})\.?\s*(?:{_CHAPTER_WORDS})", re.I), "ch"),
+    (re.compile(rf"\b(?:{_CHAPTER_WORDS})\s*(\d{{1,3}})\b", re.I), "ch"),
+]
+MAX_REFERENCE_WORDS = 8
 
 
 def heading_key(section: tuple[str, ...]) -> str | None:
@@ -69,6 +81,21 @@ def section_query(query: str) -> str | None:
     "5 luku", "5 kap.", "chapter 5" -> "5ch". None for any other query."""
     for pattern, unit in _QUERY_FORMS:
         m = pattern.match(query)
+        if m:
+            letter = (m.group(2) or "").lower() if unit == "§" and m.lastindex >= 2 else ""
+            return f"{int(m.group(1))}{letter}{unit}"
+    return None
+
+
+def section_reference(query: str) -> str | None:
+    """The heading key a short query (at most eight words) refers to anywhere
+    in it: "section 25 of the procurement act" -> "25§", "hankintalaki 5
+    luku" -> "5ch". The named section leads such a search; other hits follow."""
+    exact = section_query(query)
+    if exact or len(query.split()) > MAX_REFERENCE_WORDS:
+        return exact
+    for pattern, unit in _REFERENCES:
+        m = pattern.search(query)
         if m:
             letter = (m.group(2) or "").lower() if unit == "§" and m.lastindex >= 2 else ""
             return f"{int(m.group(1))}{letter}{unit}"

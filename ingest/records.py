@@ -58,6 +58,14 @@ class Chunk:
     char_start: int
     char_end: int
     ordinal: int = 0  # position of the chunk within its document
+    # What the passage is part of (document title, heading path): embedded
+    # and BM25-indexed with the text, never shown as part of it.
+    context: str = ""
+
+    @property
+    def indexed_text(self) -> str:
+        """The text that is embedded and BM25-indexed: context, then passage."""
+        return f"{self.context}\n\n{self.text}" if self.context else self.text
 
     def to_json(self) -> dict:
         d = asdict(self)

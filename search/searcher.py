@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.embed import Embedder, load_query_embedder, resolve_model
-from ingest.headings import heading_key
+from ingest.headings import heading_key, section_query, section_reference
 from ingest.records import Chunk
 from ingest.settings import Settings, load_settings
 from ingest.store import Generation, current_name, load_generation
@@ -165,7 +165,8 @@ class Searcher:
         mask = view.mask(languages, docs, kinds)
         if not mask.any():  # filters that no passage meets: no results, not an error
             return Results()
-        key, named = sections.named_section_rows(view, query, mask)
+        key = section_query(query)  # nothing but a section number: straight to it
+        named = sections.named_section_rows(view, key, mask) if key else []
         if named:
             hits = [hit_from_chunk(view.chunks[r], 1.0, i + 1, r) for i, r in enumerate(named[:k])]
             if highlight:
@@ -174,6 +175,10 @@ class Searcher:
 
         depth = min(int(mask.sum()), max(MIN_CANDIDATES, 4 * k))
         ranked, qvec, top_cosine = self._retrieve(view, query, mode, mask, depth)
+        key = section_reference(query)  # "section 25 of the act": that section leads
+        named = sections.named_section_rows(view, key, mask) if key else []
+        if named:
+            ranked["section"] = (named, sections.SECTION_LEADS)
         fused, order = fuse(list(ranked.values()))
         dense_rank = (
             {r: i + 1 for i, r in enumerate(ranked["dense"][0])} if "dense" in ranked else {}
@@ -187,7 +192,9 @@ class Searcher:
         if highlight:
             hits = self._highlight(query, hits, qvec, semantic=highlight != "terms")
         verdict = relevance.no_relevant_passage(query, top_cosine, bool(bm25_rank))
-        return Results(hits, no_relevant_passage=verdict)
+        return Results(
+            hits, no_relevant_passage=verdict and not named, section=key if named else None
+        )
 
     def _retrieve(self, view: IndexView, query: str, mode: str, mask: np.ndarray, depth: int):
         """({name: (rows, weight)}, query vector, best cosine) of the retrievers

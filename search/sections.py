@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.headings import chapter_key, section_query
+from ingest.headings import chapter_key
 from ingest.records import Chunk
 
 from .view import IndexView
@@ -37,16 +37,15 @@ def adjacent(a: Chunk, b: Chunk) -> bool:
     return a.doc_id == b.doc_id and a.section == b.section and abs(a.ordinal - b.ordinal) <= 1
 
 
-def named_section_rows(
-    view: IndexView, query: str, mask: np.ndarray
-) -> tuple[str | None, list[int]]:
-    """(key, rows) for a query that names a section ("80§") or chapter
-    ("5ch"): the first chunk of that section in each allowed document, in
+# Weight of the named section's list in the fusion: it leads.
+SECTION_LEADS = 100.0
+
+
+def named_section_rows(view: IndexView, key: str, mask: np.ndarray) -> list[int]:
+    """The rows of the section ("80§") or chapter ("5ch") that ``key``
+    names: the first chunk of that section in each allowed document, in
     document order; for a chapter, the chapter's start in each document
-    first, then its other sections. (None, []) for any other query."""
-    key = section_query(query)
-    if key is None:
-        return None, []
+    first, then its other sections."""
     starts: list[int] = []
     rest: list[int] = []
     seen: set[int] = set()
@@ -64,4 +63,4 @@ def named_section_rows(
                 seen.add(int(view.section_ids[row]))
                 (starts if first_in_doc else rest).append(int(row))
                 first_in_doc = False
-    return key, starts + rest
+    return starts + rest

@@ -87,7 +87,8 @@ def test_build_indexes_every_format(settings, corpus, fake):
     # vectors are normalised and row-aligned with the records
     vecs = gen.vectors(list(range(gen.index.ntotal)))
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
-    assert np.allclose(vecs[0], fake.embed_passages([gen.chunks[0].text])[0], atol=1e-6)
+    assert np.allclose(vecs[0], fake.embed_passages([gen.chunks[0].indexed_text])[0], atol=1e-6)
+    assert gen.chunks[0].context.startswith(gen.chunks[0].title)  # title and headings embedded
 
 
 def test_rerun_with_nothing_changed_embeds_nothing(settings, corpus):
@@ -115,7 +116,7 @@ def test_changed_file_is_re_embedded_and_removed_file_leaves(settings, corpus):
         "strategi.sv.pdf": "unchanged",
         "strategia.fi.pdf": "unchanged",
     }
-    assert fake.embedded == ["Notes\n\nDynamic purchasing systems are open."]
+    assert fake.embedded == ["Notes\n\nNotes\n\nDynamic purchasing systems are open."]
     after = load_generation(settings.index_dir)
     assert "page" not in {c.doc_id for c in after.chunks}
     # unchanged documents keep exactly their vectors
