@@ -2,7 +2,10 @@
 close enough to the query, by the dense retriever's cosine, found nothing
 relevant, whatever hits it still lists. The bar is calibrated on the dev
 half of the held-out questions (README, "Retrieval quality"): e5 cosines
-are compressed (unrelated text scores about 0.75), so the bar sits high.
+are compressed, and on the dev half the answerable questions' best cosines
+(0.797 and up) overlap the no-answer ones' (0.812 to 0.894), so the bar is
+set where at most 5 % of answerable questions are flagged; it catches
+nonsense and far-off questions, not domain-adjacent ones.
 A query with no letters or digits at all (emoji, punctuation) has nothing
 to find."""
 
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-MIN_COSINE = 0.80
+MIN_COSINE = 0.805
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
 
 
