@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -56,21 +56,6 @@ def doc_terms(text: str, lang: str) -> list[str]:
     if lang in STEMMERS:
         return _stemmer(lang).stemWords(tokens)
     return tokens
-
-
-def query_terms(text: str, langs: Iterable[str] = STEMMERS) -> list[str]:
-    """Terms of a query: each word's stem in every language, without repeats."""
-    seen: dict[str, None] = {}
-    for word, _, _ in words(text):
-        seen.setdefault(word, None)
-        for lang in langs:
-            seen.setdefault(stem(word, lang), None)
-    return list(seen)
-
-
-def term_spans(text: str, lang: str, terms: set[str]) -> list[tuple[int, int]]:
-    """Spans of the words in ``text`` whose stem (in ``lang``) is one of ``terms``."""
-    return [(s, e) for w, s, e in words(text) if w in terms or stem(w, lang) in terms]
 
 
 class LexicalIndex:

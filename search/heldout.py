@@ -137,9 +137,10 @@ def make_corpus(work: Path, setup: str) -> Path:
 
 def run(questions: list[Question], work: Path, setups, modes, rebuild: bool) -> dict:
     """{setup: {mode: [per-question record]}}; the naive pipeline under "naive"."""
-    from ingest.embed import load_embedder, load_query_embedder
+    from ingest.embed import load_embedder
     from ingest.pipeline import build_index
 
+    from .encoders import load_query_embedder
     from .naive import NaiveIndex
     from .searcher import Searcher
 

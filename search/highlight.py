@@ -10,9 +10,9 @@ from dataclasses import replace
 import numpy as np
 
 from ingest.embed import Embedder
-from ingest.lexical import query_terms, term_spans
 
 from .hits import Highlight, Hit
+from .terms import query_terms, term_spans
 
 SEMANTIC_HIGHLIGHTS = 2  # hits whose best sentence is found by embedding (costly)
 # Sentence ends: punctuation before a capital, digit or list mark; a blank

@@ -9,8 +9,7 @@ import functools
 
 import numpy as np
 
-from ingest.lexical import query_terms
-
+from .terms import query_terms
 from .view import IndexView
 
 

