@@ -23,8 +23,8 @@ def fuse(lists: list[tuple[list[int], float | np.ndarray]]) -> tuple[dict[int, f
     row). A list's weight is a number, or an array of weights by row."""
     fused: dict[int, float] = {}
     for rows, weight in lists:
-        for rank, row in enumerate(rows, start=1):
-            w = float(weight[row]) if isinstance(weight, np.ndarray) else weight
+        weights = weight[rows].tolist() if isinstance(weight, np.ndarray) else [weight] * len(rows)
+        for rank, (row, w) in enumerate(zip(rows, weights, strict=True), start=1):
             fused[row] = fused.get(row, 0.0) + w / (RRF_K + rank)
     return fused, sorted(fused, key=lambda r: (-fused[r], r))
 

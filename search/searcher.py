@@ -24,7 +24,7 @@ from ingest.store import Generation, current_name, load_generation
 from . import highlight as highlighting
 from . import relevance, retrieval, sections, versions
 from .encoders import load_query_embedder
-from .fusion import dense_weights, fuse
+from .fusion import fuse
 from .highlight import sentence_spans
 from .hits import Highlight, Hit, QueryError, Results, group_by_language, hit_from_chunk
 from .retrieval import query_language
@@ -209,7 +209,7 @@ class Searcher:
             top_cosine = float(cosines[0]) if len(cosines) else None
             weight = 1.0
             if mode == "hybrid" and qlang is not None:
-                weight = dense_weights(view.langs, {qlang})  # fair across languages
+                weight = view.dense_weights(qlang)  # fair across languages
             ranked["dense"] = (rows, weight)
         if mode == "bm25":
             ranked["bm25"] = (retrieval.bm25(view, query, mask, depth), 1.0)

@@ -13,6 +13,8 @@ from ingest.headings import heading_key
 from ingest.records import Chunk
 from ingest.store import Generation
 
+from .fusion import dense_weights
+
 
 class IndexView:
     def __init__(self, generation: Generation) -> None:
@@ -49,7 +51,16 @@ class IndexView:
                 )
         self.heading_keys = np.array([heading_key(c.section) for c in self.chunks], dtype=object)
         self._doc_vectors: dict[str, np.ndarray] = {}
+        self._dense_weights: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+
+    def dense_weights(self, qlang: str) -> np.ndarray:
+        """The dense list's weights by row when BM25 ranks only ``qlang``
+        (fusion.py), computed once per language."""
+        with self._lock:
+            if qlang not in self._dense_weights:
+                self._dense_weights[qlang] = dense_weights(self.langs, {qlang})
+            return self._dense_weights[qlang]
 
     def vector(self, row: int) -> np.ndarray:
         return self.generation.index.reconstruct(int(row)).astype(np.float32)
