@@ -232,11 +232,12 @@ def plain_headings(text: str, first: bool) -> list[tuple[int, str]]:
     keeps its sections this way. The first such line of the file is its
     title (level 1); the others are level 2."""
     lines = [line.strip() for line in text.split("\n")]
+    last = max((i for i, line in enumerate(lines) if line), default=-1)
     out: list[tuple[int, str]] = []
     for i, line in enumerate(lines):
         before = i == 0 or not lines[i - 1]
         after = i + 1 < len(lines) and not lines[i + 1]
-        rest = any(lines[i + 1 :])
+        rest = i < last  # more text follows (linear: no scan of the rest per line)
         if (
             before
             and (after or (i == 0 and rest))
