@@ -75,16 +75,22 @@ def title_key(title: str) -> str | None:
     return f"{m.group(1)}{(m.group(2) or '').lower()}{unit}"
 
 
-def section_query(query: str) -> str | None:
-    """The heading key a query names when it is nothing but a section or
-    chapter number: "80 §", "§ 80", "80 pykälä", "section 80" -> "80§";
-    "5 luku", "5 kap.", "chapter 5" -> "5ch". None for any other query."""
-    for pattern, unit in _QUERY_FORMS:
-        m = pattern.match(query)
+def _first_key(patterns, query: str, whole: bool) -> str | None:
+    """The key ("80§", "38a§", "5ch") of the first pattern that matches the
+    whole query (``whole``) or occurs in it."""
+    for pattern, unit in patterns:
+        m = pattern.match(query) if whole else pattern.search(query)
         if m:
             letter = (m.group(2) or "").lower() if unit == "§" and m.lastindex >= 2 else ""
             return f"{int(m.group(1))}{letter}{unit}"
     return None
+
+
+def section_query(query: str) -> str | None:
+    """The heading key a query names when it is nothing but a section or
+    chapter number: "80 §", "§ 80", "80 pykälä", "section 80" -> "80§";
+    "5 luku", "5 kap.", "chapter 5" -> "5ch". None for any other query."""
+    return _first_key(_QUERY_FORMS, query, whole=True)
 
 
 def section_reference(query: str) -> str | None:
@@ -94,12 +100,7 @@ def section_reference(query: str) -> str | None:
     exact = section_query(query)
     if exact or len(query.split()) > MAX_REFERENCE_WORDS:
         return exact
-    for pattern, unit in _REFERENCES:
-        m = pattern.search(query)
-        if m:
-            letter = (m.group(2) or "").lower() if unit == "§" and m.lastindex >= 2 else ""
-            return f"{int(m.group(1))}{letter}{unit}"
-    return None
+    return _first_key(_REFERENCES, query, whole=False)
 
 
 def chapter_key(section: tuple[str, ...]) -> str | None:
