@@ -11,7 +11,8 @@ and list items that merely look like headings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
 
 from .extract import HeadingHint
 from .records import Heading
@@ -33,7 +34,6 @@ class _State:
     chapter: tuple = ()
     section: tuple = ()
     numbered: tuple = ()
-    hints: list[HeadingHint] = field(default_factory=list)
 
 
 # A line ending in one of these (or a comma) has not finished its heading.
@@ -124,10 +124,18 @@ def _match_statute_or_number(line: str, state: _State) -> tuple[int, str] | None
 
 
 class HeadingFinder:
-    """Walks the pages of one document in order and finds their headings."""
+    """Walks the pages of one document in order and finds their headings.
+
+    Linear in the text: each line is looked up once in a table of the
+    page's pending hints (by normalised title), never compared with each
+    hint in turn, so a page of thousands of lines and thousands of Markdown
+    headings costs no more than its length."""
 
     def __init__(self, hints: list[HeadingHint]) -> None:
-        self.state = _State(hints=list(hints))
+        self.state = _State()
+        self._hints: dict[int, list[HeadingHint]] = {}
+        for hint in hints:
+            self._hints.setdefault(hint.page, []).append(hint)
 
     def find(self, page_number: int, text: str) -> tuple[Heading, ...]:
         headings: list[Heading] = []
@@ -137,35 +145,26 @@ class HeadingFinder:
             offsets.append(pos)
             pos += len(line) + 1
 
-        pending = [h for h in self.state.hints if h.page == page_number]
+        # The page's hints, in order; a line takes the first one with its title.
+        pending = self._hints.pop(page_number, [])
+        waiting: dict[str, deque[int]] = {}
+        for n, hint in enumerate(pending):
+            waiting.setdefault(_norm(hint.title), deque()).append(n)
+        matched: set[int] = set()
         i = 0
         while i < len(lines):
             line = lines[i].strip()
             if not line:
                 i += 1
                 continue
-            hint = next((h for h in pending if _norm(h.title) == _norm(line)), None)
-            if hint is not None:
-                pending.remove(hint)
-                self.state.hints.remove(hint)
-                headings.append(Heading(offsets[i], hint.level, line))
+            queue = waiting.get(_norm(line)) if waiting else None
+            if queue:
+                n = queue.popleft()
+                matched.add(n)
+                headings.append(Heading(offsets[i], pending[n].level, line))
                 i += 1
                 continue
-            # A long heading wraps: try the line with its lower-case continuation first.
-            found, j = None, i + 1
-            joined, k = line, i + 1
-            while (
-                k < len(lines)
-                and len(joined) >= WRAP_MIN_CHARS
-                and _continues(joined, lines[k])
-                and len(joined) + len(lines[k]) < MAX_HEADING_CHARS
-            ):
-                joined = f"{joined} {lines[k].strip()}"
-                k += 1
-            if k > i + 1:
-                found, j = _match_statute_or_number(joined, self.state), k
-            if found is None:
-                found, j = _match_statute_or_number(line, self.state), i + 1
+            found, j = self._statute_or_number(lines, i)
             if found:
                 level, title = found
                 headings.append(Heading(offsets[i], level, title))
@@ -173,7 +172,28 @@ class HeadingFinder:
                 continue
             i += 1
         # Outline entries whose title is not on the page start at the page top.
-        for hint in pending:
-            self.state.hints.remove(hint)
-            headings.append(Heading(0, hint.level, hint.title))
+        for n, hint in enumerate(pending):
+            if n not in matched:
+                headings.append(Heading(0, hint.level, hint.title))
         return tuple(sorted(headings, key=lambda h: h.offset))
+
+    def _statute_or_number(self, lines: list[str], i: int) -> tuple[tuple[int, str] | None, int]:
+        """The numbered heading starting at line ``i``, if any, and the line after it.
+        A long heading wraps: the line with its lower-case continuation is tried
+        first. The join never grows past MAX_HEADING_CHARS, so it costs at most a
+        few lines."""
+        line = lines[i].strip()
+        joined, k = line, i + 1
+        while (
+            k < len(lines)
+            and len(joined) >= WRAP_MIN_CHARS
+            and len(joined) + len(lines[k]) < MAX_HEADING_CHARS
+            and _continues(joined, lines[k])
+        ):
+            joined = f"{joined} {lines[k].strip()}"
+            k += 1
+        if k > i + 1:
+            found = _match_statute_or_number(joined, self.state)
+            if found is not None:
+                return found, k
+        return _match_statute_or_number(line, self.state), i + 1
