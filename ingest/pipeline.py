@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from multiprocessing import connection as mp_connection
 from pathlib import Path
 
 import numpy as np
 
 from . import failpoints
 from .chunk import Chunker
-from .clean import clean_pages
 from .embed import Embedder, load_embedder, resolve_model
 from .errors import ExtractionError, IndexError_
-from .extract import extract
 from .model import sha256_file
+from .readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
 from .records import Chunk, DocumentMeta, Page
 from .settings import Settings
 from .sources import Source, assign_ids, discover, load_sources, meta_for
 from .store import FORMAT_VERSION, build_lock, load_generation, remove_stale, write_generation
-from .structure import HeadingFinder
+from .versions import link_versions
 
 logger = logging.getLogger(__name__)
 
@@ -61,125 +58,6 @@ class BuildReport:
         return sum(f.chunks for f in self.files if f.status in ("indexed", "unchanged"))
 
 
-def read_pages(path: Path, settings: Settings) -> tuple[str, list[Page]]:
-    """Extract, clean and find headings: (title hint, cleaned pages)."""
-    raw = extract(path, settings.max_file_mb * 1_000_000, settings.max_pages)
-    texts = clean_pages([text for _, text in raw.pages])
-    finder = HeadingFinder(raw.hints)
-    pages = [
-        Page(number=i + 1, label=label, text=text, headings=finder.find(i + 1, text))
-        for i, ((label, _), text) in enumerate(zip(raw.pages, texts, strict=True))
-    ]
-    if not any(p.text for p in pages):
-        raise ExtractionError(path, "no text left after cleaning")
-    return raw.title_hint, pages
-
-
-UNEXPECTED = "unexpected error while reading"
-
-
-def _read_pages_or_reason(path: Path, settings: Settings):
-    """The result, or the reason as a plain string (an ExtractionError with
-    its two arguments does not survive pickling). An exception of any other
-    type is a bug in a reader: it becomes a reason too, marked as unexpected,
-    so one strange file never stops a build."""
-    try:
-        return read_pages(path, settings)
-    except ExtractionError as exc:
-        return exc.reason
-    except RecursionError:
-        return "corrupt PDF (structure nested too deeply)"
-    except MemoryError:
-        return "file needs more memory than is available to read"
-    except Exception as exc:  # noqa: BLE001 - see the docstring
-        logger.exception("%s: unexpected error while reading", path)
-        return f"{UNEXPECTED} ({type(exc).__name__}: {str(exc)[:160]})"
-
-
-def _reader_child(conn, path: Path, settings: Settings) -> None:
-    """Entry point of a reader process: one file, its result down the pipe."""
-    try:
-        conn.send(_read_pages_or_reason(path, settings))
-    finally:
-        conn.close()
-
-
-def extract_many(paths: list[Path], settings: Settings) -> dict[Path, object]:
-    """Read many files: path → (title hint, pages) or ExtractionError.
-
-    PDFs are read in child processes, ``settings.workers`` at a time (pypdf
-    is pure Python, so threads would not help), each with a time limit of
-    ``settings.file_timeout`` seconds: a reader that takes longer is killed
-    and its file reported, and a reader that dies takes only its own file
-    down. Text formats are read in this process. With ``file_timeout`` 0
-    and one worker, PDFs are read in this process too, unguarded.
-    """
-    pdfs = [p for p in paths if p.suffix.lower() == ".pdf"]
-    out: dict[Path, object] = {}
-    if pdfs and (settings.file_timeout > 0 or settings.workers > 1):
-        out.update(_read_in_children(pdfs, settings))
-    for path in paths:
-        if path not in out:
-            value = _read_pages_or_reason(path, settings)
-            out[path] = ExtractionError(path, value) if isinstance(value, str) else value
-    return out
-
-
-def _read_in_children(pdfs: list[Path], settings: Settings) -> dict[Path, object]:
-    # fork where there is one: spawn and forkserver children re-import the
-    # parent's __main__, which under Streamlit (or its AppTest) is the page
-    # script. The children only run pypdf, never torch.
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    limit = settings.file_timeout or None
-    waiting = sorted(pdfs, key=lambda p: p.stat().st_size, reverse=True)  # largest first
-    running: dict[object, tuple[object, Path, float | None]] = {}
-    out: dict[Path, object] = {}
-    workers = max(1, settings.workers)
-    try:
-        while waiting or running:
-            while waiting and len(running) < workers:
-                path = waiting.pop(0)
-                receive, send = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_reader_child, args=(send, path, settings), daemon=True)
-                proc.start()
-                send.close()
-                deadline = time.monotonic() + limit if limit else None
-                running[receive] = (proc, path, deadline)
-            failpoints.reached("extract")
-            deadlines = [d for _, _, d in running.values() if d is not None]
-            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-            for conn in mp_connection.wait(list(running), timeout):
-                proc, path, _ = running.pop(conn)
-                try:
-                    value = conn.recv()
-                except (EOFError, OSError):
-                    value = None
-                conn.close()
-                proc.join()
-                if value is None:
-                    value = f"the reader crashed on this file (exit code {proc.exitcode})"
-                out[path] = ExtractionError(path, value) if isinstance(value, str) else value
-            now = time.monotonic()
-            for conn, (proc, path, deadline) in list(running.items()):
-                if deadline is not None and now >= deadline:
-                    proc.kill()
-                    proc.join()
-                    conn.close()
-                    del running[conn]
-                    out[path] = ExtractionError(
-                        path,
-                        f"reading took longer than {settings.file_timeout} s (KB_FILE_TIMEOUT); "
-                        "skipped",
-                    )
-    finally:
-        for conn, (proc, _, _) in running.items():
-            proc.kill()
-            proc.join()
-            conn.close()
-    return out
-
-
 def _reusable(prev_files: dict[str, dict], digests: dict[str, str]) -> dict[str, dict]:
     """The previous build's entries of files whose content is unchanged (by
     path). An id that two files shared in the previous index (a build before
@@ -213,6 +91,10 @@ def _chunk_settings(settings: Settings) -> dict:
         "chunk_tokens": settings.chunk_tokens,
         "chunk_overlap": settings.chunk_overlap,
         "splitter": "langchain RecursiveCharacterTextSplitter (token-sized)",
+        # Version of how text becomes passages; a change rebuilds every index.
+        # 2: title and heading path embedded with each passage, front matter
+        # joined to the first section, plain-text headings.
+        "passages": 2,
     }
 
 
@@ -387,7 +269,7 @@ def build_index(
                     progress(done, total)
                 failpoints.reached("embed")
 
-            new_vectors = emb.embed_passages([c.text for c in new_chunks], progress=tick)
+            new_vectors = emb.embed_passages([c.indexed_text for c in new_chunks], progress=tick)
             report.embedded = total
             dim = new_vectors.shape[1]
         else:
@@ -408,6 +290,7 @@ def build_index(
         )
         all_chunks = [all_chunks[i] for i in order]
         vectors = vectors[order] if len(order) else vectors
+        all_chunks, links = link_versions(all_chunks)  # language versions without a group
 
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -415,6 +298,7 @@ def build_index(
             "model": {"name": model_name, "fingerprint": fingerprint, "dim": int(dim)},
             "chunking": _chunk_settings(settings),
             "corpus": str(corpus.resolve()),  # what `ingest status --index X` lists against
+            "versions": [link.to_json() for link in links],
             "counts": {
                 "documents": sum(1 for e in files_manifest.values() if e.get("doc")),
                 "pages": sum(e.get("pages", 0) for e in files_manifest.values()),

@@ -221,7 +221,7 @@ def write_generation(
                 f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
         failpoints.reached("write")
         if chunks:
-            LexicalIndex.build([c.text for c in chunks], [c.lang for c in chunks]).save(tmp)
+            LexicalIndex.build([c.indexed_text for c in chunks], [c.lang for c in chunks]).save(tmp)
         manifest = dict(manifest, checksums=file_digests(tmp))
         (tmp / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -291,16 +291,46 @@ def remove_stale(index_dir: Path) -> list[str]:
     return removed
 
 
+# Descriptors of the build locks this process holds. An flock belongs to the
+# open file, which a forked child shares: a reader that outlived a killed
+# build kept the index locked for good. So every forked child lets go of
+# them at once. (POSIX record locks are not inherited, but they do not
+# exclude a second build in the same process, such as the page's.)
+_HELD: set[int] = set()
+
+
+def _release_in_child() -> None:
+    """After fork, in the child: point each held lock descriptor at
+    /dev/null, so the child keeps no reference to the locked file (the
+    descriptor number stays valid for the file object that owns it)."""
+    if not _HELD:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        for fd in _HELD:
+            os.dup2(null, fd)
+    finally:
+        os.close(null)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_release_in_child)
+
+
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's build lock, or raise BuildLockedError at once."""
+    """Hold the index's build lock, or raise BuildLockedError at once.
+    Processes forked while it is held do not hold it."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / LOCK, "w") as f:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise BuildLockedError(f"another build of {index_dir} is running") from exc
+        _HELD.add(f.fileno())
         try:
             yield
         finally:
+            _HELD.discard(f.fileno())
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)

@@ -1,7 +1,8 @@
 """SIGKILL a real `python -m ingest` at each point of a build: while it
 reads, while it embeds, while it writes, just before the swap. After each
 kill the previous index loads and answers a fixed set of queries exactly as
-before; the next run removes what the dead one left and builds correctly."""
+before, no process of the build remains, the next build starts at once, and
+the next run removes what the dead one left and builds correctly."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,10 +20,13 @@ import pytest
 from ingest.failpoints import ENV, POINTS, SIGNAL_ENV
 from ingest.pipeline import build_index
 from ingest.settings import PROJECT_ROOT, Settings
-from ingest.store import current_name
+from ingest.store import build_lock, current_name
 from search import Searcher
 
+from .conftest import finlex_corpus
+from .fakes import FakeEmbedder
 from .pdfgen import make_pdf
+from .procs import descendants, wait_gone
 
 pytestmark = pytest.mark.model
 
@@ -92,6 +97,23 @@ def _run_build(settings: Settings, extra_env: dict[str, str]) -> subprocess.Pope
     )
 
 
+def _wait_for(signal_file: Path, proc: subprocess.Popen, point: str) -> None:
+    deadline = time.monotonic() + 180
+    while not signal_file.exists():
+        assert proc.poll() is None, f"build ended before {point}: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, f"{point} not reached"
+        time.sleep(0.05)
+
+
+def _kill(proc: subprocess.Popen) -> dict[int, str]:
+    """SIGKILL the build; the processes it had started (all must end)."""
+    below = descendants(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    return below
+
+
 def _leftovers(index_dir: Path) -> list[str]:
     live = current_name(index_dir)
     return sorted(
@@ -119,14 +141,11 @@ def test_kill_at_each_point_keeps_the_previous_index(indexed, tmp_path):
     for point in POINTS:
         signal_file = tmp_path / f"reached-{point}"
         proc = _run_build(settings, {ENV: point, SIGNAL_ENV: str(signal_file)})
-        deadline = time.monotonic() + 180
-        while not signal_file.exists():
-            assert proc.poll() is None, f"build ended before {point}: {proc.stderr.read()}"
-            assert time.monotonic() < deadline, f"{point} not reached"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        assert proc.returncode == -signal.SIGKILL
+        _wait_for(signal_file, proc, point)
+        below = _kill(proc)
+        assert wait_gone(below, 5) == [], f"processes left by the build killed at {point}"
+        with build_lock(settings.index_dir):  # the next build can start at once
+            pass
         assert current_name(settings.index_dir) == live, point
         assert _answers(settings) == before, point
         left_behind[point] = _leftovers(settings.index_dir)
@@ -147,6 +166,26 @@ def test_kill_at_each_point_keeps_the_previous_index(indexed, tmp_path):
     hits = searcher.search("Tilannekatsaus hankinnoista", k=3, highlight=False)
     assert hits and hits[0].doc_id == "raportti-fi"
     assert "yearly" in " ".join(c.text for c in searcher.chunks if c.doc_id == "notes-en")
+
+
+def test_a_build_killed_while_reading_pdfs_leaves_no_reader_and_no_lock(settings, tmp_path):
+    """The fault: a reader outlived its killed build, blocked writing the
+    pages of a large PDF into a pipe nobody read and holding the build lock,
+    so every later build said "another build ... is running" until someone
+    killed the reader by hand."""
+    (tmp_path / "finlex").mkdir()
+    settings = replace(settings, corpus_dir=finlex_corpus(tmp_path / "finlex"), workers=2)
+    signal_file = tmp_path / "reached-extract"
+    proc = _run_build(settings, {ENV: "extract", SIGNAL_ENV: str(signal_file)})
+    _wait_for(signal_file, proc, "extract")
+    time.sleep(2)  # the readers are into the PDFs (and soon done, with no one to read them)
+    readers = _kill(proc)
+    assert len(readers) == 2, readers  # KB_WORKERS=2, one reader per PDF
+    assert wait_gone(readers, 5) == [], "readers outlived the build"
+    started = time.monotonic()
+    report = build_index(settings, embedder=FakeEmbedder())
+    assert report.written and not report.failed, report.failed
+    assert time.monotonic() - started < 120
 
 
 @pytest.mark.slow

@@ -10,9 +10,11 @@ from dataclasses import replace
 
 import pytest
 
-from ingest import pipeline
+from ingest import readers
 from ingest.__main__ import main as ingest_main
-from ingest.pipeline import UNEXPECTED, build_index
+from ingest.pipeline import build_index
+from ingest.readers import UNEXPECTED
+from ingest.settings import load_settings
 from ingest.sources import SourcesError, load_sources
 
 from .fakes import FakeEmbedder
@@ -26,16 +28,16 @@ def two_pdfs(settings):
     return settings
 
 
-def _misbehave_on_bad(monkeypatch, behaviour) -> None:
+def _misbehave_on_bad(monkeypatch, behaviour, name: str = "bad.pdf") -> None:
     """Reader processes are forked, so a patched reader is what they run."""
-    real = pipeline.read_pages
+    real = readers.read_pages
 
     def read_pages(path, settings):
-        if path.name == "bad.pdf":
+        if path.name == name:
             behaviour()
         return real(path, settings)
 
-    monkeypatch.setattr(pipeline, "read_pages", read_pages)
+    monkeypatch.setattr(readers, "read_pages", read_pages)
 
 
 def _statuses(report) -> dict[str, tuple[str, str]]:
@@ -50,6 +52,39 @@ def test_a_reader_past_the_time_limit_is_killed_and_the_rest_indexed(two_pdfs, m
     status = _statuses(report)
     assert status["good.pdf"][0] == "indexed"
     assert status["bad.pdf"] == (
+        "failed",
+        "reading took longer than 1 s (KB_FILE_TIMEOUT); skipped",
+    )
+
+
+@pytest.mark.parametrize("name", ["slow.md", "slow.html", "slow.txt"])
+def test_every_format_is_read_under_the_time_limit(settings, monkeypatch, name):
+    """Markdown, HTML and text were read in the build's own process, with
+    no limit: one slow file stalled the whole build."""
+    (settings.corpus_dir / "good.md").write_text("# Hyvä\n\nTeksti.\n")
+    (settings.corpus_dir / name).write_text("<h1>Hidas</h1>\n\nTeksti.\n")
+    _misbehave_on_bad(monkeypatch, lambda: time.sleep(30), name)
+    started = time.monotonic()
+    report = build_index(replace(settings, file_timeout=1), embedder=FakeEmbedder())
+    assert time.monotonic() - started < 20
+    status = _statuses(report)
+    assert status["good.md"][0] == "indexed"
+    assert status[name] == ("failed", "reading took longer than 1 s (KB_FILE_TIMEOUT); skipped")
+
+
+def test_a_huge_text_file_past_the_time_limit_is_skipped(settings, monkeypatch):
+    """No patching: 60 MB of Markdown takes its reader several seconds,
+    over KB_FILE_TIMEOUT=1; the small file beside it is indexed."""
+    monkeypatch.setenv("KB_FILE_TIMEOUT", "1")
+    settings = load_settings()
+    section = "## Osio\n\nHankintayksikkö kilpailuttaa palvelut ja seuraa sopimusta.\n\n"
+    (settings.corpus_dir / "huge.md").write_text(section * (60_000_000 // len(section)))
+    (settings.corpus_dir / "small.md").write_text("# Pieni\n\nTeksti.\n")
+    started = time.monotonic()
+    status = _statuses(build_index(settings, embedder=FakeEmbedder()))
+    assert time.monotonic() - started < 30
+    assert status["small.md"][0] == "indexed"
+    assert status["huge.md"] == (
         "failed",
         "reading took longer than 1 s (KB_FILE_TIMEOUT); skipped",
     )
