@@ -243,6 +243,7 @@ def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
 
 def cmd_fetch(argv: list[str]) -> int:
     from .fetch import FAILED, FetchError, FetchOptions, FetchResult, fetch_all
+    from .webfetch import KEPT
 
     defaults = FetchOptions()
     args = _fetch_parser(defaults, load_settings()).parse_args(argv)
@@ -290,7 +291,8 @@ def cmd_fetch(argv: list[str]) -> int:
     for r in report.results:
         counts[r.status] = counts.get(r.status, 0) + 1
     print(", ".join(f"{n} {status}" for status, n in counts.items()) or "no sources")
-    return EXIT_SOME_FAILED if any(r.status == FAILED for r in report.results) else EXIT_OK
+    failed = any(r.status in (FAILED, KEPT) for r in report.results)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
 COMMANDS = {

@@ -40,6 +40,7 @@ from .download import (
 from .errors import printable
 from .model import sha256_file
 from .sources import Source, load_sources
+from .webpage import is_html_file
 
 __all__ = [
     "FetchError",
@@ -222,11 +223,18 @@ def fetch_all(
         for source in sources:
             result = _fetch_one(http, source, dest_dir, corpus_dir, lock, options)
             if result.status == FETCHED or (result.status == UP_TO_DATE and source.id not in lock):
-                _record(lock_path, lock, result, dest_dir / f"{source.id}.pdf")
+                _record(lock_path, lock, result, _target(source, dest_dir, corpus_dir))
             report.results.append(result)
             if on_result:
                 on_result(result)
     return report
+
+
+def _target(source: Source, dest_dir: Path, corpus_dir: Path) -> Path:
+    """Where fetch puts a source: a web page at its file, a PDF in ``dest_dir``."""
+    if is_html_file(source.file):
+        return corpus_dir / source.file
+    return dest_dir / f"{source.id}.pdf"
 
 
 def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> None:
@@ -240,6 +248,8 @@ def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> N
         "url": result.url,
         "fetched": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if is_html_file(target.name):  # a web page: see ingest/webfetch.py
+        lock[result.id]["sha256_of"] = "main text"
     try:
         write_lock(lock_path, lock)
     except OSError as exc:
@@ -262,8 +272,16 @@ def _relative_to(path: Path, base: Path) -> str:
 
 
 def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> FetchResult:
+    if is_html_file(source.file) and addresses(source, options):
+        from .webfetch import fetch_page
+
+        try:
+            locked = locked_entry(lock, source.id, _shown(corpus_dir / LOCK_FILE, corpus_dir))
+        except LockFileError as exc:
+            return FetchResult(source.id, FAILED, exc.reason, source.file)
+        return fetch_page(http, source, corpus_dir, locked, options)
     if source.file and not source.file.lower().endswith(".pdf"):
-        # A web page or text file kept in the corpus itself; nothing to fetch.
+        # A page or text file kept in the corpus by hand; nothing to fetch.
         return FetchResult(source.id, LOCAL, source.file, source.file)
     target = dest_dir / f"{source.id}.pdf"
     shown = _shown(target, corpus_dir)
