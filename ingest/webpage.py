@@ -66,7 +66,8 @@ def is_html_file(name: str) -> bool:
 def main_content(html: str) -> MainContent:
     """The page's main content (trafilatura), or, where trafilatura finds
     none (a short page with no article), its whole text without scripts,
-    menus, asides, forms and footers. Empty text when there is none."""
+    menus, asides, forms and footers. Empty text when there is none. The
+    title is the main content's first-level heading, else ``<title>``."""
     title = page_title(html)
     found = _trafilatura_blocks(html)
     if not found:
@@ -76,8 +77,9 @@ def main_content(html: str) -> MainContent:
     blocks = [b for b in found if b[1].strip()]
     text = "\n\n".join(block for _, block in blocks)
     headings = tuple((level, block) for level, block in blocks if level)
-    if not title and headings:
-        title = headings[0][1]
+    h1 = next((block for level, block in headings if level == 1), "")
+    # The page's own heading, without the site's name that <title> adds.
+    title = h1 or title or (headings[0][1] if headings else "")
     return MainContent(title, text, headings)
 
 
