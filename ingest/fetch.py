@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
+from .availability import read_fetch_states, record_fetch
 from .download import (
     FetchError,
     FetchLockedError,
@@ -216,6 +217,7 @@ def fetch_all(
     except OSError as exc:
         raise FetchError(f"cannot create {dest_dir} ({exc.strerror or exc})") from exc
     report = FetchReport()
+    states = read_fetch_states(corpus_dir)
     with dest_lock(dest_dir) as removed, session(options) as http:
         report.removed_parts = removed
         for name in removed:
@@ -225,6 +227,7 @@ def fetch_all(
             if result.status == FETCHED or (result.status == UP_TO_DATE and source.id not in lock):
                 _record(lock_path, lock, result, _target(source, dest_dir, corpus_dir))
             report.results.append(result)
+            record_fetch(corpus_dir, states, source.id, result.status, result.detail)
             if on_result:
                 on_result(result)
     return report
