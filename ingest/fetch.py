@@ -76,6 +76,9 @@ class FetchResult:
     url: str = ""
     sha256: str = ""
     size: int = 0
+    title: str = ""  # a publication's other file: its own name (ingest/dspace.py)
+    parent: str = ""  # ... and the source it belongs to
+    landing: tuple[str, str] | None = None  # (URL, HTML) of the landing page read, if one was
 
 
 @dataclass
@@ -224,20 +227,35 @@ def fetch_all(
             logger.info("removed %s, left by an interrupted fetch", printable(dest_dir / name))
         for source in sources:
             result = _fetch_one(http, source, dest_dir, corpus_dir, lock, options)
-            if result.status == FETCHED or (result.status == UP_TO_DATE and source.id not in lock):
-                _record(lock_path, lock, result, _target(source, dest_dir, corpus_dir))
-            report.results.append(result)
-            record_fetch(corpus_dir, states, source.id, result.status, result.detail)
-            if on_result:
-                on_result(result)
+            for r in [
+                result,
+                *_more_files(http, source, result, dest_dir, corpus_dir, lock, options),
+            ]:
+                if r.status == FETCHED or (r.status == UP_TO_DATE and r.id not in lock):
+                    _record(lock_path, lock, r, _target(source, r, dest_dir, corpus_dir))
+                report.results.append(r)
+                record_fetch(corpus_dir, states, r.id, r.status, r.detail)
+                if on_result:
+                    on_result(r)
     return report
 
 
-def _target(source: Source, dest_dir: Path, corpus_dir: Path) -> Path:
-    """Where fetch puts a source: a web page at its file, a PDF in ``dest_dir``."""
+def _more_files(http, source: Source, result: FetchResult, dest_dir, corpus_dir, lock, options):
+    """The other files of the publication ``source`` names (ingest/dspace.py)."""
+    if is_html_file(source.file) or result.status not in (FETCHED, UP_TO_DATE):
+        return []
+    if not addresses(source, options):
+        return []
+    from .dspace import item_files
+
+    return item_files(http, source, result, dest_dir, corpus_dir, lock, options)
+
+
+def _target(source: Source, result: FetchResult, dest_dir: Path, corpus_dir: Path) -> Path:
+    """Where fetch put a result: a web page at its file, a PDF in ``dest_dir``."""
     if is_html_file(source.file):
         return corpus_dir / source.file
-    return dest_dir / f"{source.id}.pdf"
+    return dest_dir / f"{result.id}.pdf"
 
 
 def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> None:
@@ -253,6 +271,8 @@ def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> N
     }
     if is_html_file(target.name):  # a web page: see ingest/webfetch.py
         lock[result.id]["sha256_of"] = "main text"
+    if result.parent:  # another file of a publication: see ingest/dspace.py
+        lock[result.id].update({"from": result.parent, "title": result.title})
     try:
         write_lock(lock_path, lock)
     except OSError as exc:
@@ -304,20 +324,22 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
             f"add url, handle or urn to sources.toml, or put the PDF at {shown}",
             shown,
         )
-    reasons = []
+    reasons, landing = [], []
     offline = True
     for url in urls:
         try:
-            tmp, final_url, digest, size = download(http, url, dest_dir, options)
+            tmp, final_url, digest, size = download(http, url, dest_dir, options, landing)
         except FetchError as exc:
             logger.info("%s: %s: %s", source.id, printable(url), printable(exc.reason))
             reasons.append(f"{url}: {exc.reason}")
             offline = offline and exc.offline
             continue
         try:
-            return _place(source.id, tmp, target, corpus_dir, locked, final_url, digest, size)
+            result = _place(source.id, tmp, target, corpus_dir, locked, final_url, digest, size)
         finally:
             tmp.unlink(missing_ok=True)  # renamed by now, unless interrupted
+        result.landing = landing[-1] if landing else None
+        return result
     if offline:
         return FetchResult(source.id, FAILED, offline_message(target, corpus_dir), shown)
     return FetchResult(source.id, FAILED, "; ".join(reasons), shown)
