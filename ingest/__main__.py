@@ -238,8 +238,8 @@ def _sigterm_interrupts() -> Iterator[None]:
 def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m ingest fetch",
-        description="Download the official PDFs named in sources.toml and verify them "
-        "against sources.lock. The only command that uses the network.",
+        description="Download the official PDFs and web pages named in sources.toml and "
+        "verify them against sources.lock. The only command that uses the network.",
     )
     p.add_argument(
         "--sources",

@@ -31,7 +31,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import requests
 
@@ -162,7 +162,7 @@ def rest_files(
     the landing page's host: pid/find, the item's bundles, the ORIGINAL
     bundle's bitstreams. Raises FetchError."""
     parts = urlsplit(landing_url)
-    find = f"{parts.scheme}://{parts.netloc}{REST_PATH}/pid/find?id={handle}"
+    find = f"{parts.scheme}://{parts.netloc}{REST_PATH}/pid/find?id={quote(handle, safe='/')}"
     item = _json(http, find, options)
     bundles = _json(http, _href(item, "bundles"), options)
     out = []
@@ -208,12 +208,12 @@ def _read(http, url: str, options: FetchOptions, limit: int) -> tuple[bytes, str
     response = _request(http, url, options, deadline)
     with response:
         _check_answer(response, options)
-        body = b""
+        body = bytearray()
         for block in _blocks(response, options, deadline):
             body += block
             if len(body) > limit or body[:5] == b"%PDF-":
                 break
-        return body[:limit], response.url, response.headers.get("Content-Type", "")
+        return bytes(body[:limit]), response.url, response.headers.get("Content-Type", "")
 
 
 def list_item(

@@ -1,5 +1,6 @@
-"""Download the official PDFs named in corpus/sources.toml, verified against
-corpus/sources.lock.
+"""Download the official PDFs and web pages named in corpus/sources.toml,
+verified against corpus/sources.lock. (Web pages: ingest/webfetch.py; the
+other files of a publication: ingest/dspace.py.)
 
 A source is fetched from the first of its addresses that works: its ``url``
 (a PDF, or a landing page), its Valto ``handle`` page, its ``urn`` through the
@@ -204,7 +205,9 @@ def fetch_all(
     on_result: Callable[[FetchResult], None] | None = None,
 ) -> FetchReport:
     """Fetch every source of ``sources_file`` that has an address into
-    ``dest_dir`` as ``<id>.pdf``; verify against the lock file beside it.
+    ``dest_dir`` as ``<id>.pdf`` (a publication's other files as
+    ``<id>--<name>.pdf``; a web page to its snapshot file); verify against
+    the lock file beside it.
 
     Raises SourcesError, LockFileError (the lock file as a whole) or
     FetchError (``dest_dir`` unusable, another fetch into it running) before

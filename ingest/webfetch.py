@@ -32,7 +32,16 @@ from .download import (
     _request,
 )
 from .errors import printable
-from .fetch import FAILED, FETCHED, UP_TO_DATE, FetchResult, _atomic_write, _shown, addresses
+from .fetch import (
+    FAILED,
+    FETCHED,
+    LOCK_FILE,
+    UP_TO_DATE,
+    FetchResult,
+    _atomic_write,
+    _shown,
+    addresses,
+)
 from .sources import Source
 from .webpage import MainContent, main_content, read_snapshot, snapshot_text
 
@@ -49,15 +58,13 @@ class PageDownload:
     size: int  # bytes as served
 
 
-def download_page(
-    http: requests.Session, url: str, options: FetchOptions, now: str = ""
-) -> PageDownload:
+def download_page(http: requests.Session, url: str, options: FetchOptions) -> PageDownload:
     """The web page at ``url`` and its main content. Raises FetchError."""
     deadline = _Deadline(options.deadline)
     response = _request(http, url, options, deadline)
     with response:
         _check_answer(response, options)
-        body = b""
+        body = bytearray()
         for block in _blocks(response, options, deadline):
             body += block
             if len(body) > options.max_bytes:
@@ -72,11 +79,18 @@ def download_page(
         )
     if "html" not in ctype.lower() and body.lstrip()[:1] != b"<":
         raise FetchError(f"not a web page (Content-Type {ctype or 'missing'})")
-    html = _decode(body, charset)
-    content = main_content(html)
+    html = _decode(bytes(body), charset)
+    content = _main_text(html)
     if not content.text.strip():
         raise FetchError("the page has no main text (trafilatura found none)")
     return PageDownload(final_url, html, content, len(body))
+
+
+def _main_text(html: str) -> MainContent:
+    try:
+        return main_content(html)
+    except Exception as exc:  # noqa: BLE001 - trafilatura and lxml raise many types on odd pages
+        raise FetchError(f"the page's main text could not be read ({type(exc).__name__})") from exc
 
 
 def _decode(body: bytes, charset: str | None) -> str:
@@ -105,6 +119,15 @@ def keep_snapshot(target: Path, page: PageDownload, write) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     write(target, data)
     return retrieved
+
+
+def _snapshot_sha256(target: Path) -> str:
+    """The sha256 of the main text of the snapshot at ``target``, or "" when
+    there is none (or it cannot be read: it is then written anew)."""
+    try:
+        return _main_text(target.read_text(encoding="utf-8")).sha256
+    except (OSError, UnicodeDecodeError, FetchError):
+        return ""
 
 
 def snapshot_date(target: Path) -> str:
@@ -148,7 +171,7 @@ def fetch_page(
 def _keep(doc_id: str, page: PageDownload, target: Path, shown: str, locked) -> FetchResult:
     digest = page.content.sha256
     chars = f"{len(page.content.text)} characters of main text"
-    if locked and locked["sha256"] == digest and target.is_file():
+    if locked and locked["sha256"] == digest and _snapshot_sha256(target) == digest:
         when = snapshot_date(target) or locked.get("fetched", "")
         detail = f"main text unchanged (sha256 verified); snapshot of {when} kept"
         return FetchResult(doc_id, UP_TO_DATE, detail, shown, sha256=digest)
@@ -160,5 +183,7 @@ def _keep(doc_id: str, page: PageDownload, target: Path, shown: str, locked) -> 
     if locked and locked["sha256"] != digest:
         since = locked.get("fetched", "the last fetch")
         detail += f"; its main text changed since {since}: snapshot replaced"
+    elif locked:
+        detail += f"; the snapshot did not match {LOCK_FILE}: written anew from the page"
     size = target.stat().st_size
     return FetchResult(doc_id, FETCHED, detail, shown, page.url, digest, size)

@@ -18,6 +18,7 @@ trafilatura is imported only when a page is read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -83,6 +84,7 @@ def main_content(html: str) -> MainContent:
     return MainContent(title, text, headings)
 
 
+@functools.cache
 def _trafilatura_config():
     from trafilatura.settings import use_config
 
@@ -92,17 +94,11 @@ def _trafilatura_config():
     return config
 
 
-_CONFIG = None
-
-
 def _trafilatura_blocks(html: str) -> list[tuple[int, str]]:
     """(heading level or 0, text) for each block of trafilatura's XML output."""
-    global _CONFIG
     import trafilatura
     from lxml import etree
 
-    if _CONFIG is None:
-        _CONFIG = _trafilatura_config()
     xml = trafilatura.extract(
         html,
         output_format="xml",
@@ -111,7 +107,7 @@ def _trafilatura_blocks(html: str) -> list[tuple[int, str]]:
         include_links=False,
         include_images=False,
         include_tables=True,
-        config=_CONFIG,
+        config=_trafilatura_config(),
     )
     if not xml:
         return []
@@ -197,15 +193,16 @@ def _fallback_blocks(html: str) -> list[tuple[int, str]]:
 
 def _with_headings(kept: list[tuple[int, str]], page: list[tuple[int, str]]):
     """trafilatura keeps headings inside an ``<article>`` or ``<main>`` but
-    drops them from a page without one. Put back each heading of the page
-    that stands just before a block trafilatura kept; ``kept`` unchanged
-    unless every kept block is found in the page, in order."""
+    drops them, or makes them paragraphs, on a page without one. Put back
+    each heading of the page that stands just before a block trafilatura
+    kept; ``kept`` unchanged unless every kept block is found in the page,
+    in order."""
     out: list[tuple[int, str]] = []
     pending: list[tuple[int, str]] = []
     j = 0
     for level, text in page:
-        if j < len(kept) and text == kept[j][1]:
-            out += pending + [kept[j]]
+        if j < len(kept) and text == kept[j][1]:  # a heading kept as a paragraph is one again
+            out += pending + [(level, text)]
             pending, j = [], j + 1
         elif level:
             pending.append((level, text))

@@ -262,3 +262,34 @@ def test_exports_cite_the_address_and_the_day_of_the_snapshot(settings, pages, c
     assert f"(retrieved {day.replace('-', chr(92) + '-')})" in md
     assert f"{pages.url}/teemaryhmat" in md
     assert f",{day}T" in to_csv(hits, searcher.document)
+
+
+def test_a_hand_edited_snapshot_is_written_anew_from_the_page(settings, pages, capsys):
+    corpus = settings.corpus_dir
+    sources = write_sources(corpus, f"{pages.url}/teemaryhmat")
+    assert fetch(sources, capsys)[0] == 0
+    snapshot = corpus / "web" / "teemaryhmat-fi.html"
+    snapshot.write_text(snapshot.read_text().replace("Innovaatioiden", "Muokattu"))
+    code, row = fetch(sources, capsys)
+    assert code == 0 and "fetched" in row and "did not match sources.lock" in row, row
+    assert "Innovaatioiden teemaryhmä" in snapshot.read_text(encoding="utf-8")
+
+
+def test_headings_outside_an_article_are_kept():
+    """trafilatura keeps headings only inside <article> or <main>; a plain
+    page's headings are put back before the paragraphs it kept."""
+    para = "Hankintayksikkö kilpailuttaa palvelut ja seuraa sopimuksen toteutumista tarkasti. "
+    html = (
+        "<html><body><nav><a href='/'>Etusivu</a><a href='/x'>Valikko</a></nav>"
+        f"<div><h1>Pääotsikko</h1><p>{para * 3}</p><h2>Toinen osio</h2><p>{para * 2}</p></div>"
+        f"<footer>{FOOTER}</footer></body></html>"
+    )
+    content = main_content(html)
+    assert content.headings == ((1, "Pääotsikko"), (2, "Toinen osio"))
+    assert content.title == "Pääotsikko"
+    assert "Valikko" not in content.text and FOOTER not in content.text
+
+
+def test_an_xhtml_page_with_an_xml_declaration_is_read():
+    html = '<?xml version="1.0" encoding="utf-8"?>\n' + ministry_page()
+    assert MAIN_FI in " ".join(main_content(html).text.split())
