@@ -141,7 +141,8 @@ def cmd_status(argv: list[str]) -> int:
     except KBError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         try:  # what the index would hold, and how to get what is missing
-            _print_sources(source_states(settings.corpus_dir))
+            if not args.json:
+                _print_sources(source_states(settings.corpus_dir))
         except KBError:
             pass
         return EXIT_SOME_FAILED

@@ -124,6 +124,8 @@ def test_without_an_index_status_still_lists_what_is_missing(settings, capsys):
     out, err = capsys.readouterr()
     assert "no index has been built" in err
     assert out.startswith("official documents (sources.toml): 2 present, 4 missing")
+    assert cli.main(["status", "--json"]) == 1
+    assert capsys.readouterr().out == ""  # no half-JSON; status --sources --json has the list
 
 
 def test_names_are_printed_escaped(settings, capsys):
