@@ -330,7 +330,8 @@ def _landing_target(response, head: bytes, blocks: Iterator[bytes], hop: int, la
     target = citation_pdf_url(html, response.url)
     if target is None:
         raise FetchError(
-            "the server sent an HTML page, not a PDF, and it names no citation_pdf_url"
+            "the server sent an HTML page, not a PDF, and it names no citation_pdf_url "
+            '(a web page to index: give its entry kind = "web page")'
         )
     logger.info("%s: landing page names %s", printable(response.url), printable(target))
     return target

@@ -120,8 +120,8 @@ def write_sources(corpus: Path, url: str, extra: str = "") -> Path:
     return path
 
 
-def fetch(sources: Path, capsys) -> tuple[int, str]:
-    code = main(["fetch", "--sources", str(sources), "--retries", "0", "--timeout", "2"])
+def fetch(sources: Path, capsys, *extra: str) -> tuple[int, str]:
+    code = main(["fetch", "--sources", str(sources), "--retries", "0", "--timeout", "2", *extra])
     rows = capsys.readouterr().out.splitlines()[1:-1]
     return code, "\n".join(rows)
 
@@ -208,11 +208,15 @@ def test_offline_keeps_a_snapshot_and_says_where_to_save_a_missing_one(settings,
 
 @pytest.mark.parametrize(
     ("path", "message"),
-    [("/missing", "HTTP 404"), ("/file.pdf", "the address serves a PDF, not a web page")],
+    [
+        ("/missing", "HTTP 404"),
+        ("/file.pdf", "the address serves a PDF, not a web page"),
+        ("/teemaryhmat", "over the 0.001 MB limit"),  # the size limit of PDFs
+    ],
 )
 def test_a_web_page_that_fails_names_the_reason(settings, pages, capsys, path, message):
     sources = write_sources(settings.corpus_dir, f"{pages.url}{path}")
-    code, row = fetch(sources, capsys)
+    code, row = fetch(sources, capsys, "--max-mb", "0.001")
     assert code == 1 and "failed" in row and message in row, row
     assert not (settings.corpus_dir / "web").exists()
 
