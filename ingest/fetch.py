@@ -230,10 +230,8 @@ def fetch_all(
             logger.info("removed %s, left by an interrupted fetch", printable(dest_dir / name))
         for source in sources:
             result = _fetch_one(http, source, dest_dir, corpus_dir, lock, options)
-            for r in [
-                result,
-                *_more_files(http, source, result, dest_dir, corpus_dir, lock, options),
-            ]:
+            more = _more_files(http, source, result, dest_dir, corpus_dir, lock, options)
+            for r in [result, *more]:
                 if r.status == FETCHED or (r.status == UP_TO_DATE and r.id not in lock):
                     _record(lock_path, lock, r, _target(source, r, dest_dir, corpus_dir))
                 report.results.append(r)
