@@ -275,10 +275,14 @@ def item_files(
 ) -> list[FetchResult]:
     """The item's files other than ``primary`` (the source's own), each a
     result as fetch reports it."""
-    known = {k: e for k, e in lock.items() if isinstance(e, dict) and e.get("from") == source.id}
-    present = all((corpus_dir / str(e.get("file", ""))).is_file() for e in known.values())
+    known = {
+        k: str(e.get("file") or f"official/{k}.pdf")
+        for k, e in lock.items()
+        if isinstance(e, dict) and e.get("from") == source.id
+    }
+    present = all((corpus_dir / rel).is_file() for rel in known.values())
     if primary.status == UP_TO_DATE and present:
-        return [_verify(k, corpus_dir / str(e["file"]), corpus_dir, lock) for k, e in known.items()]
+        return [_verify(k, corpus_dir / rel, corpus_dir, lock) for k, rel in known.items()]
     if primary.status not in (FETCHED, UP_TO_DATE):
         return []
     files, reasons = None, []
@@ -298,8 +302,8 @@ def item_files(
         return []
     if files is None:
         why = "could not list the publication's files: " + "; ".join(reasons)
-        return [FetchResult(k, FAILED, why, str(e.get("file", ""))) for k, e in known.items()]
-    by_name = {e.get("title"): k for k, e in known.items()}
+        return [FetchResult(k, FAILED, why, rel) for k, rel in known.items()]
+    by_name = {lock[k].get("title"): k for k in known}
     taken = set(lock) | {source.id}
     results = []
     for f in files[1:]:
