@@ -27,6 +27,7 @@ fetch: install  ## download the official PDFs into corpus/official (the only net
 run: install  ## set up, fetch what it can, build the index, show an example search, start the app
 	$(PY) -m ingest fetch --retries 1 || echo "fetch incomplete (see above): indexing what is in corpus/"
 	$(MAKE) --no-print-directory index
+	$(PY) -m ingest status --sources  # which official documents are missing, and how to get them
 	$(PY) -m search -k 3 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
 	$(PY) -m streamlit run app.py
 

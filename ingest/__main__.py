@@ -102,22 +102,49 @@ def cmd_build(argv: list[str]) -> int:
 
 
 def cmd_status(argv: list[str]) -> int:
+    from .availability import indexed_files, source_states
     from .status import index_status
 
     p = argparse.ArgumentParser(
-        prog="python -m ingest status", description="List the documents in the index."
+        prog="python -m ingest status",
+        description="List the documents in the index, and the official documents of "
+        "sources.toml that are missing or failed, with what to do.",
     )
     _common(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--sources",
+        action="store_true",
+        help="only the official documents of sources.toml: present, missing or failed "
+        "(needs no index)",
+    )
     args = p.parse_args(argv)
     _setup_logging(args.verbose)
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
+    if args.sources:
+        try:
+            states = source_states(settings.corpus_dir, indexed_files(settings.index_dir))
+        except KBError as exc:
+            print(f"error: {printable(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.json:
+            print(
+                json.dumps({"sources": [asdict(s) for s in states]}, indent=2, ensure_ascii=False)
+            )
+        else:
+            _print_sources(states)
+        return EXIT_OK
     try:
         # Without --corpus or KB_CORPUS: the corpus the index was built from.
         corpus = args.corpus or (settings.corpus_dir if os.environ.get("KB_CORPUS") else None)
         facts, rows = index_status(settings.index_dir, corpus)
     except KBError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
+        try:  # what the index would hold, and how to get what is missing
+            if not args.json:
+                _print_sources(source_states(settings.corpus_dir))
+        except KBError:
+            pass
         return EXIT_SOME_FAILED
     if args.json:
         print(
@@ -145,6 +172,18 @@ def cmd_status(argv: list[str]) -> int:
             f"[{printable(state)}]"
         )
     return EXIT_OK
+
+
+def _print_sources(states) -> None:
+    """The official documents at a glance: a count, then one line each."""
+    counts: dict[str, int] = {}
+    for s in states:
+        counts[s.state] = counts.get(s.state, 0) + 1
+    summary = ", ".join(f"{n} {state}" for state, n in counts.items()) or "none listed"
+    print(f"official documents (sources.toml): {summary}")
+    for s in states:
+        detail = f": {printable(s.detail)}" if s.detail else ""
+        print(f"  {printable(s.id):32} {s.state:8} {printable(s.path)}{detail}")
 
 
 def cmd_prepare_model(argv: list[str]) -> int:
@@ -200,8 +239,8 @@ def _sigterm_interrupts() -> Iterator[None]:
 def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m ingest fetch",
-        description="Download the official PDFs named in sources.toml and verify them "
-        "against sources.lock. The only command that uses the network.",
+        description="Download the official PDFs and web pages named in sources.toml and "
+        "verify them against sources.lock. The only command that uses the network.",
     )
     p.add_argument(
         "--sources",
@@ -243,6 +282,7 @@ def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
 
 def cmd_fetch(argv: list[str]) -> int:
     from .fetch import FAILED, FetchError, FetchOptions, FetchResult, fetch_all
+    from .webfetch import KEPT
 
     defaults = FetchOptions()
     args = _fetch_parser(defaults, load_settings()).parse_args(argv)
@@ -290,7 +330,8 @@ def cmd_fetch(argv: list[str]) -> int:
     for r in report.results:
         counts[r.status] = counts.get(r.status, 0) + 1
     print(", ".join(f"{n} {status}" for status, n in counts.items()) or "no sources")
-    return EXIT_SOME_FAILED if any(r.status == FAILED for r in report.results) else EXIT_OK
+    failed = any(r.status in (FAILED, KEPT) for r in report.results)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
 COMMANDS = {

@@ -203,11 +203,16 @@ def citation_pdf_url(html: str, base: str) -> str | None:
 
 
 def download(
-    http: requests.Session, url: str, dest_dir: Path, options: FetchOptions
+    http: requests.Session,
+    url: str,
+    dest_dir: Path,
+    options: FetchOptions,
+    landing: list[tuple[str, str]] | None = None,
 ) -> tuple[Path, str, str, int]:
     """Download the PDF at ``url`` (or behind its landing page) to a
     temporary file in ``dest_dir``: (temporary path, final URL, sha256, size).
-    The caller renames or removes the file. Raises FetchError."""
+    The caller renames or removes the file. Raises FetchError. A landing
+    page read on the way is added to ``landing`` as (its URL, its HTML)."""
     deadline = _Deadline(options.deadline)
     for hop in (0, 1):
         response = _request(http, url, options, deadline)
@@ -221,7 +226,7 @@ def download(
                     break
             if PDF_MAGIC in head[:MAGIC_WINDOW]:
                 return _save(response.url, head, blocks, dest_dir, options)
-            url = _landing_target(response, head, blocks, hop)
+            url = _landing_target(response, head, blocks, hop, landing)
     raise AssertionError("unreachable: the second hop returns or raises")
 
 
@@ -304,7 +309,7 @@ def _limit_wait(raw, seconds: float) -> None:
         sock.settimeout(seconds)
 
 
-def _landing_target(response, head: bytes, blocks: Iterator[bytes], hop: int) -> str:
+def _landing_target(response, head: bytes, blocks: Iterator[bytes], hop: int, landing) -> str:
     ctype = response.headers.get("Content-Type", "")
     looks_html = "html" in ctype.lower() or head.lstrip()[:1] == b"<"
     if not looks_html:
@@ -320,10 +325,13 @@ def _landing_target(response, head: bytes, blocks: Iterator[bytes], hop: int) ->
         html = body.decode(response.encoding or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
         html = body.decode("utf-8", errors="replace")
+    if landing is not None:
+        landing.append((response.url, html))
     target = citation_pdf_url(html, response.url)
     if target is None:
         raise FetchError(
-            "the server sent an HTML page, not a PDF, and it names no citation_pdf_url"
+            "the server sent an HTML page, not a PDF, and it names no citation_pdf_url "
+            '(a web page to index: give its entry kind = "web page")'
         )
     logger.info("%s: landing page names %s", printable(response.url), printable(target))
     return target

@@ -1,4 +1,5 @@
-"""Extract raw text page by page from PDF, Markdown, plain-text and HTML files.
+"""Extract raw text page by page from PDF, Markdown, plain-text and HTML files
+(HTML: the page's main content only, by ingest/webpage.py).
 
 Every failure is an :class:`ExtractionError` naming the file and the reason.
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 from .errors import ExtractionError
@@ -47,7 +47,7 @@ def extract(path: Path, max_bytes: int, max_pages: int) -> RawDocument:
     if suffix in (".md", ".markdown"):
         return _extract_markdown(text)
     if suffix in (".html", ".htm"):
-        return _extract_html(text)
+        return _extract_html(path, text)
     return _extract_plain(text)
 
 
@@ -258,79 +258,13 @@ def _first_line(text: str) -> str:
     return ""
 
 
-class _HTMLText(HTMLParser):
-    BLOCK = {
-        "p",
-        "div",
-        "br",
-        "li",
-        "ul",
-        "ol",
-        "tr",
-        "table",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "title",
-        "blockquote",
-    }
-    SKIP = {"script", "style", "noscript", "template", "nav"}
+def _extract_html(path: Path, text: str) -> RawDocument:
+    """The page's main content (trafilatura; see ingest/webpage.py), with
+    its headings: no menus, cookie banners, asides or footers."""
+    from .webpage import main_content
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hints: list[HeadingHint] = []
-        self.title = ""
-        self._skip = 0
-        self._heading: tuple[int, list[str]] | None = None
-        self._in_title = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self._skip += 1
-        elif tag in self.BLOCK:
-            self.parts.append("\n")
-        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            self._heading = (int(tag[1]), [])
-        if tag == "title":
-            self._in_title = True
-
-    def handle_endtag(self, tag):
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
-        elif tag in self.BLOCK:
-            self.parts.append("\n")
-        if self._heading and tag == f"h{self._heading[0]}":
-            title = " ".join("".join(self._heading[1]).split())
-            if title:
-                self.hints.append(HeadingHint(self._heading[0], title))
-            self._heading = None
-        if tag == "title":
-            self._in_title = False
-
-    def handle_data(self, data):
-        if self._in_title:
-            self.title += data
-            return
-        if self._skip:
-            return
-        self.parts.append(data)
-        if self._heading:
-            self._heading[1].append(data)
-
-
-def _extract_html(text: str) -> RawDocument:
-    parser = _HTMLText()
-    parser.feed(text)
-    parser.close()
-    body = "".join(parser.parts)
-    body = "\n".join(" ".join(line.split()) for line in body.splitlines())
-    title = parser.title.strip() or (parser.hints[0].title if parser.hints else _first_line(body))
-    return RawDocument(title, [("1", body)], parser.hints)
+    content = main_content(text)
+    if not content.text.strip():
+        raise ExtractionError(path, "web page has no main text")
+    hints = [HeadingHint(level, title) for level, title in content.headings]
+    return RawDocument(content.title, [("1", content.text)], hints)

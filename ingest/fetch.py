@@ -1,5 +1,6 @@
-"""Download the official PDFs named in corpus/sources.toml, verified against
-corpus/sources.lock.
+"""Download the official PDFs and web pages named in corpus/sources.toml,
+verified against corpus/sources.lock. (Web pages: ingest/webfetch.py; the
+other files of a publication: ingest/dspace.py.)
 
 A source is fetched from the first of its addresses that works: its ``url``
 (a PDF, or a landing page), its Valto ``handle`` page, its ``urn`` through the
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
+from .availability import read_fetch_states, record_fetch
 from .download import (
     FetchError,
     FetchLockedError,
@@ -40,6 +42,7 @@ from .download import (
 from .errors import printable
 from .model import sha256_file
 from .sources import Source, load_sources
+from .webpage import is_html_file
 
 __all__ = [
     "FetchError",
@@ -74,6 +77,9 @@ class FetchResult:
     url: str = ""
     sha256: str = ""
     size: int = 0
+    title: str = ""  # a publication's other file: its own name (ingest/dspace.py)
+    parent: str = ""  # ... and the source it belongs to
+    landing: tuple[str, str] | None = None  # (URL, HTML) of the landing page read, if one was
 
 
 @dataclass
@@ -199,7 +205,9 @@ def fetch_all(
     on_result: Callable[[FetchResult], None] | None = None,
 ) -> FetchReport:
     """Fetch every source of ``sources_file`` that has an address into
-    ``dest_dir`` as ``<id>.pdf``; verify against the lock file beside it.
+    ``dest_dir`` as ``<id>.pdf`` (a publication's other files as
+    ``<id>--<name>.pdf``; a web page to its snapshot file); verify against
+    the lock file beside it.
 
     Raises SourcesError, LockFileError (the lock file as a whole) or
     FetchError (``dest_dir`` unusable, another fetch into it running) before
@@ -215,18 +223,40 @@ def fetch_all(
     except OSError as exc:
         raise FetchError(f"cannot create {dest_dir} ({exc.strerror or exc})") from exc
     report = FetchReport()
+    states = read_fetch_states(corpus_dir)
     with dest_lock(dest_dir) as removed, session(options) as http:
         report.removed_parts = removed
         for name in removed:
             logger.info("removed %s, left by an interrupted fetch", printable(dest_dir / name))
         for source in sources:
             result = _fetch_one(http, source, dest_dir, corpus_dir, lock, options)
-            if result.status == FETCHED or (result.status == UP_TO_DATE and source.id not in lock):
-                _record(lock_path, lock, result, dest_dir / f"{source.id}.pdf")
-            report.results.append(result)
-            if on_result:
-                on_result(result)
+            more = _more_files(http, source, result, dest_dir, corpus_dir, lock, options)
+            for r in [result, *more]:
+                if r.status == FETCHED or (r.status == UP_TO_DATE and r.id not in lock):
+                    _record(lock_path, lock, r, _target(source, r, dest_dir, corpus_dir))
+                report.results.append(r)
+                record_fetch(corpus_dir, states, r.id, r.status, r.detail)
+                if on_result:
+                    on_result(r)
     return report
+
+
+def _more_files(http, source: Source, result: FetchResult, dest_dir, corpus_dir, lock, options):
+    """The other files of the publication ``source`` names (ingest/dspace.py)."""
+    if is_html_file(source.file) or result.status not in (FETCHED, UP_TO_DATE):
+        return []
+    if not addresses(source, options):
+        return []
+    from .dspace import item_files
+
+    return item_files(http, source, result, dest_dir, corpus_dir, lock, options)
+
+
+def _target(source: Source, result: FetchResult, dest_dir: Path, corpus_dir: Path) -> Path:
+    """Where fetch put a result: a web page at its file, a PDF in ``dest_dir``."""
+    if is_html_file(source.file):
+        return corpus_dir / source.file
+    return dest_dir / f"{result.id}.pdf"
 
 
 def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> None:
@@ -240,6 +270,10 @@ def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> N
         "url": result.url,
         "fetched": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if is_html_file(target.name):  # a web page: see ingest/webfetch.py
+        lock[result.id]["sha256_of"] = "main text"
+    if result.parent:  # another file of a publication: see ingest/dspace.py
+        lock[result.id].update({"from": result.parent, "title": result.title})
     try:
         write_lock(lock_path, lock)
     except OSError as exc:
@@ -262,8 +296,16 @@ def _relative_to(path: Path, base: Path) -> str:
 
 
 def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> FetchResult:
+    if is_html_file(source.file) and addresses(source, options):
+        from .webfetch import fetch_page
+
+        try:
+            locked = locked_entry(lock, source.id, _shown(corpus_dir / LOCK_FILE, corpus_dir))
+        except LockFileError as exc:
+            return FetchResult(source.id, FAILED, exc.reason, source.file)
+        return fetch_page(http, source, corpus_dir, locked, options)
     if source.file and not source.file.lower().endswith(".pdf"):
-        # A web page or text file kept in the corpus itself; nothing to fetch.
+        # A page or text file kept in the corpus by hand; nothing to fetch.
         return FetchResult(source.id, LOCAL, source.file, source.file)
     target = dest_dir / f"{source.id}.pdf"
     shown = _shown(target, corpus_dir)
@@ -283,20 +325,22 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
             f"add url, handle or urn to sources.toml, or put the PDF at {shown}",
             shown,
         )
-    reasons = []
+    reasons, landing = [], []
     offline = True
     for url in urls:
         try:
-            tmp, final_url, digest, size = download(http, url, dest_dir, options)
+            tmp, final_url, digest, size = download(http, url, dest_dir, options, landing)
         except FetchError as exc:
             logger.info("%s: %s: %s", source.id, printable(url), printable(exc.reason))
             reasons.append(f"{url}: {exc.reason}")
             offline = offline and exc.offline
             continue
         try:
-            return _place(source.id, tmp, target, corpus_dir, locked, final_url, digest, size)
+            result = _place(source.id, tmp, target, corpus_dir, locked, final_url, digest, size)
         finally:
             tmp.unlink(missing_ok=True)  # renamed by now, unless interrupted
+        result.landing = landing[-1] if landing else None
+        return result
     if offline:
         return FetchResult(source.id, FAILED, offline_message(target, corpus_dir), shown)
     return FetchResult(source.id, FAILED, "; ".join(reasons), shown)

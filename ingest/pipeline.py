@@ -13,6 +13,7 @@ import numpy as np
 
 from . import failpoints
 from .chunk import Chunker
+from .dspace import item_sources
 from .embed import Embedder, load_embedder, resolve_model
 from .errors import ExtractionError, IndexError_
 from .model import sha256_file
@@ -148,6 +149,7 @@ def build_index(
                 prev_rows.setdefault(c.doc_id, []).append(row)
 
         sources = load_sources(corpus)
+        sources += item_sources(corpus, sources)  # a publication's other files (fetch)
         by_file: dict[str, Source] = {s.file: s for s in sources if s.file}
         now = datetime.now(UTC).isoformat(timespec="seconds")
 

@@ -17,6 +17,7 @@ class DocumentMeta:
     url: str = ""
     identifier: str = ""
     path: str = ""  # relative to the corpus folder; "" when not present locally
+    retrieved: str = ""  # a web page's snapshot: when it was fetched (ISO 8601, UTC)
 
 
 @dataclass(frozen=True)

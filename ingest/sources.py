@@ -11,11 +11,13 @@ from pathlib import Path
 
 from .errors import KBError
 from .records import DocumentMeta
+from .webpage import is_html_file, read_snapshot
 
 logger = logging.getLogger(__name__)
 
 SOURCES_FILE = "sources.toml"
 KINDS = ("strategy", "annex", "report", "web page", "other")
+WEB_DIR = "web"  # where a fetched web page's snapshot goes when its entry names no file
 LANGS = ("fi", "sv", "en")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -89,6 +91,8 @@ def load_sources(corpus_dir: Path, filename: str = SOURCES_FILE) -> list[Source]
         if entry.get("kind", "other") not in KINDS:
             raise SourcesError(f"{path}: document {entry['id']!r}: kind must be one of {KINDS}")
         seen.add(entry["id"])
+        if not file and entry.get("kind") == "web page" and entry.get("url"):
+            entry = {**entry, "file": f"{WEB_DIR}/{entry['id']}.html"}
         sources.append(Source(**entry))
     return sources
 
@@ -132,16 +136,23 @@ def detect_language(text: str) -> str:
 def meta_for(
     path: Path, corpus_dir: Path, by_file: dict[str, Source], title_hint: str, text_sample: str
 ) -> DocumentMeta:
-    """Metadata for a file: its sources.toml entry, or sensible defaults."""
+    """Metadata for a file: its sources.toml entry, or sensible defaults. A
+    web page's snapshot adds its address (when the entry has none) and the
+    date it was retrieved."""
     rel = path.relative_to(corpus_dir).as_posix()
     src = by_file.get(rel)
+    snapshot = read_snapshot(path) if is_html_file(rel) else None
+    url, retrieved = (snapshot.url, snapshot.retrieved) if snapshot else ("", "")
     if src is None:
         title = title_hint.strip() or path.stem
         return DocumentMeta(
             id=derived_id(rel),
             title=title,
             lang=detect_language(text_sample),
+            kind="web page" if snapshot else "other",
+            url=url,
             path=rel,
+            retrieved=retrieved,
         )
     return DocumentMeta(
         id=src.id,
@@ -149,9 +160,10 @@ def meta_for(
         lang=src.lang or detect_language(text_sample),
         kind=src.kind,
         group=src.group,
-        url=src.url,
+        url=src.url or url,
         identifier=src.identifier,
         path=rel,
+        retrieved=retrieved,
     )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .sources import load_sources
+from .availability import PRESENT, source_states
 from .store import current_name, read_manifest
 
 
@@ -18,7 +18,9 @@ class DocStatus:
     kind: str
     pages: int
     chunks: int
-    status: str  # indexed | failed | missing (listed in sources.toml, no file)
+    # indexed | failed (unreadable, or its fetch failed) | missing (listed in
+    # sources.toml, no file: error says what to do) | not indexed (new file)
+    status: str
     error: str
     indexed_at: str
 
@@ -26,7 +28,8 @@ class DocStatus:
 def index_status(index_dir: Path, corpus_dir: Path | None = None) -> tuple[dict, list[DocStatus]]:
     """(manifest without the per-file table, one row per document), with the
     sources.toml entries of ``corpus_dir`` (default: the corpus the index was
-    built from) that have no file. Raises
+    built from) that are not in the index, each saying what to do
+    (ingest/availability.py). Raises
     IndexMissingError / IndexCorruptError when there is nothing to read."""
     manifest = read_manifest(index_dir)
     rows = []
@@ -49,23 +52,21 @@ def index_status(index_dir: Path, corpus_dir: Path | None = None) -> tuple[dict,
     if corpus_dir is None and manifest.get("corpus"):
         corpus_dir = Path(manifest["corpus"])  # the corpus this index was built from
     if corpus_dir is not None and corpus_dir.is_dir():
-        present = {r.path for r in rows}
-        for src in load_sources(corpus_dir):
-            if src.file and src.file not in present:
-                rows.append(
-                    DocStatus(
-                        src.file,
-                        src.id,
-                        src.title,
-                        src.lang,
-                        src.kind,
-                        0,
-                        0,
-                        "missing",
-                        "not in the corpus folder; see README",
-                        "",
+        present = {r.path: i for i, r in enumerate(rows)}
+        for src in source_states(corpus_dir, manifest["files"]):
+            if src.path in present:
+                i = present[src.path]
+                if not rows[i].doc_id:  # a file that failed: named by its entry
+                    rows[i] = replace(
+                        rows[i], doc_id=src.id, title=src.title, lang=src.lang, kind=src.kind
                     )
+                continue
+            status = "not indexed" if src.state == PRESENT else src.state
+            rows.append(
+                DocStatus(
+                    src.path, src.id, src.title, src.lang, src.kind, 0, 0, status, src.detail, ""
                 )
+            )
     facts = {k: v for k, v in manifest.items() if k != "files"}
     facts["generation"] = current_name(index_dir)
     return facts, rows

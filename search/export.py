@@ -19,6 +19,7 @@ CSV_FIELDS = (
     "section",
     "url",
     "identifier",
+    "retrieved",
     "doc_id",
     "chunk_id",
     "score",
@@ -29,8 +30,11 @@ DocLookup = Callable[[str], dict]
 
 
 def citation(hit: Hit, doc: dict) -> str:
-    """ "Title, p. 12, 38 § Innovaatiokumppanuus. URL" in one line."""
+    """ "Title, p. 12, 38 § Innovaatiokumppanuus. URL" in one line; a web
+    page's snapshot adds the day it was retrieved: "URL (retrieved 2026-11-30)"."""
     where = doc.get("url") or doc.get("identifier") or ""
+    if where and doc.get("retrieved"):
+        where += f" (retrieved {doc['retrieved'][:10]})"
     text = hit.citation
     return f"{text}. {where}" if where else text
 
@@ -46,6 +50,7 @@ def _row(hit: Hit, doc: dict) -> dict:
         "section": " › ".join(hit.section),
         "url": doc.get("url", ""),
         "identifier": doc.get("identifier", ""),
+        "retrieved": doc.get("retrieved", ""),  # a web page's snapshot
         "doc_id": hit.doc_id,
         "chunk_id": hit.chunk_id,
         "score": f"{hit.score:.4f}",
@@ -82,6 +87,8 @@ def to_markdown(query: str, hits: list[Hit], document: DocLookup) -> str:
         head = f"[{title}](<{url}>)" if url.startswith(("https://", "http://")) else title
         section = f", {_md(hit.section[-1])}" if hit.section else ""
         ident = f" ({_md(doc['identifier'])})" if doc.get("identifier") else ""
+        if doc.get("retrieved"):
+            ident += f" (retrieved {_md(doc['retrieved'][:10])})"
         lines.append(f"{hit.rank}. {head}{ident}, p. {_md(hit.pages)}{section} [{hit.lang}]")
         lines.append("")
         lines.append("   > " + _md(" ".join(hit.text.split())))
