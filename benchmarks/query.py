@@ -122,8 +122,20 @@ def worker(index_dir: Path, repeat: int) -> dict:
         samples.append(time.perf_counter() - t)
     out["query embedding alone"] = _percentiles(samples)
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["rss_now_mb"] = _resident_mb()
     out["peers"] = peers(searcher, queries, repeat)
     return out
+
+
+def _resident_mb() -> float:
+    """What the process holds now (VmRSS), beside its peak (ru_maxrss)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def peers(searcher, queries: list[str], repeat: int) -> dict:
@@ -207,14 +219,15 @@ def main() -> int:
         )
         + "\n"
     )
-    print("| index | chunks | load s | RSS MB | what | p50 ms | p95 ms |")
+    print("| index | chunks | load s | RSS MB now / peak | what | p50 ms | p95 ms |")
     print("| --- | ---: | ---: | ---: | --- | ---: | ---: |")
     for size, r in results.items():
         rows = list(r["modes"].items()) + [("query embedding alone", r["query embedding alone"])]
         rows += list(r["peers"].items())
         for i, (name, lat) in enumerate(rows):
             head = (
-                f"| {size} | {r['chunks']} | {r['load_s']:.2f} | {r['rss_mb']:.0f} |"
+                f"| {size} | {r['chunks']} | {r['load_s']:.2f} | "
+                f"{r.get('rss_now_mb', float('nan')):.0f} / {r['rss_mb']:.0f} |"
                 if i == 0
                 else "| | | | |"
             )

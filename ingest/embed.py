@@ -179,19 +179,60 @@ def onnx_path(model_dir: Path) -> Path:
     return Path(model_dir) / ONNX_DIR / ONNX_FILE
 
 
+# What the export holds besides the model's own float32 weights: the token
+# embedding table (250,037 x 384, 384 MB in float32, 80 % of the file) is
+# stored in int8. A search process holds about half the memory; queries
+# keep cosine >= 0.999 to float32 and Tatoeba accuracy moves by at most 0.3
+# points (README, "Query encoder"). The transformer's MatMuls stay float32:
+# quantizing them too cost 2 to 4 points.
+ONNX_WEIGHTS = "token-embeddings-int8"
+
+
 def export_onnx(model_dir: Path) -> Path:
-    """Export the converted default model's transformer to ONNX (float32,
-    the same weights) once, for the query encoder; returns the file. Run by
-    ``python -m ingest prepare-model``; nothing is downloaded."""
+    """Export the converted default model's transformer to ONNX once, for
+    the query encoder, with its token embedding table in int8
+    (``ONNX_WEIGHTS``); returns the file. Run by ``python -m ingest
+    prepare-model``; nothing is downloaded."""
     import json
 
     model_dir = Path(model_dir)
     target = onnx_path(model_dir)
     marker = target.parent / ONNX_MARKER
     fingerprint = model_fingerprint(model_dir)
+    wanted = {"fingerprint": fingerprint, "weights": ONNX_WEIGHTS}
     if target.is_file() and marker.is_file():
-        if json.loads(marker.read_text()).get("fingerprint") == fingerprint:
+        if json.loads(marker.read_text()) == wanted:
             return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".onnx.tmp")
+    _export_float32(model_dir, tmp)
+    small = target.with_suffix(".onnx.int8.tmp")
+    try:
+        _quantize_token_embeddings(tmp, small)
+    finally:
+        tmp.unlink(missing_ok=True)
+    os.replace(small, target)
+    marker.write_text(json.dumps(wanted))
+    return target
+
+
+def _quantize_token_embeddings(source: Path, target: Path) -> None:
+    """ONNX Runtime's dynamic quantization, applied to Gather only: the
+    token embedding table becomes int8 with one scale."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quiet = logging.getLogger()  # the quantizer logs a pre-processing hint at WARNING
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(source), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["Gather"]
+        )
+    finally:
+        quiet.setLevel(level)
+
+
+def _export_float32(model_dir: Path, tmp: Path) -> None:
     import torch
     from transformers import AutoModel
 
@@ -205,8 +246,6 @@ def export_onnx(model_dir: Path) -> Path:
 
     model = AutoModel.from_pretrained(str(model_dir), add_pooling_layer=False).eval()
     example = (torch.ones((1, 8), dtype=torch.long), torch.ones((1, 8), dtype=torch.long))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".onnx.tmp")
     dims = {0: "batch", 1: "tokens"}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on opset details
@@ -220,6 +259,3 @@ def export_onnx(model_dir: Path) -> Path:
             opset_version=17,
             dynamo=False,
         )
-    os.replace(tmp, target)
-    marker.write_text(json.dumps({"fingerprint": fingerprint}))
-    return target

