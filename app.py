@@ -292,7 +292,8 @@ def show_notes() -> None:
 def _candidates(settings, ui: str, round_: int) -> list:
     """The uploaded and fetched files checked (once each); a refused one
     gets one line with its reason, as text."""
-    from ingest.library import SUFFIXES, check_file, fetch_address
+    from ingest.address import fetch_address
+    from ingest.library import SUFFIXES, check_file
 
     state = st.session_state
     checked, fetched = state.setdefault("checked", {}), state.setdefault("fetched", {})

@@ -2,8 +2,8 @@
 documents view does, as library calls that tests reach without Streamlit.
 
 A document comes as a file's bytes (an upload) or from an address, fetched
-on request with fetch's own download code (ingest/download.py,
-ingest/webfetch.py). It is checked first (:func:`check_file`): a type the
+on request with fetch's own download code (ingest/address.py). It is
+checked first (:func:`check_file`): a type the
 build reads, within the build's size limit, readable (read as the build
 reads it, in a reader process with its time limit), and not already in the
 corpus or the index (same sha256). The check suggests a title (the file's
@@ -24,6 +24,7 @@ as the build reads it, and renamed over the old one. One edit at a time:
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import re
@@ -34,8 +35,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from urllib.parse import urlsplit
 
+from . import sourcesfile
 from .availability import expected_path, indexed_files
 from .errors import ExtractionError, KBError, printable
 from .model import sha256_file
@@ -184,8 +185,6 @@ def check_file(
             f"file is {len(data) / 1e6:.1f} MB, over the limit of {settings.max_file_mb} MB "
             "(KB_MAX_FILE_MB)",
         )
-    import hashlib
-
     digest = hashlib.sha256(data).hexdigest()
     _refuse_duplicate(name, digest, len(data), url, settings)
     hint, sample = _read(name, SUFFIXES[suffix], data, settings)
@@ -235,53 +234,6 @@ def _refuse_duplicate(name: str, digest: str, size: int, url: str, settings: Set
                 raise DuplicateError(name, f"already a source: {src.id} ({src.url})")
 
 
-# ---------------------------------------------------------------- from an address
-
-
-def fetch_address(url: str, settings: Settings, options=None) -> Candidate:
-    """Fetch ``url`` (a PDF, a landing page naming one, or a web page) and
-    check it as a file. The only network step of this module, run when the
-    user asks. Raises AddressError, RefusedError or DuplicateError."""
-    from .download import FetchError, FetchOptions, citation_pdf_url, download, session
-    from .webfetch import download_page
-    from .webpage import snapshot_text
-
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise AddressError(url, "not a web address (http:// or https://)")
-    if any(src.url == url for src in load_sources(settings.corpus_dir)):
-        raise DuplicateError(url, "already a source with this address")
-    options = options or FetchOptions(max_mb=float(settings.max_file_mb))
-    with tempfile.TemporaryDirectory(prefix="kb-fetch-") as tmp, session(options) as http:
-        landing: list[tuple[str, str]] = []
-        try:
-            path, final, _, _ = download(http, url, Path(tmp), options, landing)
-            data = path.read_bytes()
-        except FetchError as exc:
-            page_read = landing and citation_pdf_url(landing[-1][1], landing[-1][0]) is None
-            if not page_read:  # no answer, or a PDF that failed: not a web page
-                raise AddressError(url, exc.reason) from exc
-        else:
-            return check_file(_name_of(final, ".pdf"), data, settings, url=url)
-        try:
-            page = download_page(http, url, options)
-        except FetchError as exc:
-            raise AddressError(url, exc.reason) from exc
-    retrieved = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    data = snapshot_text(page.html, page.url, retrieved).encode("utf-8")
-    name = _name_of(page.url, ".html")
-    return check_file(name, data, settings, url=url, title=page.content.title)
-
-
-def _name_of(url: str, suffix: str) -> str:
-    """A file name for what ``url`` served: its last path segment, or its host."""
-    parts = urlsplit(url)
-    last = parts.path.rstrip("/").rsplit("/", 1)[-1] or parts.hostname or "document"
-    stem = last[: -len(PurePath(last).suffix)] if PurePath(last).suffix else last
-    return f"{stem}{suffix}"
-
-
 # ---------------------------------------------------------------- add, remove
 
 
@@ -307,8 +259,6 @@ def add(settings: Settings, candidate: Candidate, form: Form) -> Document:
             lambda i: (corpus / folder / f"{i}{candidate.suffix}").exists(),
         )
         rel = f"{folder}/{doc_id}{candidate.suffix}"
-        from . import sourcesfile
-
         doc = sourcesfile.parse(text)
         group = sourcesfile.join_group(doc, form.version_of, listed) if form.version_of else ""
         sourcesfile.append(doc, _entry(doc_id, rel, candidate, form, group))
@@ -350,8 +300,6 @@ def remove(settings: Settings, doc_id: str) -> Document:
         if found is None:
             raise UnknownDocumentError(doc_id, "no such document in the corpus")
         if found.entry:
-            from . import sourcesfile
-
             doc = sourcesfile.parse(_sources_text(corpus))
             sourcesfile.drop(doc, doc_id)
             sourcesfile.write(corpus, doc)

@@ -96,7 +96,7 @@ def write(corpus_dir: Path, doc: tomlkit.TOMLDocument) -> None:
     """Write ``doc`` as ``corpus_dir``'s sources.toml, atomically, once it
     reads back as the build reads it. Raises SourcesError (the old file
     stays) or OSError."""
-    text = tomlkit.dumps(doc)
+    text = tomlkit.dumps(doc).rstrip("\n") + "\n"  # one newline at the end, however edited
     fd, tmp = tempfile.mkstemp(prefix=f".{SOURCES_FILE}.", suffix=".tmp", dir=corpus_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.address import fetch_address
 from ingest.download import FetchOptions
 from ingest.library import (
     AddressError,
@@ -22,7 +23,6 @@ from ingest.library import (
     add,
     check_file,
     documents,
-    fetch_address,
     remove,
     safe_id,
 )
