@@ -401,3 +401,15 @@ def test_an_address_that_fails_says_why(settings, server, path, reason):
 def test_no_network_is_reported_as_such(settings):
     with pytest.raises(AddressError, match="network unavailable"):
         fetch_address("http://127.0.0.1:9/x.pdf", settings, FAST)
+
+
+def test_fetch_leaves_an_uploaded_pdf_alone(settings, tmp_path):
+    from ingest.fetch import NO_IDENTIFIER, fetch_all
+
+    pdf = make_pdf(tmp_path / "s.pdf", [["1 Johdanto", "Hankinnat edistävät innovaatioita."]])
+    added = _add(settings, "oma.pdf", pdf.read_bytes(), kind="report")
+    corpus = settings.corpus_dir
+    report = fetch_all(corpus / "sources.toml", corpus / "official", FAST)
+    (result,) = report.results
+    assert (result.status, result.detail) == (NO_IDENTIFIER, f"local file corpus/{added.path}")
+    assert not list((corpus / "official").iterdir())  # nothing fetched, nothing asked for
