@@ -277,9 +277,13 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
 
 def _after_edit(settings, ui: str, searcher: Searcher | None, notes: list[tuple[str, str]]):
     """Rebuild after documents were added or removed; show the notes after
-    the rerun that lists them in the table (now, when the build failed)."""
+    the rerun that lists them in the table (now, when no index was written)."""
+    from ingest.store import current_name
+
     st.session_state.library_notes = notes
-    if rebuild(settings, ui, searcher):
+    before = current_name(settings.index_dir)
+    # A new generation (even with some file skipped): rerun, so the table shows it.
+    if rebuild(settings, ui, searcher) or current_name(settings.index_dir) != before:
         st.rerun()
     show_notes()
 

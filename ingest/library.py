@@ -132,6 +132,7 @@ class Document:
     path: str  # relative to the corpus folder
     entry: bool  # has a [[document]] in sources.toml
     present: bool  # its file is there
+    kind: str = "other"
 
 
 # ---------------------------------------------------------------- names
@@ -271,7 +272,7 @@ def add(settings: Settings, candidate: Candidate, form: Form) -> Document:
             target.unlink(missing_ok=True)
             raise
     logger.info("added %s as %s", printable(candidate.name), rel)
-    return Document(doc_id, form.title, rel, True, True)
+    return Document(doc_id, form.title, rel, True, True, form.kind)
 
 
 def _entry(doc_id: str, rel: str, candidate: Candidate, form: Form, group: str) -> dict:
@@ -337,12 +338,13 @@ def documents(settings: Settings) -> list[Document]:
     for src in sources:
         rel = expected_path(src)
         title = src.title or _indexed_title(manifest, rel)
-        out.append(Document(src.id, title, rel, True, rel in present))
+        out.append(Document(src.id, title, rel, True, rel in present, src.kind))
     listed = {d.path for d in out}
     for rel in files:
         if rel not in listed:
             title = _indexed_title(manifest, rel) or _title_from(rel)
-            out.append(Document(ids[rel], title, rel, False, True))
+            kind = ((manifest.get(rel) or {}).get("doc") or {}).get("kind") or "other"
+            out.append(Document(ids[rel], title, rel, False, True, kind))
     return out
 
 

@@ -88,7 +88,8 @@ def join_group(doc: tomlkit.TOMLDocument, other_id: str, listed) -> str:
     other = next((d for d in listed if d.id == other_id), None)
     if other is None or not other.present:
         raise SourcesError(f"{SOURCES_FILE}: no document {other_id!r} to be a version of")
-    append(doc, {"id": other_id, "file": other.path, "group": other_id})
+    entry = {"id": other_id, "file": other.path, "kind": other.kind, "group": other_id}
+    append(doc, {k: v for k, v in entry.items() if k != "kind" or v != "other"})
     return other_id
 
 

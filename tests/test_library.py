@@ -413,3 +413,18 @@ def test_fetch_leaves_an_uploaded_pdf_alone(settings, tmp_path):
     (result,) = report.results
     assert (result.status, result.detail) == (NO_IDENTIFIER, f"local file corpus/{added.path}")
     assert not list((corpus / "official").iterdir())  # nothing fetched, nothing asked for
+
+
+def test_a_version_of_an_indexed_page_without_an_entry_keeps_its_kind(settings):
+    from ingest.webpage import snapshot_text
+
+    corpus = settings.corpus_dir
+    (corpus / "web").mkdir()
+    html = f"<html><body><main><h1>Innovationer</h1><p>{SWEDISH}</p></main></body></html>"
+    snapshot = snapshot_text(html, "https://example.org/sv", "2026-11-30T00:00:00Z")
+    (corpus / "web" / "sida.html").write_text(snapshot, encoding="utf-8")
+    build_index(settings, embedder=FakeEmbedder())
+    fi = _add(settings, "fi.md", FINNISH.encode(), version_of="web-sida")
+    by_id = {s.id: s for s in load_sources(corpus)}
+    assert (by_id["web-sida"].kind, by_id["web-sida"].group) == ("web page", "web-sida")
+    assert by_id[fi.id].group == "web-sida"
