@@ -130,7 +130,11 @@ def test_upload_find_and_remove_documents_from_the_page(library_app, tmp_path):
         page.locator("[data-testid='stSelectbox']").filter(has_text="Document").click()
         page.get_by_role("option", name=re.compile("Hankintojen innovaatiomuistio")).click()
         page.get_by_role("button", name="Remove…").click()
-        page.get_by_role("button", name="Yes, remove it").click()
+        confirm = page.get_by_role("button", name="Yes, remove it")
+        confirm.wait_for()
+        assert (settings.corpus_dir / "added" / "muistio.md").exists()  # not before the yes
+        _screenshot(page, tmp_path / "library-confirm-remove.png")
+        confirm.click()
         alerts.filter(has_text="Removed: Hankintojen innovaatiomuistio").wait_for(timeout=240_000)
         table = _table_text(page, lambda text: "Hankintojen innovaatiomuistio" not in text)
         assert "Hankintojen innovaatiomuistio" not in table and "Kansallinen" in table
