@@ -310,6 +310,11 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
     target = dest_dir / f"{source.id}.pdf"
     shown = _shown(target, corpus_dir)
     urls = addresses(source, options)
+    own = corpus_dir / source.file if source.file else target
+    if not urls and own.absolute() != target.absolute() and own.is_file():
+        # A PDF kept elsewhere (added from the page, or by hand), with no address.
+        here = _shown(own, corpus_dir)
+        return FetchResult(source.id, NO_IDENTIFIER, f"local file {here}", here)
     try:
         locked = locked_entry(lock, source.id, _shown(corpus_dir / LOCK_FILE, corpus_dir))
     except LockFileError as exc:

@@ -153,6 +153,83 @@ LABELS = {
     },
 }
 
+# Adding and removing documents in the documents view (ingest/library.py).
+LABELS["en"].update(
+    {
+        "add_docs": "Add documents",
+        "upload": "Upload PDF, Markdown, HTML or text files",
+        "address": "Or paste an address: a PDF or a web page",
+        "fetch": "Fetch",
+        "fetching": "Fetching the address",
+        "checking": "Checking the files",
+        "form_title": "Title",
+        "form_lang": "Language",
+        "form_kind": "Kind",
+        "version_of": "A version of",
+        "none": "(none)",
+        "add": "Add and rebuild the index",
+        "added": "Added",
+        "refused": "Not added",
+        "remove_docs": "Remove a document",
+        "remove_doc": "Document",
+        "remove": "Remove…",
+        "confirm_remove": "Remove this document, its file and its entry in sources.toml?",
+        "yes_remove": "Yes, remove it",
+        "cancel": "Cancel",
+        "removed": "Removed",
+    }
+)
+LABELS["fi"].update(
+    {
+        "add_docs": "Lisää asiakirjoja",
+        "upload": "Lataa PDF-, Markdown-, HTML- tai tekstitiedostoja",
+        "address": "Tai liitä osoite: PDF tai verkkosivu",
+        "fetch": "Hae",
+        "fetching": "Haetaan osoitetta",
+        "checking": "Tarkistetaan tiedostoja",
+        "form_title": "Nimi",
+        "form_lang": "Kieli",
+        "form_kind": "Tyyppi",
+        "version_of": "Kieliversio asiakirjasta",
+        "none": "(ei mikään)",
+        "add": "Lisää ja rakenna hakemisto",
+        "added": "Lisätty",
+        "refused": "Ei lisätty",
+        "remove_docs": "Poista asiakirja",
+        "remove_doc": "Asiakirja",
+        "remove": "Poista…",
+        "confirm_remove": "Poistetaanko asiakirja, sen tiedosto ja sen merkintä sources.toml-tiedostosta?",
+        "yes_remove": "Kyllä, poista",
+        "cancel": "Peruuta",
+        "removed": "Poistettu",
+    }
+)
+LABELS["sv"].update(
+    {
+        "add_docs": "Lägg till dokument",
+        "upload": "Ladda upp PDF-, Markdown-, HTML- eller textfiler",
+        "address": "Eller klistra in en adress: en PDF eller en webbsida",
+        "fetch": "Hämta",
+        "fetching": "Adressen hämtas",
+        "checking": "Filerna kontrolleras",
+        "form_title": "Titel",
+        "form_lang": "Språk",
+        "form_kind": "Typ",
+        "version_of": "En språkversion av",
+        "none": "(ingen)",
+        "add": "Lägg till och bygg om indexet",
+        "added": "Tillagt",
+        "refused": "Inte tillagt",
+        "remove_docs": "Ta bort ett dokument",
+        "remove_doc": "Dokument",
+        "remove": "Ta bort…",
+        "confirm_remove": "Ta bort dokumentet, dess fil och dess post i sources.toml?",
+        "yes_remove": "Ja, ta bort det",
+        "cancel": "Avbryt",
+        "removed": "Borttaget",
+    }
+)
+
 COLUMNS = {
     "en": ("Title", "Kind", "Language", "Pages", "Passages", "Status", "Indexed", "File"),
     "fi": ("Nimi", "Tyyppi", "Kieli", "Sivuja", "Kohtia", "Tila", "Indeksoitu", "Tiedosto"),
