@@ -17,6 +17,7 @@ class DocumentMeta:
     url: str = ""
     identifier: str = ""
     path: str = ""  # relative to the corpus folder; "" when not present locally
+    retrieved: str = ""  # YYYY-MM-DD a web page was taken from its url, if known
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class Source:
     urn: str = ""
     file: str = ""
     published: str = ""
+    retrieved: str = ""  # YYYY-MM-DD: when a web page's text was taken from its address
     pages: int = 0
     note: str = ""
 
@@ -152,6 +153,7 @@ def meta_for(
         url=src.url,
         identifier=src.identifier,
         path=rel,
+        retrieved=src.retrieved,
     )
 
 
