@@ -191,10 +191,12 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
 def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     state = st.session_state
     query = st.text_input(label(ui, "query"), key="q", placeholder=EXAMPLES[0])
-    examples = st.columns([1, 4, 4, 3], vertical_alignment="center")
-    examples[0].caption(label(ui, "examples"))
-    for col, example in zip(examples[1:], EXAMPLES, strict=True):
-        col.button(example, on_click=state.update, kwargs={"q": example}, type="tertiary")
+    examples = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    examples.caption(f"{label(ui, 'examples')}:", width="content")
+    for example in EXAMPLES:  # a click asks it
+        examples.button(
+            example, on_click=state.update, kwargs={"q": example}, type="tertiary", width="content"
+        )
     top = st.columns([1, 2, 1])
     mode = top[0].selectbox(
         label(ui, "mode"), MODES, key="mode", format_func=lambda m: coded(ui, "mode", m)

@@ -148,18 +148,23 @@ def mark_html(text: str, highlights: tuple[Highlight, ...], start: int = 0) -> s
         flags = sentence if h.kind == "sentence" else term
         for i in range(max(0, h.start), min(len(text), h.end)):
             flags[i] = True
-    out, i = [], start
-    while i < len(text):
-        j = i
-        while j < len(text) and (sentence[j], term[j]) == (sentence[i], term[i]):
-            j += 1
-        piece = escape(text[i:j])
-        if term[i]:
-            piece = f"<b>{piece}</b>"
-        if sentence[i]:
-            piece = f"<mark>{piece}</mark>"
-        out.append(piece)
-        i = j
+
+    def runs(flags: list[bool], lo: int, hi: int):
+        i = lo
+        while i < hi:
+            j = i
+            while j < hi and flags[j] == flags[i]:
+                j += 1
+            yield i, j, flags[i]
+            i = j
+
+    out = []
+    for a, b, in_sentence in runs(sentence, start, len(text)):
+        inner = "".join(
+            f"<b>{escape(text[i:j])}</b>" if bold else escape(text[i:j])
+            for i, j, bold in runs(term, a, b)
+        )
+        out.append(f"<mark>{inner}</mark>" if in_sentence else inner)  # one <mark> a sentence
     return "".join(out)
 
 
@@ -249,8 +254,12 @@ def card_html(
     body = mark_html(hit.text, hit.highlights, start)
     if hit.text[start:].lstrip()[:1].islower():  # the passage starts mid-sentence
         body = "… " + body
+    if hit.text.rstrip()[-1:].isalnum():  # and ends in one
+        body += " …"
     ident = f' id="{anchor(hit)}"' if rank else ""
-    return f'<div{ident} style="margin-bottom:0.9em">{head}<br>{body}</div>'
+    # scroll-margin: the answer's link does not put the card under the page's header
+    style = "margin-bottom:0.9em;scroll-margin-top:4.5rem"
+    return f'<div{ident} style="{style}">{head}<br>{body}</div>'
 
 
 def answer_html(sentences: list[AnswerSentence], ui: str, docs: dict[str, dict]) -> str:

@@ -122,6 +122,9 @@ def test_a_card_shows_its_heading_on_its_own_line_not_run_into_the_text():
     # a passage cut mid-sentence says so
     cut = card_html(hit(text="kulkuun sovelletaan lakia. Toinen lause.", section=()), "fi")
     assert "<br>… kulkuun sovelletaan" in cut
+    assert card_html(hit(text="Alku. Toinen lause joka jatkuu", section=()), "fi").endswith(
+        "jatkuu …</div>"
+    )
 
 
 def test_every_label_exists_in_every_language():
@@ -131,3 +134,13 @@ def test_every_label_exists_in_every_language():
         for key, text in LABELS[ui].items():
             fields = set(re.findall(r"{(\w+)", text))
             assert fields == set(re.findall(r"{(\w+)", LABELS["en"][key])), (ui, key)
+
+
+def test_a_marked_sentence_is_one_mark_element_with_its_bold_words_inside():
+    from search.ui import mark_html
+
+    text = "Alku. Innovaatio on hyvä asia. Loppu."
+    marks = (Highlight(6, 30, "sentence"), Highlight(6, 16, "term"), Highlight(0, 4, "term"))
+    html = mark_html(text, marks)
+    assert html.count("<mark>") == 1
+    assert "<mark><b>Innovaatio</b> on hyvä asia&#46;</mark>" in html

@@ -61,6 +61,7 @@ lang = "fi"
 kind = "web page"
 group = "sivu"
 url = "https://example.org/sivu"
+retrieved = "2024-05-01"
 
 [[document]]
 id = "sida-sv"
@@ -91,6 +92,7 @@ def test_search_from_the_url_renders_escaped_cited_results(built):
     html = cards[0]
     # a web page (sources.toml) is cited by its address, not by "s. 1"
     assert "https&#58;&#47;&#47;example&#46;org&#47;sivu" in html and "s. 1" not in html
+    assert "viitattu 1&#46;5&#46;2024" in html  # its retrieval date, from sources.toml
     for raw in ("<script", "<img", "](javascript", "**lihava**"):
         assert raw not in html, raw
     assert "&#60;script&#62;" in html
@@ -444,7 +446,9 @@ def test_the_answer_comes_first_and_each_card_copies_its_citation(built):
     assert any(m.startswith('<div id="kb-hit-1"') for m in bodies)  # the card it links to
     popover = at.get("popover")[0]
     assert popover.proto.popover.label == "Kopioi lähdeviite"
-    assert at.get("code")[0].value == "Hankinnat, Hankinnat. https://example.org/sivu"
+    assert at.get("code")[0].value == (
+        "Hankinnat, Hankinnat. https://example.org/sivu (viitattu 1.5.2024)"
+    )
 
 
 @pytest.mark.model
