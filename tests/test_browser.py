@@ -245,7 +245,8 @@ def test_hostile_names_titles_and_languages_form_no_link_image_or_math(
         headings = page.locator("h3").all_inner_texts()
         assert any(h.startswith(f"{HOSTILE_LANG} ({HOSTILE_LANG})") for h in headings), headings
         cards = " ".join(page.locator(CARD).all_inner_texts())
-        assert HOSTILE_TITLE in cards and f"{HOSTILE_TITLE} {HOSTILE_LANG} · p. 1" in cards
+        # a Markdown file has no pages to cite: no "p. 1"
+        assert f"{HOSTILE_TITLE} {HOSTILE_LANG}\n" in cards and "p. 1" not in cards
         # the options of the document filter, open
         page.locator("[data-testid='stMultiSelect']").nth(1).click()
         page.get_by_role("option", name=HOSTILE_TITLE).wait_for()
