@@ -259,3 +259,23 @@ def _screenshot(page, path, full_page: bool = True) -> None:
     page.screenshot(path=str(path), full_page=full_page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, SCREENSHOTS / path.name)
+
+
+def test_the_view_survives_a_change_of_the_page_language(hostile_app_url, tmp_path):
+    """In the browser the View radio once showed no option selected after
+    the page's language changed, and the language's own label lagged one
+    interaction behind."""
+    with browser_page("fi-FI") as page:
+        page.goto(hostile_app_url)
+        sidebar = page.locator("[data-testid='stSidebar']")
+        sidebar.locator("label").filter(has_text="Asiakirjat").click()
+        page.get_by_text("Kohtia asiakirjoittain ja kielittäin").wait_for(timeout=30_000)
+        sidebar.locator("[data-testid='stSelectbox']").first.click()
+        page.get_by_role("option", name="svenska").click()
+        page.get_by_text("Avsnitt per dokument och språk").wait_for(timeout=30_000)
+        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
+        radios = sidebar.locator("input[type='radio']")
+        assert [radios.nth(i).is_checked() for i in range(radios.count())] == [False, True]
+        text = sidebar.inner_text()
+        assert "Sidans språk" in text and "Vy" in text and "Dokument" in text
+        _screenshot(page, tmp_path / "language-switch-sv-docs.png", full_page=False)
