@@ -317,7 +317,7 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
         st.error(f"{label(ui, 'broken')}: {plain(exc)}")
         facts, rows = None, []
     if facts:
-        st.subheader(label(ui, "facts"))
+        st.subheader(label(ui, "facts"), anchor=False)
         st.markdown(facts_markdown(facts, ui))
     if rows:
         names = column_names(ui)
@@ -325,7 +325,7 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
         st.dataframe(table.rename(columns=names), hide_index=True, width="stretch")
         indexed = table[table["chunks"] > 0].rename(columns=names)
         if not indexed.empty:
-            st.subheader(label(ui, "chunks_chart"))
+            st.subheader(label(ui, "chunks_chart"), anchor=False)
             st.bar_chart(
                 indexed,
                 x=names["title"],
@@ -366,7 +366,10 @@ def main() -> None:
             key="view",
             format_func=lambda v: label(ui, "view_search" if v == "search" else "view_docs"),
         )
-    st.title(label(ui, "title"))
+    st.title(label(ui, "title"), anchor=False)  # no "Link to heading" (English)
+    # Streamlit's "Press Enter to apply" is English on every page; the
+    # question's own label says it in the page's language.
+    st.html("<style>[data-testid='InputInstructions']{display:none}</style>")
 
     if problem:
         if problem == "missing":

@@ -9,7 +9,7 @@ UI_LANGS = ("en", "fi", "sv")
 LABELS = {
     "en": {
         "title": "Public procurement strategy: search",
-        "query": "Ask a question",
+        "query": "Ask a question and press Enter",
         "mode": "Mode",
         "languages": "Languages",
         "documents": "Documents",
@@ -49,7 +49,7 @@ LABELS = {
     },
     "fi": {
         "title": "Julkisten hankintojen strategia: haku",
-        "query": "Kysy kysymys",
+        "query": "Kysy kysymys ja paina Enter",
         "mode": "Tila",
         "languages": "Kielet",
         "documents": "Asiakirjat",
@@ -90,7 +90,7 @@ LABELS = {
     },
     "sv": {
         "title": "Strategin för offentlig upphandling: sök",
-        "query": "Ställ en fråga",
+        "query": "Ställ en fråga och tryck på Enter",
         "mode": "Läge",
         "languages": "Språk",
         "documents": "Dokument",

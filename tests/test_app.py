@@ -35,7 +35,7 @@ def test_without_an_index_the_page_says_what_to_do_and_builds_one(settings):
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert not at.info  # the rerun found the new index
-    assert at.text_input[0].label == "Ask a question"
+    assert at.text_input[0].label == "Ask a question and press Enter"
 
 
 def test_a_broken_index_shows_a_message_not_a_traceback(settings):
@@ -418,7 +418,7 @@ def test_the_view_and_every_widget_keep_their_state_when_the_language_changes(bu
     assert at.slider(key="k").value == 5
     assert at.selectbox(key="mode").value == "bm25"
     assert at.toggle(key="group").value is True
-    assert at.text_input(key="q").label == "Ask a question"
+    assert at.text_input(key="q").label == "Ask a question and press Enter"
 
 
 @pytest.mark.model

@@ -279,3 +279,9 @@ def test_the_view_survives_a_change_of_the_page_language(hostile_app_url, tmp_pa
         text = sidebar.inner_text()
         assert "Sidans språk" in text and "Vy" in text and "Dokument" in text
         _screenshot(page, tmp_path / "language-switch-sv-docs.png", full_page=False)
+        # Streamlit's English "Press Enter to apply" stays hidden; the label says it
+        sidebar.locator("label").filter(has_text="Sök").click()
+        box = page.get_by_role("textbox", name="Ställ en fråga och tryck på Enter")
+        box.fill("innovationer")
+        hint = page.get_by_text("Press Enter to apply")
+        assert hint.count() == 0 or not hint.first.is_visible()
