@@ -97,7 +97,8 @@ def keep_widget_state() -> None:
     radio showed no option selected). Panels (expanders) keep theirs too."""
     state = st.session_state
     for key in list(state.keys()):
-        if key in KEPT or key.startswith(("context:", "other:", "similar:")):
+        panel = key.startswith(("context:", "other:", "similar:"))
+        if key in KEPT or (panel and state[key]):  # open panels only: no pile of closed ones
             state[key] = state[key]
 
 
@@ -178,7 +179,7 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
         aligned = searcher.aligned(hit)
         with box:
             cols = st.columns(len(aligned) + 1)
-            put_card(cols[0], hit, ui, links)
+            put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
             for col, other in zip(cols[1:], aligned, strict=True):
                 put_card(col, other, ui, links, rank=False, score=True)
     if box := lazy_expander("similar", hit, ui):

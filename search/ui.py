@@ -228,12 +228,15 @@ def card_html(
     rank: bool = True,
     score: bool = False,
     doc: dict | None = None,
+    anchored: bool = True,
 ) -> str:
     """One result: title, language tag, page (or a web page's address),
     then the section heading on its own line, then the text with its
     highlights; a link that opens the PDF at the page when ``pdf`` (the
     served file's address) is given. Every piece of document text is
-    escaped. ``doc`` is the manifest's record of the document."""
+    escaped. ``doc`` is the manifest's record of the document; a ranked
+    card is the answer box's link target (its id) unless ``anchored`` is
+    off (the same card again in a panel: ids are unique)."""
     c = cite(hit, doc or {})
     number = f"{hit.rank}. " if rank else ""
     head = f"<b>{number}{escape(hit.title)}</b> <code>{escape(hit.lang)}</code>"
@@ -256,7 +259,7 @@ def card_html(
         body = "… " + body
     if hit.text.rstrip()[-1:].isalnum():  # and ends in one
         body += " …"
-    ident = f' id="{anchor(hit)}"' if rank else ""
+    ident = f' id="{anchor(hit)}"' if rank and anchored else ""
     # scroll-margin: the answer's link does not put the card under the page's header
     style = "margin-bottom:0.9em;scroll-margin-top:4.5rem"
     return f'<div{ident} style="{style}">{head}<br>{body}</div>'

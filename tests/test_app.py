@@ -186,6 +186,9 @@ def test_each_hit_offers_other_languages_similar_passages_and_export(built, sett
     assert not at.exception
     other = next(e for e in at.expander if e.label == "Sama kohta muilla kielillä")
     assert any("Upphandlingar" in m.value for m in other.markdown)
+    # the hit again beside its versions: not a second element with the card's id
+    ids = re.findall(r'<div id="([^"]+)"', " ".join(_values(at, "markdown")))
+    assert ids and len(ids) == len(set(ids))
     downloads = at.get("download_button")
     assert len(downloads) == 2
 
