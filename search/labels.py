@@ -176,6 +176,7 @@ LABELS["en"].update(
         "status_failed": "failed",
         "status_missing": "missing",
         "to_card": "to the result",
+        "missing_note": "listed in sources.toml, not in the corpus folder; see README",
     }
 )
 LABELS["fi"].update(
@@ -204,6 +205,7 @@ LABELS["fi"].update(
         "status_failed": "epäonnistui",
         "status_missing": "puuttuu",
         "to_card": "tulokseen",
+        "missing_note": "sources.toml mainitsee, mutta aineistokansiossa ei ole; ks. README",
     }
 )
 LABELS["sv"].update(
@@ -232,6 +234,7 @@ LABELS["sv"].update(
         "status_failed": "misslyckades",
         "status_missing": "saknas",
         "to_card": "till resultatet",
+        "missing_note": "finns i sources.toml men inte i korpusmappen; se README",
     }
 )
 

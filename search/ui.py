@@ -69,13 +69,14 @@ def documents_table_row(row, ui: str) -> dict:
     page's language; titles, paths and errors as they are (a dataframe
     shows text as text)."""
     status = coded(ui, "status", row.status)
+    error = label(ui, "missing_note") if row.status == "missing" else row.error
     return {
         "title": row.title or row.path,
         "kind": coded(ui, "kind", row.kind),
         "lang": row.lang,
         "pages": row.pages,
         "chunks": row.chunks,
-        "status": status + (f": {row.error}" if row.error else ""),
+        "status": status + (f": {error}" if error else ""),
         "indexed": row.indexed_at[:19].replace("T", " "),
         "file": row.path,
     }

@@ -144,3 +144,15 @@ def test_a_marked_sentence_is_one_mark_element_with_its_bold_words_inside():
     html = mark_html(text, marks)
     assert html.count("<mark>") == 1
     assert "<mark><b>Innovaatio</b> on hyvä asia&#46;</mark>" in html
+
+
+def test_the_documents_table_speaks_the_page_language():
+    from ingest.status import DocStatus
+    from search.ui import counts_line, documents_table_row
+
+    missing = DocStatus("a.pdf", "a", "A", "fi", "web page", 0, 0, "missing", "not here", "")
+    row = documents_table_row(missing, "sv")
+    assert row["kind"] == "webbsida" and row["status"].startswith("saknas: finns i sources.toml")
+    assert documents_table_row(missing, "fi")["kind"] == "verkkosivu"
+    counts = {"documents": 3, "pages": 176, "chunks": 658, "failed": 0}
+    assert counts_line(counts, "fi") == "3 asiakirjaa, 176 sivua, 658 kohtaa, 0 epäonnistui"
