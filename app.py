@@ -195,9 +195,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     examples = st.container(horizontal=True, vertical_alignment="center", gap="small")
     examples.caption(f"{label(ui, 'examples')}:", width="content")
     for example in EXAMPLES:  # a click asks it
-        examples.button(
-            example, on_click=state.update, kwargs={"q": example}, type="tertiary", width="content"
-        )
+        examples.button(example, on_click=state.update, kwargs={"q": example}, width="content")
     top = st.columns([1, 2, 1])
     mode = top[0].selectbox(
         label(ui, "mode"), MODES, key="mode", format_func=lambda m: coded(ui, "mode", m)
