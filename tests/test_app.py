@@ -460,3 +460,21 @@ def test_no_relevant_passage_says_so_instead_of_an_answer(built):
     assert not at.exception
     assert at.warning[0].value.startswith("Dokumenten har inget avsnitt som besvarar frågan.")
     assert not [m for m in _values(at, "markdown") if m.startswith('<div role="region"')]
+
+
+@pytest.mark.model
+def test_an_open_panel_stays_open_when_the_language_changes(built, settings):
+    from search import Searcher
+
+    hit = Searcher.load(settings.index_dir, settings).search(
+        "innovaatiot", languages=["fi"], highlight=False
+    )[0]
+    at = _run(q="innovaatiot", lang="fi", ui="fi")
+    at.session_state[f"similar:{hit.chunk_id}"] = True
+    at.run()
+    panel = next(e for e in at.expander if e.label == "Samankaltaiset kohdat")
+    assert panel.markdown
+    at.selectbox(key="ui").set_value("sv").run()
+    assert not at.exception
+    panel = next(e for e in at.expander if e.label == "Liknande avsnitt")
+    assert panel.markdown  # still open, still filled
