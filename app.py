@@ -17,14 +17,13 @@ from ingest.settings import load_settings
 from ingest.status import index_status
 from search import MODES, QueryError, Results, Searcher, group_by_language
 from search.answer import answer
-from search.cite import cite
+from search.cite import citation_text, cite
 from search.export import to_csv, to_markdown
 from search.labels import EXAMPLES, UI_LANGS, coded, label
 from search.pdfs import publish
 from search.ui import (
     answer_html,
     card_html,
-    citation_text,
     column_names,
     documents_table_row,
     facts_markdown,

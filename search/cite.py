@@ -1,13 +1,15 @@
 """What a hit is cited by: the document, the section, the printed page for
-a PDF, or the address and retrieval date for a web page. One record that
-the cards, the answer box, "copy citation" and both exports format in the
-page's language (search/ui.py, search/export.py)."""
+a PDF, or the address and retrieval date for a web page. One record, and
+its wording in the page's language, that the cards, the answer box, "copy
+citation" and both exports use (search/ui.py, search/export.py)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .hits import Hit
+from .labels import label
 
 WEB_KIND = "web page"
 
@@ -50,3 +52,45 @@ def cite(hit: Hit, doc: dict) -> Citation:
         lang=hit.lang,
         web=doc.get("kind") == WEB_KIND,
     )
+
+
+def format_date(value: str, ui: str) -> str:
+    """An ISO date (YYYY-MM-DD) as the page's language writes it: 1.5.2024
+    in Finnish, 2024-05-01 in Swedish and English; anything else as it is."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if m and ui == "fi":
+        return f"{int(m[3])}.{int(m[2])}.{m[1]}"
+    return value.strip()
+
+
+def where_text(c: Citation, ui: str) -> str:
+    """Where in the document: "s. 12" for a PDF; for a web page its address
+    and the date it was retrieved (when known), never a page."""
+    if c.pages:
+        return f"{label(ui, 'page')} {c.pages}"
+    parts = [c.url] if c.url else []
+    if c.retrieved:
+        parts.append(f"({label(ui, 'retrieved')} {format_date(c.retrieved, ui)})")
+    return " ".join(parts)
+
+
+def short_citation(c: Citation, ui: str) -> str:
+    """Title, section, page or address: the answer box's reference."""
+    parts = [c.title] + ([c.section] if c.section else [])
+    where = where_text(c, ui)
+    return ", ".join(parts + ([where] if where else []))
+
+
+def citation_text(c: Citation, ui: str) -> str:
+    """The full citation a person pastes: title, section, page, then the
+    address (and retrieval date) or identifier. Plain text, unescaped: the
+    page shows it in st.code, which renders nothing."""
+    parts = [c.title] + ([c.section] if c.section else [])
+    if c.pages:
+        parts.append(f"{label(ui, 'page')} {c.pages}")
+    text = ", ".join(parts)
+    if c.web:
+        where = where_text(c, ui)
+        return f"{text}. {where}" if where else text
+    tail = " ".join(x for x in (c.url, f"({c.identifier})" if c.identifier else "") if x)
+    return f"{text}. {tail}" if tail else text

@@ -10,7 +10,7 @@ import io
 import re
 from collections.abc import Callable
 
-from .cite import cite
+from .cite import cite, format_date, where_text
 from .labels import label
 from .searcher import Hit
 
@@ -76,8 +76,6 @@ def to_markdown(query: str, hits: list[Hit], document: DocLookup, ui: str = "en"
     the page's language writes it, or a web page's address and retrieval
     date), then its text as a quote. Untrusted text is escaped only where
     Markdown could read it as markup (md_text), so it pastes as written."""
-    from .ui import where_text  # the page's wording of a page or an address
-
     lines = [f"# {md_text(' '.join(query.split()))}", ""]  # after "# " nothing opens a block
     for hit in hits:
         doc = document(hit.doc_id)
@@ -101,8 +99,6 @@ _URL_UNSAFE = re.compile(r"[\s<>]")
 
 def _web_where(c, ui: str, linked: bool) -> str:
     """A web page's retrieval date (its address is already the title's link)."""
-    from .ui import format_date
-
     parts = [] if linked or not c.url else [md_text(c.url)]
     if c.retrieved:
         parts.append(f"{label(ui, 'retrieved')} {md_text(format_date(c.retrieved, ui))}")

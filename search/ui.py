@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from .answer import AnswerSentence
-from .cite import Citation, cite
+from .cite import cite, short_citation, where_text
 from .highlight import heading_end
 from .labels import COLUMNS, LANGUAGE_NAMES, UI_LANGS, coded, label
 from .pdfs import page_link
@@ -173,48 +173,6 @@ def body_start(hit: Hit) -> int:
     """Where a card's text starts: after the heading, which the card shows
     on its own line."""
     return heading_end(hit.text, hit.section)
-
-
-def format_date(value: str, ui: str) -> str:
-    """An ISO date (YYYY-MM-DD) as the page's language writes it: 1.5.2024
-    in Finnish, 2024-05-01 in Swedish and English; anything else as it is."""
-    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
-    if m and ui == "fi":
-        return f"{int(m[3])}.{int(m[2])}.{m[1]}"
-    return value.strip()
-
-
-def where_text(c: Citation, ui: str) -> str:
-    """Where in the document: "s. 12" for a PDF; for a web page its address
-    and the date it was retrieved (when known), never a page."""
-    if c.pages:
-        return f"{label(ui, 'page')} {c.pages}"
-    parts = [c.url] if c.url else []
-    if c.retrieved:
-        parts.append(f"({label(ui, 'retrieved')} {format_date(c.retrieved, ui)})")
-    return " ".join(parts)
-
-
-def short_citation(c: Citation, ui: str) -> str:
-    """Title, section, page or address: the answer box's reference."""
-    parts = [c.title] + ([c.section] if c.section else [])
-    where = where_text(c, ui)
-    return ", ".join(parts + ([where] if where else []))
-
-
-def citation_text(c: Citation, ui: str) -> str:
-    """The full citation a person pastes: title, section, page, then the
-    address (and retrieval date) or identifier. Plain text, unescaped: the
-    page shows it in st.code, which renders nothing."""
-    parts = [c.title] + ([c.section] if c.section else [])
-    if c.pages:
-        parts.append(f"{label(ui, 'page')} {c.pages}")
-    text = ", ".join(parts)
-    if c.web:
-        where = where_text(c, ui)
-        return f"{text}. {where}" if where else text
-    tail = " ".join(x for x in (c.url, f"({c.identifier})" if c.identifier else "") if x)
-    return f"{text}. {tail}" if tail else text
 
 
 def anchor(hit: Hit) -> str:

@@ -180,8 +180,7 @@ def web_hit(**kw) -> Hit:
 
 
 def test_web_pages_are_cited_by_address_and_retrieval_date_not_a_page():
-    from search.cite import cite
-    from search.ui import citation_text
+    from search.cite import citation_text, cite
 
     c = cite(web_hit(), WEB["sivu"])
     assert c.web and c.pages == "" and c.pdf_page is None
