@@ -15,24 +15,32 @@ from ingest.errors import BuildLockedError, IndexMissingError, KBError
 from ingest.pipeline import build_index
 from ingest.settings import load_settings
 from ingest.status import index_status
-from search import MODES, QueryError, Searcher, group_by_language
+from search import MODES, QueryError, Results, Searcher, group_by_language
+from search.answer import answer
+from search.cite import citation_text, cite
 from search.export import to_csv, to_markdown
+from search.labels import EXAMPLES, UI_LANGS, coded, label
 from search.pdfs import publish
 from search.ui import (
-    EXAMPLES,
-    UI_LANGS,
+    answer_html,
     card_html,
     column_names,
+    documents_table_row,
     facts_markdown,
     failure_message,
     group_heading,
-    label,
     language_name,
     plain,
+    query_error_message,
     ui_language,
 )
+from search.ui_library import add_documents, remove_document
 
 VIEWS = ("search", "docs")
+# Widgets whose value must outlive a change of the page's language: their
+# labels change with it, and Streamlit would otherwise forget a widget
+# whose label changed.
+KEPT = ("q", "mode", "langs", "docs", "kinds", "k", "group", "view", "ui")
 
 
 @st.cache_resource(show_spinner=False)
@@ -82,6 +90,18 @@ def seed_state(params, searcher: Searcher | None, ui: str) -> None:
     state.ui = ui
 
 
+def keep_widget_state() -> None:
+    """Hand each widget's value back to the session before the widgets are
+    drawn: a widget whose label changed (the page's language) is a new
+    widget to Streamlit, which then forgot the old one's value (the View
+    radio showed no option selected). Panels (expanders) keep theirs too."""
+    state = st.session_state
+    for key in list(state.keys()):
+        panel = key.startswith(("context:", "other:", "similar:"))
+        if key in KEPT or (panel and state[key]):  # open panels only: no pile of closed ones
+            state[key] = state[key]
+
+
 def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
     """Build or update the index with a progress bar. The live index keeps
     answering (this and other sessions) until the new generation is swapped in."""
@@ -102,10 +122,10 @@ def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
         st.warning(label(ui, "locked"))
         return False
     bar.progress(1.0, text=label(ui, "built"))
-    st.success(
-        f"{label(ui, 'built')}: {report.chunks} chunks, {report.pages} pages, "
-        f"{report.seconds:.1f} s"
+    counts = label(ui, "built_counts").format(
+        chunks=report.chunks, pages=report.pages, seconds=report.seconds
     )
+    st.success(f"{label(ui, 'built')}: {counts}")
     for failed in report.failed:
         st.warning(failure_message(failed.path, failed.error, ui))
     if searcher is not None:
@@ -125,7 +145,25 @@ def lazy_expander(name: str, hit, ui: str):
 def put_card(where, hit, ui: str, links: dict[str, str], **style) -> None:
     """Write one result card (escaped HTML, with its open-at-page link) into
     ``where``: the page, a column, a panel or a placeholder."""
-    where.markdown(card_html(hit, ui, links.get(hit.doc_id), **style), unsafe_allow_html=True)
+    doc = get_document(hit.doc_id)
+    html = card_html(hit, ui, links.get(hit.doc_id), doc=doc, **style)
+    where.markdown(html, unsafe_allow_html=True)
+
+
+def get_document(doc_id: str) -> dict:
+    """The manifest's record of a document, from the live searcher."""
+    return get_searcher(str(load_settings().index_dir)).document(doc_id)
+
+
+def copy_citation(hit, ui: str) -> None:
+    """ "Copy citation": a popover holding the citation in st.code, whose
+    own button copies it. st.code shows text as text (no Markdown, no
+    HTML), so titles and addresses need no escaping, and it needs no iframe
+    or script of ours."""
+    text = citation_text(cite(hit, get_document(hit.doc_id)), ui)
+    with st.popover(label(ui, "copy")):
+        st.code(text, language=None, wrap_lines=True)
+        st.caption(label(ui, "copy_help"))
 
 
 def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
@@ -133,6 +171,7 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
     so that better highlights can replace it once they are computed."""
     card = st.empty()
     put_card(card, hit, ui, links)
+    copy_citation(hit, ui)
     if box := lazy_expander("context", hit, ui):
         for part in searcher.neighbours(hit):
             put_card(box, part, ui, links, rank=False)
@@ -140,7 +179,7 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
         aligned = searcher.aligned(hit)
         with box:
             cols = st.columns(len(aligned) + 1)
-            put_card(cols[0], hit, ui, links)
+            put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
             for col, other in zip(cols[1:], aligned, strict=True):
                 put_card(col, other, ui, links, rank=False, score=True)
     if box := lazy_expander("similar", hit, ui):
@@ -153,14 +192,20 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
 def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     state = st.session_state
     query = st.text_input(label(ui, "query"), key="q", placeholder=EXAMPLES[0])
-    st.caption(f"{label(ui, 'examples')}: " + " · ".join(EXAMPLES))
+    examples = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    examples.caption(f"{label(ui, 'examples')}:", width="content")
+    for example in EXAMPLES:  # a click asks it
+        examples.button(example, on_click=state.update, kwargs={"q": example}, width="content")
     top = st.columns([1, 2, 1])
-    mode = top[0].selectbox(label(ui, "mode"), MODES, key="mode")
+    mode = top[0].selectbox(
+        label(ui, "mode"), MODES, key="mode", format_func=lambda m: coded(ui, "mode", m)
+    )
     languages = top[1].multiselect(
         label(ui, "languages"),
         searcher.languages,
         key="langs",
         placeholder=label(ui, "choose"),
+        select_all=False,  # its "Select all" is English on every page; empty means all
         format_func=lambda x: f"{language_name(ui, x)} ({x})",
     )
     k = top[2].slider(label(ui, "k"), 1, 30, key="k")
@@ -172,9 +217,15 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         key="docs",
         format_func=titles.get,
         placeholder=label(ui, "choose"),
+        select_all=False,
     )
     kinds = below[1].multiselect(
-        label(ui, "kinds"), searcher.kinds, key="kinds", placeholder=label(ui, "choose")
+        label(ui, "kinds"),
+        searcher.kinds,
+        key="kinds",
+        placeholder=label(ui, "choose"),
+        select_all=False,
+        format_func=lambda x: coded(ui, "kind", x),
     )
     group = below[2].toggle(label(ui, "group"), key="group")
 
@@ -189,7 +240,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         # results are on screen.
         hits = cached_hits(index_dir, generation, query, **filters)
     except QueryError as exc:
-        st.error(plain(exc))
+        st.error(query_error_message(exc, ui))
         return
     st.query_params.update(
         {
@@ -207,17 +258,19 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     if not hits:
         st.write(label(ui, "no_results"))
         return
+    answer_box = st.empty()
+    show_answer(answer_box, hits, ui, searcher)
     exports = st.columns(2)
     exports[0].download_button(
         label(ui, "export_csv"),
-        to_csv(hits, searcher.document),
+        to_csv(hits, searcher.document, ui),
         file_name="hankinta-kb-results.csv",
         mime="text/csv",
         on_click="ignore",
     )
     exports[1].download_button(
         label(ui, "export_md"),
-        to_markdown(query, hits, searcher.document),
+        to_markdown(query, hits, searcher.document, ui),
         file_name="hankinta-kb-results.md",
         mime="text/markdown",
         on_click="ignore",
@@ -235,6 +288,23 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     for old, new in zip(hits, highlighted, strict=True):
         if new.highlights != old.highlights:
             put_card(cards[new.chunk_id], new, ui, links)
+    if highlighted != list(hits):
+        show_answer(answer_box, Results(highlighted, hits.no_relevant_passage), ui, searcher)
+
+
+def show_answer(where, hits, ui: str, searcher: Searcher) -> None:
+    """The answer box above the cards: the best sentences, each with its
+    citation and a link to its card; or, when nothing cleared the relevance
+    bar, a sentence that says so, with the nearest passages under a note."""
+    if hits.no_relevant_passage:
+        where.warning(f"{label(ui, 'no_relevant')} {label(ui, 'nearest')}")
+        return
+    sentences = answer(hits)
+    if sentences:
+        docs = {s.hit.doc_id: searcher.document(s.hit.doc_id) for s in sentences}
+        where.markdown(answer_html(sentences, ui, docs), unsafe_allow_html=True)
+    else:
+        where.empty()
 
 
 def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
@@ -246,196 +316,34 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
         st.error(f"{label(ui, 'broken')}: {plain(exc)}")
         facts, rows = None, []
     if facts:
-        st.subheader(label(ui, "facts"))
+        st.subheader(label(ui, "facts"), anchor=False)
         st.markdown(facts_markdown(facts, ui))
     if rows:
-        table = pd.DataFrame(
-            [
-                {
-                    "title": r.title or r.path,
-                    "kind": r.kind,
-                    "lang": r.lang,
-                    "pages": r.pages,
-                    "chunks": r.chunks,
-                    "status": r.status + (f": {r.error}" if r.error else ""),
-                    "indexed": r.indexed_at[:19].replace("T", " "),
-                    "file": r.path,
-                }
-                for r in rows
-            ]
-        )
-        st.dataframe(table.rename(columns=column_names(ui)), hide_index=True, width="stretch")
-        indexed = table[table["chunks"] > 0]
+        names = column_names(ui)
+        table = pd.DataFrame([documents_table_row(r, ui) for r in rows])
+        st.dataframe(table.rename(columns=names), hide_index=True, width="stretch")
+        indexed = table[table["chunks"] > 0].rename(columns=names)
         if not indexed.empty:
-            st.subheader(label(ui, "chunks_chart"))
-            st.bar_chart(indexed, x="title", y="chunks", color="lang", horizontal=True)
+            st.subheader(label(ui, "chunks_chart"), anchor=False)
+            st.bar_chart(
+                indexed,
+                x=names["title"],
+                y=names["chunks"],
+                color=names["lang"],
+                horizontal=True,
+            )
     if st.button(label(ui, "rebuild"), type="primary"):
         rebuild(settings, ui, searcher)
-    add_documents(settings, searcher, ui)
-    remove_document(settings, searcher, ui)
-
-
-def _after_edit(settings, ui: str, searcher: Searcher | None, notes: list[tuple[str, str]]):
-    """Rebuild after documents were added or removed; show the notes after
-    the rerun that lists them in the table (now, when no index was written)."""
-    from ingest.store import current_name
-
-    st.session_state.library_notes = notes
-    before = current_name(settings.index_dir)
-    # A new generation (even with some file skipped): rerun, so the table shows it.
-    if rebuild(settings, ui, searcher) or current_name(settings.index_dir) != before:
-        st.rerun()
-    show_notes()
-
-
-def show_notes() -> None:
-    for kind, text in st.session_state.pop("library_notes", []):
-        (st.success if kind == "ok" else st.warning)(text)
-
-
-def _candidates(settings, ui: str, round_: int) -> list:
-    """The uploaded and fetched files checked (once each); a refused one
-    gets one line with its reason, as text."""
-    from ingest.address import fetch_address
-    from ingest.library import SUFFIXES, check_file
-
-    state = st.session_state
-    checked, fetched = state.setdefault("checked", {}), state.setdefault("fetched", {})
-    uploads = st.file_uploader(
-        label(ui, "upload"),
-        type=[s[1:] for s in SUFFIXES],
-        accept_multiple_files=True,
-        key=f"uploads-{round_}",
-    )
-    cols = st.columns([5, 1], vertical_alignment="bottom")
-    address = cols[0].text_input(label(ui, "address"), key=f"address-{round_}")
-    if cols[1].button(label(ui, "fetch")) and address.strip():
-        with st.spinner(label(ui, "fetching")):
-            try:
-                fetched[address.strip()] = fetch_address(address, settings)
-            except KBError as exc:
-                st.warning(f"{label(ui, 'refused')}: {plain(exc)}")
-    with st.spinner(label(ui, "checking")):
-        for upload in uploads or []:
-            if upload.file_id not in checked:
-                try:
-                    checked[upload.file_id] = check_file(upload.name, upload.getvalue(), settings)
-                except KBError as exc:
-                    checked[upload.file_id] = exc
-    found = [checked[u.file_id] for u in uploads or []] + list(fetched.values())
-    for item in found:
-        if isinstance(item, KBError):
-            st.warning(f"{label(ui, 'refused')}: {plain(item)}")
-    return [item for item in found if not isinstance(item, KBError)]
-
-
-def add_documents(settings, searcher: Searcher | None, ui: str) -> None:
-    """Upload files or fetch an address; a short form for each (title,
-    language, kind, a version of); add them and rebuild (ingest/library.py)."""
-    from ingest.library import Form, add, documents
-    from ingest.sources import KINDS, LANGS
-
-    state = st.session_state
-    st.subheader(label(ui, "add_docs"))
-    show_notes()
-    round_ = state.setdefault("library_round", 0)
-    candidates = _candidates(settings, ui, round_)
-    if not candidates:
-        return
-    try:
-        listed = documents(settings)
-    except KBError as exc:
-        st.error(plain(exc))
-        return
-    titles = {d.id: d.title or d.path for d in listed}
-    with st.form(f"add-{round_}"):
-        forms = []
-        for i, c in enumerate(candidates):
-            st.caption(plain(c.name))
-            cols = st.columns([3, 1, 1, 2])
-            langs = list(dict.fromkeys([*LANGS, c.lang or "fi"]))
-            forms.append(
-                Form(
-                    cols[0].text_input(label(ui, "form_title"), c.title, key=f"t{round_}-{i}"),
-                    cols[1].selectbox(
-                        label(ui, "form_lang"),
-                        langs,
-                        langs.index(c.lang or "fi"),
-                        key=f"l{round_}-{i}",
-                    ),
-                    cols[2].selectbox(
-                        label(ui, "form_kind"), KINDS, KINDS.index(c.kind), key=f"k{round_}-{i}"
-                    ),
-                    cols[3].selectbox(
-                        label(ui, "version_of"),
-                        ["", *titles],
-                        format_func=lambda x: titles.get(x, label(ui, "none")),
-                        key=f"v{round_}-{i}",
-                    ),
-                )
-            )
-        if not st.form_submit_button(label(ui, "add"), type="primary"):
-            return
-    notes = []
-    for c, form in zip(candidates, forms, strict=True):
-        try:
-            added = add(settings, c, form)
-            notes.append(
-                ("ok", f"{label(ui, 'added')}: {plain(added.title)} ({plain(added.path)})")
-            )
-        except KBError as exc:
-            notes.append(("warn", f"{label(ui, 'refused')}: {plain(exc)}"))
-    state.library_round = round_ + 1  # a fresh uploader and address box
-    state.checked, state.fetched = {}, {}
-    _after_edit(settings, ui, searcher, notes)
-
-
-def remove_document(settings, searcher: Searcher | None, ui: str) -> None:
-    """Remove a document (its file and its sources.toml entry) after a
-    confirmation, and rebuild."""
-    from ingest.library import documents, remove
-
-    state = st.session_state
-    try:
-        listed = documents(settings)
-    except KBError as exc:
-        st.error(plain(exc))
-        return
-    if not listed:
-        return
-    st.subheader(label(ui, "remove_docs"))
-    shown = {d.id: f"{d.title or d.path} ({d.path})" for d in listed}
-    cols = st.columns([5, 1], vertical_alignment="bottom")
-    doc_id = cols[0].selectbox(
-        label(ui, "remove_doc"), list(shown), format_func=shown.get, key="remove_doc"
-    )
-    if cols[1].button(label(ui, "remove")):
-        state.confirm_remove = doc_id
-    pending = state.get("confirm_remove")
-    if pending not in shown:
-        return
-    st.warning(f"{label(ui, 'confirm_remove')} {plain(shown[pending])}")
-    yes, no = st.columns(2)
-    if no.button(label(ui, "cancel")):
-        del state.confirm_remove
-        st.rerun()
-    if not yes.button(label(ui, "yes_remove"), type="primary"):
-        return
-    del state.confirm_remove
-    try:
-        removed = remove(settings, pending)
-    except KBError as exc:
-        st.error(plain(exc))
-        return
-    if pending in state.get("docs", []):  # the search view's document filter
-        state.docs = [d for d in state.docs if d != pending]
-    text = f"{removed.title or removed.path} ({removed.path})"
-    _after_edit(settings, ui, searcher, [("ok", f"{label(ui, 'removed')}: {plain(text)}")])
+    add_documents(settings, searcher, ui, rebuild)
+    remove_document(settings, searcher, ui, rebuild)
 
 
 def main() -> None:
     params = st.query_params
-    ui = ui_language(params.get("ui") or st.session_state.get("ui"), st.context.locale)
+    # The sidebar's choice first: the URL still holds the previous language
+    # during the rerun that the choice starts.
+    ui = ui_language(st.session_state.get("ui") or params.get("ui"), st.context.locale)
+    keep_widget_state()
     st.set_page_config(page_title="hankinta-kb", layout="wide")
     settings = load_settings()
 
@@ -459,7 +367,10 @@ def main() -> None:
             key="view",
             format_func=lambda v: label(ui, "view_search" if v == "search" else "view_docs"),
         )
-    st.title(label(ui, "title"))
+    st.title(label(ui, "title"), anchor=False)  # no "Link to heading" (English)
+    # Streamlit's "Press Enter to apply" is English on every page; the
+    # question's own label says it in the page's language.
+    st.html("<style>[data-testid='InputInstructions']{display:none}</style>")
 
     if problem:
         if problem == "missing":

@@ -90,3 +90,13 @@ class LexicalIndex:
         if not known:
             return np.zeros(n, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+    def postings(self, term: str) -> np.ndarray:
+        """Rows of the passages whose indexed text holds ``term``: its column
+        of BM25's score matrix (every holder scores above zero)."""
+        vocab = getattr(self.bm25, "vocab_dict", None) or {}
+        tid = vocab.get(term)
+        if tid is None:
+            return np.zeros(0, dtype=np.int64)
+        indptr = self.bm25.scores["indptr"]
+        return np.asarray(self.bm25.scores["indices"][indptr[tid] : indptr[tid + 1]])

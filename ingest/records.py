@@ -17,7 +17,7 @@ class DocumentMeta:
     url: str = ""
     identifier: str = ""
     path: str = ""  # relative to the corpus folder; "" when not present locally
-    retrieved: str = ""  # a web page's snapshot: when it was fetched (ISO 8601, UTC)
+    retrieved: str = ""  # YYYY-MM-DD a web page was taken from its address, if known
 
 
 @dataclass(frozen=True)

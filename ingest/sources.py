@@ -40,6 +40,7 @@ class Source:
     urn: str = ""
     file: str = ""
     published: str = ""
+    retrieved: str = ""  # YYYY-MM-DD: when a web page's text was taken from its address
     pages: int = 0
     note: str = ""
 
@@ -142,7 +143,8 @@ def meta_for(
     rel = path.relative_to(corpus_dir).as_posix()
     src = by_file.get(rel)
     snapshot = read_snapshot(path) if is_html_file(rel) else None
-    url, retrieved = (snapshot.url, snapshot.retrieved) if snapshot else ("", "")
+    # The day of the snapshot (its comment holds the whole UTC time).
+    url, retrieved = (snapshot.url, snapshot.retrieved[:10]) if snapshot else ("", "")
     if src is None:
         title = title_hint.strip() or path.stem
         return DocumentMeta(
@@ -163,7 +165,7 @@ def meta_for(
         url=src.url or url,
         identifier=src.identifier,
         path=rel,
-        retrieved=retrieved,
+        retrieved=src.retrieved or retrieved,
     )
 
 

@@ -13,6 +13,15 @@ class QueryError(KBError):
     """The query or its filters cannot be searched; the message says why."""
 
 
+class QueryTooLongError(QueryError):
+    """The query is longer than the searcher takes; the page says so in its
+    language from ``length`` and ``limit``."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"the query is {length} characters; the limit is {limit}")
+        self.length, self.limit = length, limit
+
+
 @dataclass(frozen=True)
 class Highlight:
     """A span of a hit's text: a query ``term`` or the ``sentence`` most like the query."""

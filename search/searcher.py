@@ -26,7 +26,15 @@ from . import relevance, retrieval, sections, versions
 from .encoders import load_query_embedder
 from .fusion import fuse
 from .highlight import sentence_spans
-from .hits import Highlight, Hit, QueryError, Results, group_by_language, hit_from_chunk
+from .hits import (
+    Highlight,
+    Hit,
+    QueryError,
+    QueryTooLongError,
+    Results,
+    group_by_language,
+    hit_from_chunk,
+)
 from .retrieval import query_language
 from .view import IndexView
 
@@ -126,9 +134,7 @@ class Searcher:
                 "or undecodable byte)"
             ) from exc
         if len(query) > MAX_QUERY_CHARS:
-            raise QueryError(
-                f"the query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}"
-            )
+            raise QueryTooLongError(len(query), MAX_QUERY_CHARS)
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         if k < 1:
@@ -236,7 +242,9 @@ class Searcher:
         return self._highlight(query.strip(), hits, None, semantic)
 
     def _highlight(self, query, hits, qvec, semantic=True) -> list[Hit]:
-        return highlighting.highlight(self.embedder, query, hits, qvec, semantic)
+        return highlighting.highlight(
+            self.embedder, query, hits, qvec, semantic, share=self._view.term_share
+        )
 
     # ------------------------------------------------------------ passages
 

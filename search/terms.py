@@ -5,6 +5,7 @@ passages, BM25) is ingest/lexical.py."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from ingest.lexical import STEMMERS, stem, words
@@ -18,6 +19,31 @@ def query_terms(text: str, langs: Iterable[str] = STEMMERS) -> list[str]:
         for lang in langs:
             seen.setdefault(stem(word, lang), None)
     return list(seen)
+
+
+# Question and function words a query is made of that say nothing about
+# what it asks (Finnish by hand; Swedish and English from bm25s's lists):
+# never marked, never what chooses a best sentence.
+_FINNISH = (
+    "mikä mitä mitkä mistä mihin missä miten milloin miksi kuka ketkä kenen kenelle "
+    "onko ovatko voiko saako pitääkö ja tai sekä on ovat oli ei eivät voi voidaan "
+    "tulee pitää se ne sen niiden tämä nämä tämän kun jos että kuin"
+)
+
+
+@functools.cache
+def function_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SWEDISH
+
+    return frozenset(_FINNISH.split()) | frozenset(STOPWORDS_EN) | frozenset(STOPWORDS_SWEDISH)
+
+
+def content_terms(text: str) -> set[str]:
+    """The query's terms (as query_terms) without its question and function
+    words, and without words of one or two letters."""
+    skip = function_words()
+    kept = " ".join(w for w, _, _ in words(text) if w not in skip and len(w) > 2)
+    return {t for t in query_terms(kept) if len(t) > 2}
 
 
 def term_spans(text: str, lang: str, terms: set[str]) -> list[tuple[int, int]]:

@@ -23,234 +23,12 @@ from __future__ import annotations
 
 import re
 
+from .answer import AnswerSentence
+from .cite import cite, short_citation, where_text
+from .highlight import heading_end
+from .labels import COLUMNS, LANGUAGE_NAMES, UI_LANGS, coded, label
 from .pdfs import page_link
 from .searcher import Highlight, Hit
-
-UI_LANGS = ("en", "fi", "sv")
-
-LABELS = {
-    "en": {
-        "title": "Public procurement strategy: search",
-        "query": "Ask a question",
-        "mode": "Mode",
-        "languages": "Languages",
-        "documents": "Documents",
-        "kinds": "Kinds",
-        "k": "Results",
-        "group": "Group by language",
-        "page": "p.",
-        "open": "Open at page",
-        "other": "Same passage in other languages",
-        "similar": "Similar passages",
-        "context": "Whole passage with its neighbours",
-        "no_index": "There is no index yet. Build one here, or run `make run` or `python -m ingest`.",
-        "broken": "The index cannot be used",
-        "no_results": "No results.",
-        "examples": "Examples",
-        "view": "View",
-        "view_search": "Search",
-        "view_docs": "Documents",
-        "ui": "Language of the page",
-        "export_csv": "Download CSV",
-        "export_md": "Download Markdown",
-        "rebuild": "Rebuild index",
-        "build": "Build index",
-        "building": "Building the index; the current one keeps serving until the new one is ready",
-        "reading": "Reading the documents",
-        "embedding": "Embedding passages",
-        "built": "Index ready",
-        "skipped": "skipped",
-        "locked": "Another build is running; try again when it has finished.",
-        "facts": "Index",
-        "chunks_chart": "Passages per document and language",
-        "model": "Model",
-        "created": "Built",
-        "counts": "Counts",
-        "score": "similarity",
-        "choose": "All",
-    },
-    "fi": {
-        "title": "Julkisten hankintojen strategia: haku",
-        "query": "Kysy kysymys",
-        "mode": "Tila",
-        "languages": "Kielet",
-        "documents": "Asiakirjat",
-        "kinds": "Tyypit",
-        "k": "Tuloksia",
-        "group": "Ryhmittele kielen mukaan",
-        "page": "s.",
-        "open": "Avaa sivulta",
-        "other": "Sama kohta muilla kielillä",
-        "similar": "Samankaltaiset kohdat",
-        "context": "Koko kohta ja sen naapurit",
-        "no_index": "Hakemistoa ei vielä ole. Rakenna se tästä tai komennolla `make run` "
-        "tai `python -m ingest`.",
-        "broken": "Hakemistoa ei voi käyttää",
-        "no_results": "Ei tuloksia.",
-        "examples": "Esimerkkejä",
-        "view": "Näkymä",
-        "view_search": "Haku",
-        "view_docs": "Asiakirjat",
-        "ui": "Sivun kieli",
-        "export_csv": "Lataa CSV",
-        "export_md": "Lataa Markdown",
-        "rebuild": "Rakenna hakemisto uudelleen",
-        "build": "Rakenna hakemisto",
-        "building": "Hakemistoa rakennetaan; nykyinen palvelee, kunnes uusi on valmis",
-        "reading": "Luetaan asiakirjoja",
-        "embedding": "Upotetaan kohtia",
-        "built": "Hakemisto valmis",
-        "skipped": "ohitettu",
-        "locked": "Toinen rakennus on käynnissä; yritä uudelleen, kun se on valmis.",
-        "facts": "Hakemisto",
-        "chunks_chart": "Kohtia asiakirjoittain ja kielittäin",
-        "model": "Malli",
-        "created": "Rakennettu",
-        "counts": "Määrät",
-        "score": "samankaltaisuus",
-        "choose": "Kaikki",
-    },
-    "sv": {
-        "title": "Strategin för offentlig upphandling: sök",
-        "query": "Ställ en fråga",
-        "mode": "Läge",
-        "languages": "Språk",
-        "documents": "Dokument",
-        "kinds": "Typer",
-        "k": "Resultat",
-        "group": "Gruppera efter språk",
-        "page": "s.",
-        "open": "Öppna på sidan",
-        "other": "Samma avsnitt på andra språk",
-        "similar": "Liknande avsnitt",
-        "context": "Hela avsnittet med grannarna",
-        "no_index": "Det finns inget index ännu. Bygg det här, eller med `make run` eller "
-        "`python -m ingest`.",
-        "broken": "Indexet kan inte användas",
-        "no_results": "Inga resultat.",
-        "examples": "Exempel",
-        "view": "Vy",
-        "view_search": "Sök",
-        "view_docs": "Dokument",
-        "ui": "Sidans språk",
-        "export_csv": "Ladda ner CSV",
-        "export_md": "Ladda ner Markdown",
-        "rebuild": "Bygg om indexet",
-        "build": "Bygg indexet",
-        "building": "Indexet byggs; det nuvarande används tills det nya är klart",
-        "reading": "Dokumenten läses",
-        "embedding": "Avsnitten bäddas in",
-        "built": "Indexet är klart",
-        "skipped": "hoppades över",
-        "locked": "En annan byggning pågår; försök igen när den är klar.",
-        "facts": "Index",
-        "chunks_chart": "Avsnitt per dokument och språk",
-        "model": "Modell",
-        "created": "Byggt",
-        "counts": "Antal",
-        "score": "likhet",
-        "choose": "Alla",
-    },
-}
-
-# Adding and removing documents in the documents view (ingest/library.py).
-LABELS["en"].update(
-    {
-        "add_docs": "Add documents",
-        "upload": "Upload PDF, Markdown, HTML or text files",
-        "address": "Or paste an address: a PDF or a web page",
-        "fetch": "Fetch",
-        "fetching": "Fetching the address",
-        "checking": "Checking the files",
-        "form_title": "Title",
-        "form_lang": "Language",
-        "form_kind": "Kind",
-        "version_of": "A version of",
-        "none": "(none)",
-        "add": "Add and rebuild the index",
-        "added": "Added",
-        "refused": "Not added",
-        "remove_docs": "Remove a document",
-        "remove_doc": "Document",
-        "remove": "Remove…",
-        "confirm_remove": "Remove this document, its file and its entry in sources.toml?",
-        "yes_remove": "Yes, remove it",
-        "cancel": "Cancel",
-        "removed": "Removed",
-    }
-)
-LABELS["fi"].update(
-    {
-        "add_docs": "Lisää asiakirjoja",
-        "upload": "Lataa PDF-, Markdown-, HTML- tai tekstitiedostoja",
-        "address": "Tai liitä osoite: PDF tai verkkosivu",
-        "fetch": "Hae",
-        "fetching": "Haetaan osoitetta",
-        "checking": "Tarkistetaan tiedostoja",
-        "form_title": "Nimi",
-        "form_lang": "Kieli",
-        "form_kind": "Tyyppi",
-        "version_of": "Kieliversio asiakirjasta",
-        "none": "(ei mikään)",
-        "add": "Lisää ja rakenna hakemisto",
-        "added": "Lisätty",
-        "refused": "Ei lisätty",
-        "remove_docs": "Poista asiakirja",
-        "remove_doc": "Asiakirja",
-        "remove": "Poista…",
-        "confirm_remove": "Poistetaanko asiakirja, sen tiedosto ja sen merkintä sources.toml-tiedostosta?",
-        "yes_remove": "Kyllä, poista",
-        "cancel": "Peruuta",
-        "removed": "Poistettu",
-    }
-)
-LABELS["sv"].update(
-    {
-        "add_docs": "Lägg till dokument",
-        "upload": "Ladda upp PDF-, Markdown-, HTML- eller textfiler",
-        "address": "Eller klistra in en adress: en PDF eller en webbsida",
-        "fetch": "Hämta",
-        "fetching": "Adressen hämtas",
-        "checking": "Filerna kontrolleras",
-        "form_title": "Titel",
-        "form_lang": "Språk",
-        "form_kind": "Typ",
-        "version_of": "En språkversion av",
-        "none": "(ingen)",
-        "add": "Lägg till och bygg om indexet",
-        "added": "Tillagt",
-        "refused": "Inte tillagt",
-        "remove_docs": "Ta bort ett dokument",
-        "remove_doc": "Dokument",
-        "remove": "Ta bort…",
-        "confirm_remove": "Ta bort dokumentet, dess fil och dess post i sources.toml?",
-        "yes_remove": "Ja, ta bort det",
-        "cancel": "Avbryt",
-        "removed": "Borttaget",
-    }
-)
-
-COLUMNS = {
-    "en": ("Title", "Kind", "Language", "Pages", "Passages", "Status", "Indexed", "File"),
-    "fi": ("Nimi", "Tyyppi", "Kieli", "Sivuja", "Kohtia", "Tila", "Indeksoitu", "Tiedosto"),
-    "sv": ("Titel", "Typ", "Språk", "Sidor", "Avsnitt", "Status", "Indexerat", "Fil"),
-}
-
-LANGUAGE_NAMES = {
-    "en": {"fi": "Finnish", "sv": "Swedish", "en": "English"},
-    "fi": {"fi": "suomi", "sv": "ruotsi", "en": "englanti"},
-    "sv": {"fi": "finska", "sv": "svenska", "en": "engelska"},
-}
-
-EXAMPLES = [
-    "Miten julkisilla hankinnoilla edistetään innovaatioita?",
-    "Hur ökar vi andelen innovativa upphandlingar?",
-    "How can I join a theme group?",
-]
-
-
-def label(ui: str, key: str) -> str:
-    return LABELS.get(ui, LABELS["en"])[key]
 
 
 def language_name(ui: str, lang: str) -> str:
@@ -274,10 +52,44 @@ def facts_markdown(facts: dict, ui: str) -> str:
         f"- {label(ui, 'model')}: {plain(model.get('name', ''))} "
         f"({plain(model.get('fingerprint', ''))})",
         f"- {label(ui, 'created')}: {plain(created)} UTC ({plain(facts.get('generation') or '')})",
-        f"- {label(ui, 'counts')}: "
-        + ", ".join(f"{plain(v)} {plain(k)}" for k, v in counts.items()),
+        f"- {label(ui, 'counts')}: {counts_line(counts, ui)}",
     ]
     return "\n".join(lines)
+
+
+def counts_line(counts: dict, ui: str) -> str:
+    """ "3 asiakirjaa, 176 sivua, 658 kohtaa, 0 epäonnistui" from the
+    manifest's counts."""
+    keys = ("documents", "pages", "chunks", "failed")
+    return label(ui, "counts_line").format(**{k: int(counts.get(k, 0)) for k in keys})
+
+
+def documents_table_row(row, ui: str) -> dict:
+    """One row of the documents table, its codes (kind, status) in the
+    page's language; titles, paths and errors as they are (a dataframe
+    shows text as text)."""
+    status = coded(ui, "status", row.status)
+    error = label(ui, "missing_note") if row.status == "missing" else row.error
+    return {
+        "title": row.title or row.path,
+        "kind": coded(ui, "kind", row.kind),
+        "lang": row.lang,
+        "pages": row.pages,
+        "chunks": row.chunks,
+        "status": status + (f": {error}" if error else ""),
+        "indexed": row.indexed_at[:19].replace("T", " "),
+        "file": row.path,
+    }
+
+
+def query_error_message(exc: Exception, ui: str) -> str:
+    """A QueryError for the page: the ones a person can cause from the page
+    in its language, any other as the library wrote it (escaped)."""
+    from .hits import QueryTooLongError
+
+    if isinstance(exc, QueryTooLongError):
+        return label(ui, "too_long").format(n=exc.length, limit=exc.limit)
+    return plain(exc)
 
 
 def ui_language(requested: str | None, locale: str | None) -> str:
@@ -328,53 +140,106 @@ def _unwrap(text: str) -> str:
     return re.sub(r"(?<!\n)\n(?!\n|\s*(?:[•–-]|\d{1,3}\)))", " ", text)
 
 
-def mark_html(text: str, highlights: tuple[Highlight, ...]) -> str:
-    """``text`` escaped, with the best sentence in <mark> and query terms in <b>."""
+def mark_html(text: str, highlights: tuple[Highlight, ...], start: int = 0) -> str:
+    """``text[start:]`` escaped, with the best sentence in <mark> and query
+    terms in <b>."""
     sentence = [False] * len(text)
     term = [False] * len(text)
     for h in highlights:
         flags = sentence if h.kind == "sentence" else term
         for i in range(max(0, h.start), min(len(text), h.end)):
             flags[i] = True
-    out, i = [], 0
-    while i < len(text):
-        j = i
-        while j < len(text) and (sentence[j], term[j]) == (sentence[i], term[i]):
-            j += 1
-        piece = escape(text[i:j])
-        if term[i]:
-            piece = f"<b>{piece}</b>"
-        if sentence[i]:
-            piece = f"<mark>{piece}</mark>"
-        out.append(piece)
-        i = j
+
+    def runs(flags: list[bool], lo: int, hi: int):
+        i = lo
+        while i < hi:
+            j = i
+            while j < hi and flags[j] == flags[i]:
+                j += 1
+            yield i, j, flags[i]
+            i = j
+
+    out = []
+    for a, b, in_sentence in runs(sentence, start, len(text)):
+        inner = "".join(
+            f"<b>{escape(text[i:j])}</b>" if bold else escape(text[i:j])
+            for i, j, bold in runs(term, a, b)
+        )
+        out.append(f"<mark>{inner}</mark>" if in_sentence else inner)  # one <mark> a sentence
     return "".join(out)
 
 
-def page_ref(hit: Hit, ui: str) -> str:
-    """ "s. 12" or "p. 12"; the printed label comes from the PDF, so it is escaped."""
-    return f"{label(ui, 'page')} {escape(hit.pages)}"
+def body_start(hit: Hit) -> int:
+    """Where a card's text starts: after the heading, which the card shows
+    on its own line."""
+    return heading_end(hit.text, hit.section)
+
+
+def anchor(hit: Hit) -> str:
+    """The id of a hit's card, which the answer box links to."""
+    return f"kb-hit-{hit.rank}"
 
 
 def card_html(
-    hit: Hit, ui: str, pdf: str | None = None, rank: bool = True, score: bool = False
+    hit: Hit,
+    ui: str,
+    pdf: str | None = None,
+    rank: bool = True,
+    score: bool = False,
+    doc: dict | None = None,
+    anchored: bool = True,
 ) -> str:
-    """One result: title, language tag, page, section path, the text with
-    its highlights; a link that opens the PDF at the page when ``pdf`` (the
-    served file's address) is given. Every piece of document text is escaped."""
-    section = " › ".join(hit.section)
+    """One result: title, language tag, page (or a web page's address),
+    then the section heading on its own line, then the text with its
+    highlights; a link that opens the PDF at the page when ``pdf`` (the
+    served file's address) is given. Every piece of document text is
+    escaped. ``doc`` is the manifest's record of the document; a ranked
+    card is the answer box's link target (its id) unless ``anchored`` is
+    off (the same card again in a panel: ids are unique)."""
+    c = cite(hit, doc or {})
     number = f"{hit.rank}. " if rank else ""
-    head = (
-        f"<b>{number}{escape(hit.title)}</b> <code>{escape(hit.lang)}</code> · "
-        f"{page_ref(hit, ui)}" + (f" · {escape(section)}" if section else "")
-    )
+    head = f"<b>{number}{escape(hit.title)}</b> <code>{escape(hit.lang)}</code>"
+    where = where_text(c, ui)
+    if where:
+        head += f" · {escape(where)}"
     if score:
         head += f" · {label(ui, 'score')} {hit.score:.2f}"
-    if pdf:
+    if pdf and c.pdf_page:
         href = escape(page_link(pdf, hit.page))
         head += (
             f' · <a href="{href}" target="_blank" rel="noopener noreferrer">'
             f"{label(ui, 'open')} {escape(hit.page_label)}</a>"
         )
-    body = mark_html(hit.text, hit.highlights)
-    return f'<div style="margin-bottom:0.9em">{head}<br>{body}</div>'
+    if hit.section:
+        head += f'<br><span style="font-weight:600">{escape(" › ".join(hit.section))}</span>'
+    start = body_start(hit)
+    body = mark_html(hit.text, hit.highlights, start)
+    if hit.text[start:].lstrip()[:1].islower():  # the passage starts mid-sentence
+        body = "… " + body
+    if hit.text.rstrip()[-1:].isalnum():  # and ends in one
+        body += " …"
+    ident = f' id="{anchor(hit)}"' if rank and anchored else ""
+    # scroll-margin: the answer's link does not put the card under the page's header
+    style = "margin-bottom:0.9em;scroll-margin-top:4.5rem"
+    return f'<div{ident} style="{style}">{head}<br>{body}</div>'
+
+
+def answer_html(sentences: list[AnswerSentence], ui: str, docs: dict[str, dict]) -> str:
+    """The answer box: each quoted sentence, then its citation as a link
+    to its card. ``docs``: the manifest's record of each document by id."""
+    items = []
+    for s in sentences:
+        c = cite(s.hit, docs.get(s.hit.doc_id, {}))
+        items.append(
+            f"<li>{escape(s.text)} "
+            f'<a href="#{anchor(s.hit)}" title="{label(ui, "to_card")}">'
+            f"({escape(short_citation(c, ui))})</a></li>"
+        )
+    return (
+        f'<div role="region" aria-label="{label(ui, "answer")}" '
+        'style="border-left:4px solid #2e7d5b;padding:0.5em 1em;margin:0.5em 0 1.2em 0;'
+        'background:rgba(46,125,91,0.07)">'
+        f"<b>{label(ui, 'answer')}</b>"
+        f'<ol style="margin:0.4em 0 0.4em 0">{"".join(items)}</ol>'
+        f"<small>{label(ui, 'answer_note')}</small></div>"
+    )

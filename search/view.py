@@ -15,6 +15,10 @@ from ingest.store import Generation
 
 from .fusion import dense_weights
 
+# Below this many passages in a language, no word counts as common: in a
+# handful of passages every word is in "most" of them.
+MIN_PASSAGES_FOR_SHARES = 20
+
 
 class IndexView:
     def __init__(self, generation: Generation) -> None:
@@ -50,6 +54,10 @@ class IndexView:
                     doc, path=rel, sha256=entry.get("sha256", ""), pages=entry.get("pages", 0)
                 )
         self.heading_keys = np.array([heading_key(c.section) for c in self.chunks], dtype=object)
+        self.lang_counts = {
+            lang: int(n) for lang, n in zip(*np.unique(self.langs, return_counts=True), strict=True)
+        }
+        self._shares: dict[tuple[str, str], float] = {}
         self._doc_vectors: dict[str, np.ndarray] = {}
         self._dense_weights: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -61,6 +69,21 @@ class IndexView:
             if qlang not in self._dense_weights:
                 self._dense_weights[qlang] = dense_weights(self.langs, {qlang})
             return self._dense_weights[qlang]
+
+    def term_share(self, term: str, lang: str) -> float:
+        """The share of ``lang``'s passages whose indexed text holds the
+        index term ``term`` (a stem), from BM25's postings; 0.0 when the
+        language has too few passages to tell, or there is no BM25 index."""
+        n = self.lang_counts.get(lang, 0)
+        lexical = self.generation.lexical
+        if lexical is None or n < MIN_PASSAGES_FOR_SHARES:
+            return 0.0
+        with self._lock:
+            if (term, lang) not in self._shares:
+                rows = lexical.postings(term)
+                held = int(np.count_nonzero(self.langs[rows] == lang)) if len(rows) else 0
+                self._shares[(term, lang)] = held / n
+            return self._shares[(term, lang)]
 
     def vector(self, row: int) -> np.ndarray:
         return self.generation.index.reconstruct(int(row)).astype(np.float32)

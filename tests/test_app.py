@@ -35,7 +35,7 @@ def test_without_an_index_the_page_says_what_to_do_and_builds_one(settings):
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert not at.info  # the rerun found the new index
-    assert at.text_input[0].label == "Ask a question"
+    assert at.text_input[0].label == "Ask a question and press Enter"
 
 
 def test_a_broken_index_shows_a_message_not_a_traceback(settings):
@@ -61,6 +61,7 @@ lang = "fi"
 kind = "web page"
 group = "sivu"
 url = "https://example.org/sivu"
+retrieved = "2024-05-01"
 
 [[document]]
 id = "sida-sv"
@@ -84,10 +85,14 @@ def built(settings, real_embedder):
 def test_search_from_the_url_renders_escaped_cited_results(built):
     at = _run(q="Miten innovaatioita edistetään?", ui="fi")
     assert not at.exception
-    cards = [m.value for m in at.markdown if "Hankinnat" in m.value]
+    cards = [
+        m.value for m in at.markdown if m.value.startswith("<div id=") and "Hankinnat" in m.value
+    ]
     assert cards, [m.value for m in at.markdown]
     html = cards[0]
-    assert "s. 1" in html  # Finnish page reference
+    # a web page (sources.toml) is cited by its address, not by "s. 1"
+    assert "https&#58;&#47;&#47;example&#46;org&#47;sivu" in html and "s. 1" not in html
+    assert "viitattu 1&#46;5&#46;2024" in html  # its retrieval date, from sources.toml
     for raw in ("<script", "<img", "](javascript", "**lihava**"):
         assert raw not in html, raw
     assert "&#60;script&#62;" in html
@@ -181,6 +186,9 @@ def test_each_hit_offers_other_languages_similar_passages_and_export(built, sett
     assert not at.exception
     other = next(e for e in at.expander if e.label == "Sama kohta muilla kielillä")
     assert any("Upphandlingar" in m.value for m in other.markdown)
+    # the hit again beside its versions: not a second element with the card's id
+    ids = re.findall(r'<div id="([^"]+)"', " ".join(_values(at, "markdown")))
+    assert ids and len(ids) == len(set(ids))
     downloads = at.get("download_button")
     assert len(downloads) == 2
 
@@ -194,7 +202,7 @@ def test_documents_view_lists_documents_and_rebuilds(built, settings):
     assert set(table["Language"]) == {"fi", "sv"}
     assert (table["Passages"] > 0).all()
     facts = " ".join(_values(at, "markdown"))
-    assert "multilingual&#45;e5&#45;small" in facts and "2 chunks" in facts
+    assert "multilingual&#45;e5&#45;small" in facts and "2 documents, 2 pages, 2 passages" in facts
     generation = (settings.index_dir / "CURRENT").read_text().strip()
     (settings.corpus_dir / "uusi.fi.md").write_text("# Uusi\n\nUusi sivu hankinnoista.\n")
     at.button[0].click().run()
@@ -297,3 +305,178 @@ def test_hostile_file_names_titles_and_languages_render_as_text(hostile_names):
     _assert_inert(_markdown_shown(at))
     # option labels are shown as text by Streamlit: they keep the raw title
     assert HOSTILE_TITLE in at.multiselect(key="docs").options
+
+
+# ------------------------------------------- the page in its language
+
+# Labels the page once showed in English whatever its language.
+ENGLISH = (
+    "Select all",
+    "other",
+    "web page",
+    "indexed",
+    "chunks",
+    "passages",
+    "documents",
+    "pages",
+    "failed",
+    "characters",
+    "limit",
+    "dense",
+    "bm25",
+    "hybrid",
+    "Meaning",
+    "Exact words",
+    "title",
+    "lang",
+    "Answer",
+    "Copy citation",
+    "Examples",
+    "Download",
+    "All",
+)
+
+
+def _shown_strings(at) -> list[str]:
+    """Every text of the page but document text: element bodies, widget
+    labels, option names, placeholders, table headers and codes, chart
+    axes."""
+    import json
+
+    texts = [
+        e.value
+        for kind in ("title", "caption", "subheader", "info", "warning", "error", "success")
+        for e in getattr(at, kind)
+    ]
+    texts += [m.value for m in at.markdown if not m.value.startswith("<div id=")]  # no cards
+    widgets = ("text_input", "selectbox", "multiselect", "slider", "toggle", "radio", "button")
+    texts += [w.label for kind in widgets for w in getattr(at, kind)]
+    texts += [e.label for e in at.expander]
+    texts += [
+        str(o)
+        for kind in ("selectbox", "multiselect", "radio")
+        for w in getattr(at, kind)
+        for o in w.options
+    ]
+    texts += [w.placeholder for w in at.multiselect if w.placeholder]
+    texts += [b.proto.label for b in at.get("download_button")]
+    texts += [p.proto.popover.label for p in at.get("popover")]
+    for df in at.dataframe:
+        table = df.value
+        texts += list(table.columns)
+        texts += [str(v) for col in (table.columns[1], table.columns[5]) for v in table[col]]
+    for chart in at.get("vega_lite_chart"):
+        encoding = json.loads(chart.proto.spec)["encoding"]
+        texts += [str(v.get("field")) for v in encoding.values() if isinstance(v, dict)]
+        texts += [str(v.get("title", "")) for v in encoding.values() if isinstance(v, dict)]
+    return texts
+
+
+def _english_in(at) -> list[tuple[str, str]]:
+    found = []
+    for text in _shown_strings(at):
+        text = re.sub(r"<[^>]*>", " ", text)  # what shows, not the tags' attributes
+        for word in ENGLISH:
+            if re.search(rf"(?<![\w&]){re.escape(word)}(?!\w)", text):
+                found.append((word, text))
+    assert not [m for m in at.multiselect if m.proto.select_all != 0]  # its "Select all" is English
+    return found
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("ui", ["fi", "sv"])
+def test_no_english_label_shows_on_the_finnish_or_swedish_page(built, ui):
+    at = _run(q="innovaatiot", ui=ui)
+    assert not at.exception
+    assert at.get("popover") and at.expander and at.get("download_button")
+    assert _english_in(at) == []
+    at.text_input(key="q").input("x" * 2001).run()  # the 2,000-character message
+    assert not at.exception and at.error
+    assert _english_in(at) == []
+    assert "2001" in at.error[0].value and "2000" in at.error[0].value
+    at.radio(key="view").set_value("docs").run()  # the documents view, a rebuild
+    assert not at.exception and at.dataframe and at.get("vega_lite_chart")
+    from search.labels import label
+
+    next(b for b in at.button if b.label == label(ui, "rebuild")).click().run()
+    assert not at.exception and at.success
+    assert _english_in(at) == []
+    # the check would catch the English page
+    en = _run(q="innovaatiot", ui="en")
+    assert {word for word, _ in _english_in(en)} >= {"Answer", "Copy citation", "Examples"}
+
+
+@pytest.mark.model
+def test_the_view_and_every_widget_keep_their_state_when_the_language_changes(built):
+    at = _run(q="innovaatiot", ui="fi", k="5", mode="bm25", group="1")
+    at.radio(key="view").set_value("docs").run()
+    at.selectbox(key="ui").set_value("sv").run()
+    assert not at.exception
+    assert at.radio(key="view").value == "docs"
+    assert at.radio(key="view").label == "Vy"  # the new language at once
+    assert at.selectbox(key="ui").label == "Sidans språk"
+    assert at.dataframe and "Titel" in at.dataframe[0].value.columns
+    at.radio(key="view").set_value("search").run()
+    at.selectbox(key="ui").set_value("en").run()
+    assert not at.exception
+    assert at.text_input(key="q").value == "innovaatiot"
+    assert at.slider(key="k").value == 5
+    assert at.selectbox(key="mode").value == "bm25"
+    assert at.toggle(key="group").value is True
+    assert at.text_input(key="q").label == "Ask a question and press Enter"
+
+
+@pytest.mark.model
+def test_example_questions_are_buttons_that_search(built):
+    from search.labels import EXAMPLES
+
+    at = _run(ui="fi")
+    buttons = [b for b in at.button if b.label in EXAMPLES]
+    assert len(buttons) == len(EXAMPLES)
+    buttons[0].click().run()
+    assert not at.exception
+    assert at.text_input(key="q").value == EXAMPLES[0]
+    assert [m for m in _values(at, "markdown") if m.startswith("<div id=")]
+
+
+@pytest.mark.model
+def test_the_answer_comes_first_and_each_card_copies_its_citation(built):
+    at = _run(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
+    assert not at.exception
+    bodies = _values(at, "markdown")
+    box = bodies[0]
+    assert box.startswith('<div role="region" aria-label="Vastaus asiakirjoista"')
+    assert "Hankintayksiköt edistävät innovaatioita" in box  # word for word
+    assert 'href="#kb-hit-1"' in box and "example&#46;org" in box  # cited, linked
+    assert any(m.startswith('<div id="kb-hit-1"') for m in bodies)  # the card it links to
+    popover = at.get("popover")[0]
+    assert popover.proto.popover.label == "Kopioi lähdeviite"
+    assert at.get("code")[0].value == (
+        "Hankinnat, Hankinnat. https://example.org/sivu (viitattu 1.5.2024)"
+    )
+
+
+@pytest.mark.model
+def test_no_relevant_passage_says_so_instead_of_an_answer(built):
+    at = _run(q="🙂🙂🙂", ui="sv")
+    assert not at.exception
+    assert at.warning[0].value.startswith("Dokumenten har inget avsnitt som besvarar frågan.")
+    assert not [m for m in _values(at, "markdown") if m.startswith('<div role="region"')]
+
+
+@pytest.mark.model
+def test_an_open_panel_stays_open_when_the_language_changes(built, settings):
+    from search import Searcher
+
+    hit = Searcher.load(settings.index_dir, settings).search(
+        "innovaatiot", languages=["fi"], highlight=False
+    )[0]
+    at = _run(q="innovaatiot", lang="fi", ui="fi")
+    at.session_state[f"similar:{hit.chunk_id}"] = True
+    at.run()
+    panel = next(e for e in at.expander if e.label == "Samankaltaiset kohdat")
+    assert panel.markdown
+    at.selectbox(key="ui").set_value("sv").run()
+    assert not at.exception
+    panel = next(e for e in at.expander if e.label == "Liknande avsnitt")
+    assert panel.markdown  # still open, still filled

@@ -1,0 +1,71 @@
+"""The answer first: the few sentences that best answer a question, taken
+word for word from the top distinct sections of its results (each hit is
+already one section, and carries its best sentence as a highlight). Nothing
+is generated, so the answer cannot say what the documents do not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.headings import heading_key
+
+from .highlight import body_spans
+from .hits import Hit
+
+ANSWER_SENTENCES = 3  # at most; the issue asks for two to four
+ANSWER_DEPTH = 5  # hits the sentences may come from: the top of the list only
+MAX_CHARS = 400  # a "sentence" that is a whole list is cut at a word
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One quoted sentence and the hit (card) it comes from."""
+
+    text: str
+    hit: Hit
+
+
+def best_sentence(hit: Hit) -> str:
+    """The hit's marked best sentence; a one-sentence passage is its own
+    best sentence; "" when none is marked."""
+    marks = [h for h in hit.highlights if h.kind == "sentence"]
+    if marks:
+        return hit.text[marks[0].start : marks[0].end].strip()
+    spans = body_spans(hit.text, hit.section)
+    if len(spans) == 1 and any(h.kind == "term" for h in hit.highlights):
+        return hit.text[spans[0][0] : spans[0][1]].strip()
+    return ""
+
+
+def _shorten(text: str, limit: int = MAX_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
+
+
+def answer(hits: list[Hit], limit: int = ANSWER_SENTENCES) -> list[AnswerSentence]:
+    """Up to ``limit`` best sentences of the first hits, best hit first, one
+    per section (a section's other language versions count as that
+    section), without the same sentence twice. Empty when the search
+    found nothing relevant (``hits.no_relevant_passage``): the page then
+    says so instead of quoting the nearest passages as an answer."""
+    if getattr(hits, "no_relevant_passage", False):
+        return []
+    out: list[AnswerSentence] = []
+    seen: set[str] = set()
+    sections: set[tuple[str, str]] = set()
+    for hit in list(hits)[:ANSWER_DEPTH]:
+        text = best_sentence(hit)
+        norm = " ".join(text.split()).lower()
+        key = heading_key(hit.section)  # "38§" in every language version
+        section = (hit.group or hit.doc_id, key) if key else (hit.doc_id, hit.chunk_id)
+        if not text or norm in seen or section in sections:
+            continue
+        seen.add(norm)
+        sections.add(section)
+        out.append(AnswerSentence(_shorten(text), hit))
+        if len(out) == limit:
+            break
+    return out

@@ -1,0 +1,158 @@
+"""The answer box, one best sentence per card, marks only where words
+discriminate, the card's heading on its own line: no model, no index."""
+
+from __future__ import annotations
+
+import re
+
+from search.answer import answer
+from search.highlight import heading_end, highlight
+from search.hits import Highlight, Results
+from search.labels import LABELS, UI_LANGS
+from search.ui import anchor, answer_html, card_html
+
+from .fakes import FakeEmbedder
+from .test_export import hit
+
+TEXT = (
+    "38 § Innovaatiokumppanuus\n"
+    "Innovaatiokumppanuuden tavoitteena on innovatiivisen tavaran kehittäminen. "
+    "Hankintayksikkö voi käyttää innovaatiokumppanuutta, jos tarve ei täyty. "
+    "Hankintayksikkö voi valita kumppanit. "
+    "Innovaatiokumppanuus on jaettava vaiheisiin."
+)
+
+
+def marked(h, kind: str) -> list[str]:
+    return [h.text[x.start : x.end] for x in h.highlights if x.kind == kind]
+
+
+def common(words: set[str]):
+    """A share function: the stems of ``words`` are in 90 % of passages."""
+    from ingest.lexical import stem
+
+    stems = {stem(w, "fi") for w in words}
+    return lambda term, lang: 0.9 if term in stems else 0.01
+
+
+def test_one_best_sentence_per_card_even_when_sentences_tie():
+    # "hankintayksikkö" and "voi" are in two sentences each: a tie before
+    h = highlight(FakeEmbedder(), "Hankintayksikkö voi", [hit(text=TEXT, section=())])[0]
+    assert len(marked(h, "sentence")) == 1
+
+
+def test_common_and_question_words_are_not_bold_but_rare_ones_are():
+    query = "Mitä hankintayksikkö voi tehdä innovaatiokumppanuutta varten?"
+    h = highlight(
+        FakeEmbedder(),
+        query,
+        [hit(text=TEXT, section=("38 § Innovaatiokumppanuus",))],
+        share=common({"hankintayksikkö"}),
+    )[0]
+    bold = {w.lower() for w in marked(h, "term")}
+    assert "hankintayksikkö" not in bold and "voi" not in bold and "mitä" not in bold
+    assert "innovaatiokumppanuutta" in bold
+    # the rare word chooses the sentence, not the common one
+    assert marked(h, "sentence") == [
+        "Hankintayksikkö voi käyttää innovaatiokumppanuutta, jos tarve ei täyty."
+    ]
+
+
+def test_the_heading_that_opens_a_passage_is_not_part_of_its_first_sentence():
+    section = ("5 luku Menettelyt", "38 § Innovaatiokumppanuus")
+    text = "5 luku Menettelyt\n38 § Innovaatiokumppanuus Innovaatiokumppanuuden tavoite on x."
+    assert text[heading_end(text, section) :].startswith("Innovaatiokumppanuuden tavoite")
+    assert heading_end("Muuta tekstiä.", section) == 0
+    h = highlight(FakeEmbedder(), "tavoite", [hit(text=text + " Toinen lause.", section=section)])
+    assert marked(h[0], "sentence") == ["Innovaatiokumppanuuden tavoite on x."]
+
+
+def sentence_hit(rank: int, sentence: str, **kw):
+    text = f"Alku tässä. {sentence} Loppu tässä."
+    start = text.index(sentence)
+    marks = (Highlight(start, start + len(sentence), "sentence"),)
+    base = dict(rank=rank, chunk_id=f"d:{rank}", text=text, highlights=marks)
+    base.update(kw)
+    return hit(**base)
+
+
+def test_the_answer_quotes_best_sentences_of_distinct_sections_in_rank_order():
+    hits = [
+        sentence_hit(1, "Ensimmäinen vastaus.", section=("39 § Kulku",)),
+        sentence_hit(2, "Toinen vastaus.", section=("38 § Innovaatiokumppanuus",)),
+        # the same § in the other language version: not quoted again
+        sentence_hit(
+            3, "Andra svaret.", section=("38 § Innovationspartnerskap",), doc_id="sv", lang="sv"
+        ),
+        sentence_hit(4, "Toinen vastaus.", section=("40 § Muu",)),  # the same sentence
+        hit(rank=5, chunk_id="d:5", section=("41 §",)),  # no best sentence
+        sentence_hit(6, "Kolmas vastaus.", section=("42 § Kolmas",)),
+        sentence_hit(7, "Neljäs vastaus.", section=("43 § Neljäs",)),
+    ]
+    quoted = answer(Results(hits))
+    # rank 6 is past the answer's depth (the top five hits)
+    assert [(s.text, s.hit.rank) for s in quoted] == [
+        ("Ensimmäinen vastaus.", 1),
+        ("Toinen vastaus.", 2),
+    ]
+    assert len(answer(Results(hits[:2] + hits[5:]))) == 3  # at most three
+    assert answer(Results(hits, no_relevant_passage=True)) == []
+
+
+def test_the_answer_box_cites_each_sentence_and_links_to_its_card():
+    hits = [
+        sentence_hit(1, "Hankinnoilla <b>edistetään</b> innovaatioita.", section=("3.2 Tavoite",)),
+        sentence_hit(2, "Toinen [x](javascript:a) lause.", section=("4 Muu",)),
+    ]
+    html = answer_html(answer(Results(hits)), "fi", {})
+    assert 'href="#kb-hit-1"' in html and 'href="#kb-hit-2"' in html
+    assert "Vastaus asiakirjoista" in html and "<ol" in html
+    assert "3&#46;2 Tavoite&#44; s&#46; 7" in html  # title, section, page in Finnish
+    assert "<b>edistetään" not in html and "](javascript" not in html
+    card = card_html(hits[0], "fi")
+    assert f'id="{anchor(hits[0])}"' in card
+
+
+def test_a_card_shows_its_heading_on_its_own_line_not_run_into_the_text():
+    text = "38 § Innovaatiokumppanuus Innovaatiokumppanuuden tavoitteena on kehittäminen."
+    card = card_html(hit(text=text, section=("5 luku", "38 § Innovaatiokumppanuus")), "fi")
+    head, body = card.split("<br>", 2)[1:]
+    assert head.startswith("<span") and "38 § Innovaatiokumppanuus</span>" in head
+    assert body.startswith("Innovaatiokumppanuuden tavoitteena")
+    # a passage cut mid-sentence says so
+    cut = card_html(hit(text="kulkuun sovelletaan lakia. Toinen lause.", section=()), "fi")
+    assert "<br>… kulkuun sovelletaan" in cut
+    assert card_html(hit(text="Alku. Toinen lause joka jatkuu", section=()), "fi").endswith(
+        "jatkuu …</div>"
+    )
+
+
+def test_every_label_exists_in_every_language():
+    keys = set(LABELS["en"])
+    for ui in UI_LANGS:
+        assert set(LABELS[ui]) == keys, ui
+        for key, text in LABELS[ui].items():
+            fields = set(re.findall(r"{(\w+)", text))
+            assert fields == set(re.findall(r"{(\w+)", LABELS["en"][key])), (ui, key)
+
+
+def test_a_marked_sentence_is_one_mark_element_with_its_bold_words_inside():
+    from search.ui import mark_html
+
+    text = "Alku. Innovaatio on hyvä asia. Loppu."
+    marks = (Highlight(6, 30, "sentence"), Highlight(6, 16, "term"), Highlight(0, 4, "term"))
+    html = mark_html(text, marks)
+    assert html.count("<mark>") == 1
+    assert "<mark><b>Innovaatio</b> on hyvä asia&#46;</mark>" in html
+
+
+def test_the_documents_table_speaks_the_page_language():
+    from ingest.status import DocStatus
+    from search.ui import counts_line, documents_table_row
+
+    missing = DocStatus("a.pdf", "a", "A", "fi", "web page", 0, 0, "missing", "not here", "")
+    row = documents_table_row(missing, "sv")
+    assert row["kind"] == "webbsida" and row["status"].startswith("saknas: finns i sources.toml")
+    assert documents_table_row(missing, "fi")["kind"] == "verkkosivu"
+    counts = {"documents": 3, "pages": 176, "chunks": 658, "failed": 0}
+    assert counts_line(counts, "fi") == "3 asiakirjaa, 176 sivua, 658 kohtaa, 0 epäonnistui"
