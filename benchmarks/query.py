@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -121,17 +120,19 @@ def worker(index_dir: Path, repeat: int) -> dict:
         searcher.embedder.embed_queries([q])
         samples.append(time.perf_counter() - t)
     out["query embedding alone"] = _percentiles(samples)
-    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out["rss_now_mb"] = _resident_mb()
+    out["rss_mb"] = _resident_mb("VmHWM:")
+    out["rss_now_mb"] = _resident_mb("VmRSS:")
     out["peers"] = peers(searcher, queries, repeat)
     return out
 
 
-def _resident_mb() -> float:
-    """What the process holds now (VmRSS), beside its peak (ru_maxrss)."""
+def _resident_mb(field: str) -> float:
+    """What the process holds now (VmRSS) or held at most (VmHWM). Not
+    ru_maxrss: Linux keeps that across execve, so a worker would report the
+    peak of the driver that forked it (1.3 GB after building with torch)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
