@@ -6,7 +6,8 @@ whatever hits it still lists, when
   or a year that no passage holds, in any of the stemmers' forms nor as the
   start of a longer word ("Tampereen", "LOU", "Vasa 2023", "VAT", "Estonia");
   names of the index's own languages and their countries are never unknown
-  ("a Finnish agency" over a Finnish act);
+  ("a Finnish agency" over a Finnish act), nor are runs of capitalised
+  words ("the Market Court"), which other languages name in their own words;
 - or its best passage is not close enough by the dense retriever's cosine:
   below ``MIN_COSINE_HOME`` when the query's language is among the index's
   (the passages in its own language are there to be found), below
@@ -44,15 +45,23 @@ def names(query: str) -> list[str]:
     does not open a sentence, an acronym, or a year."""
     if query.isupper():  # typed in capitals: nothing stands out
         return []
+    tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(query)]
+    # Capitalised words that do not open a sentence (acronyms aside).
+    capital = [
+        w[0].isupper() and not w.isupper() and start > 0 and not _SENTENCE_END.search(query[:start])
+        for w, start in tokens
+    ]
     out = []
-    for m in _TOKEN.finditer(query):
-        word = m.group()
+    for i, (word, _) in enumerate(tokens):
         if len(word) < 2:
             continue
-        opens = m.start() == 0 or bool(_SENTENCE_END.search(query[: m.start()]))
-        acronym = len(word) > 1 and word.isupper() and word.isalpha()
+        acronym = word.isupper() and word.isalpha()
         year = bool(_YEAR.fullmatch(word))
-        if acronym or year or (word[0].isupper() and not opens):
+        # A run of capitalised words ("Market Court", "European Single
+        # Procurement Document") names an institution or a term, which the
+        # documents' languages name in their own words: not a sign.
+        run = (i > 0 and capital[i - 1]) or (i + 1 < len(tokens) and capital[i + 1])
+        if acronym or year or (capital[i] and not run):
             out.append(word)
     return out
 
