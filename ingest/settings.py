@@ -41,8 +41,8 @@ class Settings:
     model: str | None = None
     # Chunk size in model tokens, including the "passage: " prefix and the
     # special tokens; e5 reads at most 512.
-    chunk_tokens: int = 256
-    chunk_overlap: int = 48
+    chunk_tokens: int = 160
+    chunk_overlap: int = 32
     batch_size: int = 16
     # auto: bfloat16 matrix products where the CPU computes them natively
     # (AMX or AVX512-BF16), else float32. Or force "fp32" / "bf16".

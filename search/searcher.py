@@ -181,7 +181,8 @@ class Searcher:
             return Results(hits, section=key)
 
         depth = min(int(mask.sum()), max(MIN_CANDIDATES, 4 * k))
-        ranked, qvec, top_cosine = self._retrieve(view, query, mode, mask, depth)
+        qlang = query_language(query)
+        ranked, qvec, top_cosine = self._retrieve(view, query, mode, mask, depth, qlang)
         key = section_reference(query)  # "section 25 of the act": that section leads
         named = sections.named_section_rows(view, key, mask) if key else []
         if named:
@@ -198,17 +199,23 @@ class Searcher:
         ]
         if highlight:
             hits = self._highlight(query, hits, qvec, semantic=highlight != "terms")
-        verdict = relevance.no_relevant_passage(query, top_cosine, bool(bm25_rank))
+        verdict = relevance.no_relevant_passage(
+            query,
+            top_cosine,
+            bool(bm25_rank),
+            home=qlang is None or qlang in view.language_list,
+            unknown=relevance.unknown_names(query, view.knows, view.language_list),
+        )
         return Results(
             hits, no_relevant_passage=verdict and not named, section=key if named else None
         )
 
-    def _retrieve(self, view: IndexView, query: str, mode: str, mask: np.ndarray, depth: int):
+    def _retrieve(self, view: IndexView, query: str, mode: str, mask, depth: int, qlang):
         """({name: (rows, weight)}, query vector, best cosine) of the retrievers
-        that ``mode`` runs."""
+        that ``mode`` runs; ``qlang``: the query's language (or None)."""
         ranked: dict[str, tuple[list[int], object]] = {}
         qvec, top_cosine = None, None
-        qlang = query_language(query) if mode == "hybrid" else None
+        qlang = qlang if mode == "hybrid" else None
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([query])
             rows, cosines = retrieval.dense(view, qvec, mask, depth)

@@ -14,6 +14,9 @@ from ingest.records import Chunk
 from ingest.store import Generation
 
 from .fusion import dense_weights
+from .terms import query_terms
+
+MIN_PREFIX = 5  # "Världsbanken" is known when a passage has a word starting "värld"
 
 # Below this many passages in a language, no word counts as common: in a
 # handful of passages every word is in "most" of them.
@@ -60,6 +63,7 @@ class IndexView:
         self._shares: dict[tuple[str, str], float] = {}
         self._doc_vectors: dict[str, np.ndarray] = {}
         self._dense_weights: dict[str, np.ndarray] = {}
+        self._prefixes: set[str] | None = None
         self._lock = threading.Lock()
 
     def dense_weights(self, qlang: str) -> np.ndarray:
@@ -84,6 +88,22 @@ class IndexView:
                 held = int(np.count_nonzero(self.langs[rows] == lang)) if len(rows) else 0
                 self._shares[(term, lang)] = held / n
             return self._shares[(term, lang)]
+
+    def knows(self, word: str) -> bool:
+        """Whether any passage holds ``word``: one of its stems is a BM25 term,
+        or its first ``MIN_PREFIX`` letters start one (inflected names)."""
+        lexical = self.generation.lexical
+        vocab = getattr(getattr(lexical, "bm25", None), "vocab_dict", None)
+        if not vocab:
+            return True  # no vocabulary to judge by
+        if any(t in vocab for t in query_terms(word)):
+            return True
+        if len(word) < MIN_PREFIX:
+            return False
+        with self._lock:
+            if self._prefixes is None:
+                self._prefixes = {t[:MIN_PREFIX] for t in vocab if len(t) >= MIN_PREFIX}
+            return word[:MIN_PREFIX] in self._prefixes
 
     def vector(self, row: int) -> np.ndarray:
         return self.generation.index.reconstruct(int(row)).astype(np.float32)

@@ -19,7 +19,7 @@ from ingest.titles import whole_title
 from ingest.versions import link_versions
 from search import Searcher
 from search.fusion import AWAY_WEIGHT, dense_weights, fuse
-from search.relevance import no_relevant_passage
+from search.relevance import names, no_relevant_passage, unknown_names
 
 from .conftest import SHARED, needs_testdata
 from .pdfgen import make_pdf
@@ -159,6 +159,28 @@ def test_no_relevant_passage_for_nonsense_and_far_queries() -> None:
     assert no_relevant_passage("hankinta", 0.70, True)
     assert not no_relevant_passage("hankinta", 0.86, True)
     assert not no_relevant_passage("hankinta", None, True)  # bm25 mode: a word matched
+    # cross-language cosines run lower: a query in a language the index lacks has a lower bar
+    assert no_relevant_passage("procurement", 0.80, True, home=True)
+    assert not no_relevant_passage("procurement", 0.80, True, home=False)
+    assert no_relevant_passage("hankinta", 0.95, True, unknown=["Tampereen"])
+
+
+def test_names_the_corpus_never_mentions() -> None:
+    assert names("Vem vann upphandlingen av skolmat i Vasa 2023?") == ["Vasa", "2023"]
+    assert names("What VAT rate applies? Estonia has its own") == ["VAT"]  # sentence openers
+    assert names("MITÄ LAKI SANOO") == []  # typed in capitals
+    assert names("Can the Market Court cancel it?") == []  # an institution, named in other words
+    assert names("Paljonko Tampereen kaupunki käytti?") == ["Tampereen"]
+    vocabulary = {"hankinta", "eu", "världen"}
+
+    def known(word: str) -> bool:
+        return word in vocabulary or word[:5] in {v[:5] for v in vocabulary if len(v) >= 5}
+
+    assert unknown_names("Paljonko Tampereen kaupunki käytti?", known, ["fi", "sv"]) == [
+        "Tampereen"
+    ]
+    assert unknown_names("Which EU directives does the Finnish act implement?", known, ["fi"]) == []
+    assert unknown_names("finansieras av Världsbanken", known, ["sv"]) == []  # "värld..."
 
 
 def _act(settings, fake) -> Searcher:
