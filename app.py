@@ -177,12 +177,14 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
         for part in searcher.neighbours(hit):
             put_card(box, part, ui, links, rank=False)
     if hit.group and (box := lazy_expander("other", hit, ui)):
-        aligned = searcher.aligned(hit)
-        with box:
-            cols = st.columns(len(aligned) + 1)
-            put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
-            for col, other in zip(cols[1:], aligned, strict=True):
-                put_card(col, other, ui, links, rank=False, score=True)
+        if aligned := searcher.aligned(hit):
+            with box:
+                cols = st.columns(len(aligned) + 1)
+                put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
+                for col, other in zip(cols[1:], aligned, strict=True):
+                    put_card(col, other, ui, links, rank=False, score=True)
+        else:  # its other versions are not in the index: say so, not the same card again
+            box.info(label(ui, "no_other"))
     if box := lazy_expander("similar", hit, ui):
         for other in searcher.similar(hit, k=5):
             put_card(box, other, ui, links, rank=False, score=True)
