@@ -35,7 +35,7 @@ from search.ui import (
     ui_language,
 )
 from search.ui_library import add_documents, remove_document
-from search.ui_page import PAGE_CSS, draw_filters
+from search.ui_page import PAGE_CSS, chunks_chart, draw_filters
 
 VIEWS = ("search", "docs")
 # Widgets whose value must outlive a change of the page's language: their
@@ -296,13 +296,7 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
         indexed = table[table["chunks"] > 0].rename(columns=names)
         if not indexed.empty:
             st.subheader(label(ui, "chunks_chart"), anchor=False)
-            st.bar_chart(
-                indexed,
-                x=names["title"],
-                y=names["chunks"],
-                color=names["lang"],
-                horizontal=True,
-            )
+            st.altair_chart(chunks_chart(indexed, names))  # whole titles, told apart
     if st.button(label(ui, "rebuild"), type="primary"):
         rebuild(settings, ui, searcher)
     add_documents(settings, searcher, ui, rebuild)

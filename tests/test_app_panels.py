@@ -44,3 +44,19 @@ def test_other_languages_says_when_a_document_has_no_other_version(settings, rea
     other = next(e for e in at.expander if e.label == label(ui, "other"))
     assert [i.value for i in other.info] == [NO_OTHER[ui]]
     assert not other.markdown  # not the same card again
+
+
+def test_chart_bars_tell_two_laws_apart():
+    """The documents chart cut titles at their start: two laws looked
+    alike. A bar's name keeps the title's start and end (the number)."""
+    from search.ui_page import bar_name
+
+    fi = "Laki julkisista hankinnoista ja käyttöoikeussopimuksista 1397/2016"
+    special = (
+        "Laki vesi- ja energiahuollon, liikenteen ja postipalvelujen alalla toimivien "
+        "yksiköiden hankinnoista ja käyttöoikeussopimuksista 1398/2016"
+    )
+    assert bar_name(fi, "fi") == "Laki julkisista hankinnoista ja … 1397/2016 (fi)"
+    assert bar_name(special, "fi").endswith(" … 1398/2016 (fi)")
+    assert bar_name("Hankinnat", "sv") == "Hankinnat (sv)"
+    assert all(len(bar_name(t, "fi")) <= 50 for t in (fi, special))
