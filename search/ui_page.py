@@ -20,6 +20,8 @@ from .ui import language_name
 #   question's label says it in the page's language.
 # - Captions: Streamlit's grey (#828180 on white, 3.9:1) is below WCAG AA's
 #   4.5:1; the text's own colour, slightly faded, passes in light and dark.
+#   The slider's value, in the primary red, is 3.5:1 on the dark theme's
+#   sidebar: it takes the text's colour too.
 # - A collapsed sidebar (on a phone, by default) is moved off screen, but
 #   its widgets stayed in the Tab order, focused where no one sees them.
 # - Under 640 px (a phone): a smaller title and top margin, and the
@@ -29,6 +31,7 @@ PAGE_CSS = """<style>
 [data-testid='InputInstructions'] { display: none }
 [data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p {
   color: inherit; opacity: 0.85 }
+[data-testid='stSliderThumbValue'], [data-testid='stSliderThumbValue'] p { color: inherit }
 [data-testid='stSidebar'][data-collapsed='true'] [data-testid='stSidebarContent'] {
   visibility: hidden }
 @media (max-width: 640px) {

@@ -83,7 +83,18 @@ def _error_view(page, url: str) -> None:
     _settled(page)
 
 
-VIEWS = {"search": _search_view, "documents": _documents_view, "error": _error_view}
+def _search_view_dark(page, url: str) -> None:
+    """The same in the dark theme (Streamlit follows the system's)."""
+    page.emulate_media(color_scheme="dark")
+    _search_view(page, url)
+
+
+VIEWS = {
+    "search": _search_view,
+    "search-dark": _search_view_dark,
+    "documents": _documents_view,
+    "error": _error_view,
+}
 
 
 @pytest.mark.parametrize("view", list(VIEWS))
