@@ -186,3 +186,12 @@ def test_question_and_answer_fit_the_first_screen(app_url, locale, width, tmp_pa
         # collapsed, out of sight and out of the Tab order
         assert settings.first.is_visible() is (width > PHONE["width"])
         _screenshot(page, tmp_path / f"first-screen-{ui}-{width}.png", full_page=False)
+        if width == PHONE["width"]:  # the sidebar's button opens the settings
+            page.locator("[data-testid='stExpandSidebarButton']").click()
+            settings.first.wait_for(state="visible")
+            page.wait_for_function(  # slid in, not still on its way
+                "document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().left >= 0"
+            )
+            page.wait_for_timeout(300)
+            assert settings.first.bounding_box()["x"] >= 0
+            _screenshot(page, tmp_path / f"settings-{ui}-{width}.png", full_page=False)
