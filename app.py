@@ -19,7 +19,7 @@ from search import MODES, QueryError, Results, Searcher, group_by_language
 from search.answer import answer
 from search.cite import citation_text, cite
 from search.export import to_csv, to_markdown
-from search.labels import EXAMPLES, UI_LANGS, coded, label
+from search.labels import EXAMPLES, UI_LANGS, label
 from search.pdfs import publish
 from search.ui import (
     answer_html,
@@ -35,6 +35,7 @@ from search.ui import (
     ui_language,
 )
 from search.ui_library import add_documents, remove_document
+from search.ui_page import PAGE_CSS, chunks_chart, draw_filters
 
 VIEWS = ("search", "docs")
 # Widgets whose value must outlive a change of the page's language: their
@@ -176,12 +177,14 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
         for part in searcher.neighbours(hit):
             put_card(box, part, ui, links, rank=False)
     if hit.group and (box := lazy_expander("other", hit, ui)):
-        aligned = searcher.aligned(hit)
-        with box:
-            cols = st.columns(len(aligned) + 1)
-            put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
-            for col, other in zip(cols[1:], aligned, strict=True):
-                put_card(col, other, ui, links, rank=False, score=True)
+        if aligned := searcher.aligned(hit):
+            with box:
+                cols = st.columns(len(aligned) + 1)
+                put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
+                for col, other in zip(cols[1:], aligned, strict=True):
+                    put_card(col, other, ui, links, rank=False, score=True)
+        else:  # its other versions are not in the index: say so, not the same card again
+            box.info(label(ui, "no_other"))
     if box := lazy_expander("similar", hit, ui):
         for other in searcher.similar(hit, k=5):
             put_card(box, other, ui, links, rank=False, score=True)
@@ -192,48 +195,16 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
 def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     state = st.session_state
     query = st.text_input(label(ui, "query"), key="q", placeholder=EXAMPLES[0])
-    examples = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    examples = st.container(
+        horizontal=True, vertical_alignment="center", gap="small", key="examples"
+    )
     examples.caption(f"{label(ui, 'examples')}:", width="content")
     for example in EXAMPLES:  # a click asks it
         examples.button(example, on_click=state.update, kwargs={"q": example}, width="content")
-    top = st.columns([1, 2, 1])
-    mode = top[0].selectbox(
-        label(ui, "mode"), MODES, key="mode", format_func=lambda m: coded(ui, "mode", m)
-    )
-    languages = top[1].multiselect(
-        label(ui, "languages"),
-        searcher.languages,
-        key="langs",
-        placeholder=label(ui, "choose"),
-        select_all=False,  # its "Select all" is English on every page; empty means all
-        format_func=lambda x: f"{language_name(ui, x)} ({x})",
-    )
-    k = top[2].slider(label(ui, "k"), 1, 30, key="k")
-    below = st.columns([2, 1, 1])
-    titles = {d: searcher.document(d).get("title") or d for d in searcher.documents}
-    docs = below[0].multiselect(
-        label(ui, "documents"),
-        searcher.documents,
-        key="docs",
-        format_func=titles.get,
-        placeholder=label(ui, "choose"),
-        select_all=False,
-    )
-    kinds = below[1].multiselect(
-        label(ui, "kinds"),
-        searcher.kinds,
-        key="kinds",
-        placeholder=label(ui, "choose"),
-        select_all=False,
-        format_func=lambda x: coded(ui, "kind", x),
-    )
-    group = below[2].toggle(label(ui, "group"), key="group")
-
+    chosen = draw_filters(searcher, ui)  # in the sidebar: collapsed on a phone
     if not query.strip():
         return
-    filters = dict(
-        k=k, mode=mode, languages=languages or None, docs=docs or None, kinds=kinds or None
-    )
+    filters = chosen.search_kwargs()
     index_dir, generation = str(searcher.index_dir), searcher.generation.name
     try:
         # Query words first (cheap); best sentences by embedding after the
@@ -245,12 +216,12 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     st.query_params.update(
         {
             "q": query,
-            "mode": mode,
-            "lang": ",".join(languages),
-            "doc": ",".join(docs),
-            "kind": ",".join(kinds),
-            "k": str(k),
-            "group": "1" if group else "0",
+            "mode": chosen.mode,
+            "lang": ",".join(chosen.languages),
+            "doc": ",".join(chosen.docs),
+            "kind": ",".join(chosen.kinds),
+            "k": str(chosen.k),
+            "group": "1" if chosen.group else "0",
             "view": "search",
             "ui": state.ui,
         }
@@ -276,7 +247,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         on_click="ignore",
     )
     cards = {}
-    if group:
+    if chosen.group:
         for lang, members in group_by_language(hits).items():
             st.subheader(group_heading(ui, lang, len(members)), anchor=False)
             for hit in members:
@@ -325,13 +296,7 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
         indexed = table[table["chunks"] > 0].rename(columns=names)
         if not indexed.empty:
             st.subheader(label(ui, "chunks_chart"), anchor=False)
-            st.bar_chart(
-                indexed,
-                x=names["title"],
-                y=names["chunks"],
-                color=names["lang"],
-                horizontal=True,
-            )
+            st.altair_chart(chunks_chart(indexed, names))  # whole titles, told apart
     if st.button(label(ui, "rebuild"), type="primary"):
         rebuild(settings, ui, searcher)
     add_documents(settings, searcher, ui, rebuild)
@@ -368,9 +333,7 @@ def main() -> None:
             format_func=lambda v: label(ui, "view_search" if v == "search" else "view_docs"),
         )
     st.title(label(ui, "title"), anchor=False)  # no "Link to heading" (English)
-    # Streamlit's "Press Enter to apply" is English on every page; the
-    # question's own label says it in the page's language.
-    st.html("<style>[data-testid='InputInstructions']{display:none}</style>")
+    st.html(PAGE_CSS)  # readable captions, the phone-width layout
 
     if problem:
         if problem == "missing":

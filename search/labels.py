@@ -317,6 +317,25 @@ LABELS["sv"].update(
 )
 
 
+# Added with the phone-width layout (the sidebar's search settings) and the
+# "other languages" panel of a document with one version.
+for _ui, _texts in {
+    "en": {
+        "filters": "Search settings",
+        "no_other": "This document has no other language version in the index.",
+    },
+    "fi": {
+        "filters": "Haun asetukset",
+        "no_other": "Tästä asiakirjasta ei ole hakemistossa muuta kieliversiota.",
+    },
+    "sv": {
+        "filters": "Sökinställningar",
+        "no_other": "Dokumentet har ingen annan språkversion i indexet.",
+    },
+}.items():
+    LABELS[_ui].update(_texts)
+
+
 def label(ui: str, key: str) -> str:
     return LABELS.get(ui, LABELS["en"])[key]
 

@@ -268,7 +268,7 @@ def test_the_view_survives_a_change_of_the_page_language(hostile_app_url, tmp_pa
     with browser_page("fi-FI") as page:
         page.goto(hostile_app_url)
         sidebar = page.locator("[data-testid='stSidebar']")
-        sidebar.locator("label").filter(has_text="Asiakirjat").click()
+        sidebar.locator("[data-testid='stRadio'] label").filter(has_text="Asiakirjat").click()
         page.get_by_text("Kohtia asiakirjoittain ja kielittäin").wait_for(timeout=30_000)
         sidebar.locator("[data-testid='stSelectbox']").first.click()
         page.get_by_role("option", name="svenska").click()
@@ -280,7 +280,7 @@ def test_the_view_survives_a_change_of_the_page_language(hostile_app_url, tmp_pa
         assert "Sidans språk" in text and "Vy" in text and "Dokument" in text
         _screenshot(page, tmp_path / "language-switch-sv-docs.png", full_page=False)
         # Streamlit's English "Press Enter to apply" stays hidden; the label says it
-        sidebar.locator("label").filter(has_text="Sök").click()
+        sidebar.locator("[data-testid='stRadio'] label").filter(has_text="Sök").click()
         box = page.get_by_role("textbox", name="Ställ en fråga och tryck på Enter")
         box.fill("innovationer")
         hint = page.get_by_text("Press Enter to apply")
