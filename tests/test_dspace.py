@@ -6,8 +6,7 @@ an item page naming only its citation_pdf_url whose files the REST API lists
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from ingest.pipeline import build_index
 from ingest.store import load_generation
 
 from .fakes import FakeEmbedder
+from .httpserve import serve
 from .pdfgen import make_pdf
 
 UUIDS = {
@@ -138,21 +138,8 @@ def dspace(tmp_path: Path):
     }
     state = DSpace(pdfs)
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            state.handle(self)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(state):
+        yield state
 
 
 def fetch(corpus: Path, capsys) -> tuple[int, dict[str, str]]:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from ingest.download import dest_lock
 from ingest.fetch import FetchOptions, citation_pdf_url, fetch_all
 from ingest.settings import PROJECT_ROOT
 
+from .httpserve import serve
 from .pdfgen import make_pdf
 
 
@@ -168,25 +169,8 @@ def server(tmp_path: Path):
     other = make_pdf(tmp_path / "b.pdf", [["Den nationella strategin, ny version"]])
     state = Server(pdf.read_bytes(), other.read_bytes())
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            try:
-                state.handle(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    state.stop.set()
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(state):
+        yield state
 
 
 def write_sources(corpus: Path, entries: dict[str, dict[str, str]]) -> Path:

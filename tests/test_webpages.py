@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from ingest.webpage import main_content, read_snapshot
 from search.searcher import Searcher
 
 from .fakes import FakeEmbedder
+from .httpserve import serve
 
 COOKIE = "Tämä sivusto käyttää evästeitä analytiikkaan"
 FOOTER = "Valtiovarainministeriö, Snellmaninkatu 1 A, PL 28, 00023 Valtioneuvosto"
@@ -94,21 +94,8 @@ class Pages:
 def pages():
     state = Pages()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            state.handle(self)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(state):
+        yield state
 
 
 def write_sources(corpus: Path, url: str, extra: str = "") -> Path:
