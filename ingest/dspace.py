@@ -37,30 +37,25 @@ import requests
 
 from .download import (
     MAX_LANDING_BYTES,
+    PDF_MAGIC,
     FetchError,
     FetchOptions,
-    _blocks,
-    _check_answer,
-    _Deadline,
-    _request,
     download,
 )
 from .errors import printable
 from .fetch import (
     FAILED,
     FETCHED,
-    LOCK_FILE,
     UP_TO_DATE,
     FetchResult,
-    LockFileError,
-    _check_present,
-    _place,
-    _shown,
     addresses,
-    locked_entry,
-    read_lock,
+    check_present,
+    place_download,
+    shown_path,
 )
+from .httpread import read_body
 from .sources import Source
+from .sourceslock import LOCK_FILE, LockFileError, locked_entry, read_lock
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +187,7 @@ def _href(obj: dict, rel: str) -> str:
 
 
 def _json(http: requests.Session, url: str, options: FetchOptions) -> dict:
-    body, _final, _ctype = _read(http, url, options, MAX_LANDING_BYTES)
+    body = read_body(http, url, options, MAX_LANDING_BYTES, truncate=True, stop=PDF_MAGIC).data
     try:
         data = json.loads(body)
     except ValueError as exc:
@@ -202,26 +197,13 @@ def _json(http: requests.Session, url: str, options: FetchOptions) -> dict:
     return data
 
 
-def _read(http, url: str, options: FetchOptions, limit: int) -> tuple[bytes, str, str]:
-    """(body up to ``limit`` bytes, final address, Content-Type)."""
-    deadline = _Deadline(options.deadline)
-    response = _request(http, url, options, deadline)
-    with response:
-        _check_answer(response, options)
-        body = bytearray()
-        for block in _blocks(response, options, deadline):
-            body += block
-            if len(body) > limit or body[:5] == b"%PDF-":
-                break
-        return bytes(body[:limit]), response.url, response.headers.get("Content-Type", "")
-
-
 def list_item(
     http: requests.Session, url: str, handle: str, options: FetchOptions
 ) -> list[ItemFile]:
     """The PDFs of the item whose page is at ``url``: [] when ``url`` is a
     PDF itself or names none. Raises FetchError."""
-    body, final, ctype = _read(http, url, options, MAX_LANDING_BYTES)
+    answer = read_body(http, url, options, MAX_LANDING_BYTES, truncate=True, stop=PDF_MAGIC)
+    body, final, ctype = answer.data, answer.url, answer.content_type
     if body[:5] == b"%PDF-" or ("html" not in ctype.lower() and body.lstrip()[:1] != b"<"):
         return []
     return item_page_files(http, final, body.decode("utf-8", errors="replace"), handle, options)
@@ -315,25 +297,25 @@ def item_files(
 
 
 def _verify(doc_id: str, target: Path, corpus_dir: Path, lock: dict) -> FetchResult:
-    shown = _shown(target, corpus_dir)
+    shown = shown_path(target, corpus_dir)
     try:
-        locked = locked_entry(lock, doc_id, _shown(corpus_dir / LOCK_FILE, corpus_dir))
+        locked = locked_entry(lock, doc_id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
     except LockFileError as exc:
         return FetchResult(doc_id, FAILED, exc.reason, shown)
-    return _check_present(doc_id, target, shown, locked)
+    return check_present(doc_id, target, shown, locked)
 
 
 def _fetch_file(http, doc_id: str, f: ItemFile, target: Path, corpus_dir, lock, options):
     if target.exists() or target.is_symlink():
         return _verify(doc_id, target, corpus_dir, lock)
-    shown = _shown(target, corpus_dir)
+    shown = shown_path(target, corpus_dir)
     try:
-        locked = locked_entry(lock, doc_id, _shown(corpus_dir / LOCK_FILE, corpus_dir))
+        locked = locked_entry(lock, doc_id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
         tmp, final_url, digest, size = download(http, f.url, target.parent, options)
     except FetchError as exc:
         return FetchResult(doc_id, FAILED, f"{f.url}: {exc.reason}", shown)
     try:
-        return _place(doc_id, tmp, target, corpus_dir, locked, final_url, digest, size)
+        return place_download(doc_id, tmp, target, corpus_dir, locked, final_url, digest, size)
     finally:
         tmp.unlink(missing_ok=True)
 

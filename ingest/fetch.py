@@ -12,17 +12,15 @@ the destination folder and renamed only when it is complete, is a PDF, and
 matches the lock file. A download that does not match the lock is kept
 aside under a name the indexer ignores, and reported.
 
-This is the only module of the project that opens a network connection, and
-only when ``python -m ingest fetch`` runs.
+Only this command's modules (this one, download, httpread, webfetch, dspace)
+open network connections, and only when ``python -m ingest fetch`` runs (or a
+document is added by address from the page, ingest/address.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +40,13 @@ from .download import (
 from .errors import printable
 from .model import sha256_file
 from .sources import Source, load_sources
+from .sourceslock import (
+    LOCK_FILE,
+    LockFileError,
+    locked_entry,
+    read_lock,
+    write_lock,
+)
 from .webpage import is_html_file
 
 __all__ = [
@@ -60,9 +65,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LOCK_FILE = "sources.lock"
-LOCK_VERSION = 1
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 FETCHED, UP_TO_DATE, FAILED = "fetched", "up to date", "failed"
 NO_IDENTIFIER, LOCAL = "no identifier", "local file"
@@ -96,78 +98,6 @@ class FetchReport:
         return [r for r in self.results if r.status == FETCHED]
 
 
-class LockFileError(FetchError):
-    """sources.lock, or one of its entries, is not what fetch wrote."""
-
-
-# ---------------------------------------------------------------- lock file
-
-
-def read_lock(path: Path) -> dict[str, object]:
-    """Entries of sources.lock by document id; {} when there is none yet.
-    Raises LockFileError when the file is not a lock file; entries are
-    checked one by one (``locked_entry``)."""
-    if not path.exists() and not path.is_symlink():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:  # ValueError: not JSON, not UTF-8
-        raise LockFileError(
-            f"{path} is not a readable lock file ({exc}); fix or delete it"
-        ) from exc
-    if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
-        version = data.get("version") if isinstance(data, dict) else None
-        raise LockFileError(
-            f"{path} is not a readable lock file (expected a JSON object with version "
-            f"{LOCK_VERSION}, found {type(data).__name__} version {version!r}); fix or delete it"
-        )
-    if not isinstance(data.get("files"), dict):
-        raise LockFileError(
-            f'{path} is not a readable lock file (its "files" is not an object); fix or delete it'
-        )
-    return data["files"]
-
-
-def locked_entry(lock: dict[str, object], doc_id: str, lock_name: str) -> dict | None:
-    """The lock entry of ``doc_id``, or None; LockFileError when it is
-    malformed (it is then left as it is in the file)."""
-    entry = lock.get(doc_id)
-    if entry is None:
-        return None
-    if not isinstance(entry, dict):
-        why = f"an object was expected, found {type(entry).__name__}"
-    elif not isinstance(entry.get("sha256"), str) or not _SHA256.fullmatch(entry["sha256"]):
-        why = "its sha256 is missing or not 64 hex digits"
-    else:
-        return entry
-    raise LockFileError(
-        f"entry {doc_id!r} of {lock_name} is malformed ({why}); left as it is: fix the "
-        "entry or delete it (the file is then fetched or recorded anew)"
-    )
-
-
-def write_lock(path: Path, files: dict[str, dict]) -> None:
-    text = json.dumps(
-        {"version": LOCK_VERSION, "files": dict(sorted(files.items()))},
-        indent=2,
-        ensure_ascii=False,
-    )
-    _atomic_write(path, (text + "\n").encode("utf-8"))
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # ---------------------------------------------------------------- addresses
 
 
@@ -187,10 +117,10 @@ def addresses(source: Source, options: FetchOptions) -> list[str]:
 
 
 def offline_message(target: Path, corpus_dir: Path) -> str:
-    return f"network unavailable: put the PDF at {_shown(target, corpus_dir)}"
+    return f"network unavailable: put the PDF at {shown_path(target, corpus_dir)}"
 
 
-def _shown(path: Path, corpus_dir: Path) -> str:
+def shown_path(path: Path, corpus_dir: Path) -> str:
     """``corpus/official/x.pdf`` style: relative to the corpus folder's parent."""
     try:
         return path.relative_to(corpus_dir.parent).as_posix()
@@ -300,7 +230,7 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
         from .webfetch import fetch_page
 
         try:
-            locked = locked_entry(lock, source.id, _shown(corpus_dir / LOCK_FILE, corpus_dir))
+            locked = locked_entry(lock, source.id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
         except LockFileError as exc:
             return FetchResult(source.id, FAILED, exc.reason, source.file)
         return fetch_page(http, source, corpus_dir, locked, options)
@@ -308,21 +238,21 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
         # A page or text file kept in the corpus by hand; nothing to fetch.
         return FetchResult(source.id, LOCAL, source.file, source.file)
     target = dest_dir / f"{source.id}.pdf"
-    shown = _shown(target, corpus_dir)
+    shown = shown_path(target, corpus_dir)
     urls = addresses(source, options)
     own = corpus_dir / source.file if source.file else target
     if not urls and own.absolute() != target.absolute() and own.is_file():
         # A PDF kept elsewhere (added from the page, or by hand), with no address.
-        here = _shown(own, corpus_dir)
+        here = shown_path(own, corpus_dir)
         return FetchResult(source.id, NO_IDENTIFIER, f"local file {here}", here)
     try:
-        locked = locked_entry(lock, source.id, _shown(corpus_dir / LOCK_FILE, corpus_dir))
+        locked = locked_entry(lock, source.id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
     except LockFileError as exc:
         return FetchResult(source.id, FAILED, exc.reason, shown)
     if target.exists() or target.is_symlink():
         if not urls and not locked:
             return FetchResult(source.id, NO_IDENTIFIER, f"local file {shown}", shown)
-        return _check_present(source.id, target, shown, locked)
+        return check_present(source.id, target, shown, locked)
     if not urls:
         return FetchResult(
             source.id,
@@ -341,7 +271,9 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
             offline = offline and exc.offline
             continue
         try:
-            result = _place(source.id, tmp, target, corpus_dir, locked, final_url, digest, size)
+            result = place_download(
+                source.id, tmp, target, corpus_dir, locked, final_url, digest, size
+            )
         finally:
             tmp.unlink(missing_ok=True)  # renamed by now, unless interrupted
         result.landing = landing[-1] if landing else None
@@ -351,7 +283,7 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
     return FetchResult(source.id, FAILED, "; ".join(reasons), shown)
 
 
-def _check_present(doc_id: str, target: Path, shown: str, locked: dict | None) -> FetchResult:
+def check_present(doc_id: str, target: Path, shown: str, locked: dict | None) -> FetchResult:
     """A file already at ``target``: verified against the lock, never replaced."""
     try:
         digest, size = sha256_file(target), target.stat().st_size
@@ -379,10 +311,12 @@ def _check_present(doc_id: str, target: Path, shown: str, locked: dict | None) -
     )
 
 
-def _place(doc_id, tmp: Path, target: Path, corpus_dir, locked, url, digest, size) -> FetchResult:
+def place_download(
+    doc_id, tmp: Path, target: Path, corpus_dir, locked, url, digest, size
+) -> FetchResult:
     """Rename a complete download to ``target``, or aside when it does not
     match the lock."""
-    shown = _shown(target, corpus_dir)
+    shown = shown_path(target, corpus_dir)
     aside = target.with_name(f"{target.name}.mismatch-{digest[:12]}")
     try:
         os.replace(tmp, aside if locked and digest != locked["sha256"] else target)
@@ -394,7 +328,7 @@ def _place(doc_id, tmp: Path, target: Path, corpus_dir, locked, url, digest, siz
             FAILED,
             f"checksum mismatch: {url} now serves sha256 {digest[:12]}…, "
             f"{LOCK_FILE} has {locked['sha256'][:12]}…; the download is kept aside at "
-            f"{_shown(aside, corpus_dir)}, {shown} was not written",
+            f"{shown_path(aside, corpus_dir)}, {shown} was not written",
             shown,
             url,
             digest,

@@ -22,27 +22,19 @@ from pathlib import Path
 
 import requests
 
-from .download import (
-    PDF_MAGIC,
-    FetchError,
-    FetchOptions,
-    _blocks,
-    _check_answer,
-    _Deadline,
-    _request,
-)
+from .download import PDF_MAGIC
 from .errors import printable
 from .fetch import (
     FAILED,
     FETCHED,
-    LOCK_FILE,
     UP_TO_DATE,
     FetchResult,
-    _atomic_write,
-    _shown,
     addresses,
+    shown_path,
 )
+from .httpread import FetchError, FetchOptions, read_body
 from .sources import Source
+from .sourceslock import LOCK_FILE, atomic_write
 from .webpage import MainContent, main_content, read_snapshot, snapshot_text
 
 logger = logging.getLogger(__name__)
@@ -60,18 +52,8 @@ class PageDownload:
 
 def download_page(http: requests.Session, url: str, options: FetchOptions) -> PageDownload:
     """The web page at ``url`` and its main content. Raises FetchError."""
-    deadline = _Deadline(options.deadline)
-    response = _request(http, url, options, deadline)
-    with response:
-        _check_answer(response, options)
-        body = bytearray()
-        for block in _blocks(response, options, deadline):
-            body += block
-            if len(body) > options.max_bytes:
-                raise FetchError(f"larger than the {options.max_mb:g} MB limit")
-        final_url = response.url
-        ctype = response.headers.get("Content-Type", "")
-        charset = response.encoding if "charset" in ctype.lower() else None
+    answer = read_body(http, url, options, options.max_bytes)
+    body, ctype = answer.data, answer.content_type
     if PDF_MAGIC in body[:1024]:
         raise FetchError(
             "the address serves a PDF, not a web page: give the entry the PDF's kind "
@@ -79,11 +61,11 @@ def download_page(http: requests.Session, url: str, options: FetchOptions) -> Pa
         )
     if "html" not in ctype.lower() and body.lstrip()[:1] != b"<":
         raise FetchError(f"not a web page (Content-Type {ctype or 'missing'})")
-    html = _decode(bytes(body), charset)
+    html = _decode(body, answer.charset)
     content = _main_text(html)
     if not content.text.strip():
         raise FetchError("the page has no main text (trafilatura found none)")
-    return PageDownload(final_url, html, content, len(body))
+    return PageDownload(answer.url, html, content, len(body))
 
 
 def _main_text(html: str) -> MainContent:
@@ -146,7 +128,7 @@ def fetch_page(
     """Fetch the web page of ``source`` into its snapshot file; compare its
     main content with the lock entry ``locked``."""
     target = corpus_dir / source.file
-    shown = _shown(target, corpus_dir)
+    shown = shown_path(target, corpus_dir)
     reasons, offline = [], True
     for url in addresses(source, options):
         try:
@@ -176,7 +158,7 @@ def _keep(doc_id: str, page: PageDownload, target: Path, shown: str, locked) -> 
         detail = f"main text unchanged (sha256 verified); snapshot of {when} kept"
         return FetchResult(doc_id, UP_TO_DATE, detail, shown, sha256=digest)
     try:
-        keep_snapshot(target, page, _atomic_write)
+        keep_snapshot(target, page, atomic_write)
     except OSError as exc:
         return FetchResult(doc_id, FAILED, f"cannot write {shown} ({exc.strerror or exc})", shown)
     detail = f"web page, {chars}"
