@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,7 @@ from ingest.pipeline import build_index
 from ingest.sources import SourcesError, load_sources
 
 from .fakes import FakeEmbedder
+from .httpserve import serve
 from .pdfgen import make_pdf
 
 FINNISH = (
@@ -330,27 +329,23 @@ def server(tmp_path):
             PAGE.encode(),
         ),
     }
-    hits: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            hits.append(self.path)
-            ctype, body = routes.get(self.path, ("text/plain", b""))
-            self.send_response(200 if self.path in routes else 404)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    class Routes:
+        def __init__(self) -> None:
+            self.url = ""
+            self.hits: list[str] = []
 
-        def log_message(self, *args):
-            pass
+        def handle(self, request) -> None:
+            self.hits.append(request.path)
+            ctype, body = routes.get(request.path, ("text/plain", b""))
+            request.send_response(200 if request.path in routes else 404)
+            request.send_header("Content-Type", ctype)
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
-    httpd.shutdown()
-    thread.join()
+    with serve(Routes()) as state:
+        yield state.url, state.hits
 
 
 FAST = FetchOptions(connect_timeout=2, read_timeout=5, retries=0, deadline=20)
