@@ -15,10 +15,11 @@ from ingest.errors import BuildLockedError, IndexMissingError, KBError
 from ingest.pipeline import build_index
 from ingest.settings import load_settings
 from ingest.status import index_status
-from search import MODES, QueryError, Results, Searcher, group_by_language
+from search import MODES, QueryError, Results, Searcher
 from search.answer import answer
 from search.cite import citation_text, cite
 from search.export import to_csv, to_markdown
+from search.grouping import best_by_language, per_language_k
 from search.labels import EXAMPLES, UI_LANGS, label
 from search.pdfs import publish
 from search.ui import (
@@ -246,21 +247,32 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         mime="text/markdown",
         on_click="ignore",
     )
-    cards = {}
+    searches = {"": filters}  # grouped: each language searched on its own
+    groups = {"": hits}
     if chosen.group:
-        for lang, members in group_by_language(hits).items():
+        languages = chosen.languages or searcher.languages
+        each = per_language_k(chosen.k, len(languages))
+        searches = {lang: dict(filters, languages=[lang], k=each) for lang in languages}
+        groups = best_by_language(
+            lambda lang, _k: cached_hits(index_dir, generation, query, **searches[lang]),
+            languages,
+            chosen.k,
+            hits,
+        )
+    cards = {}
+    for lang, members in groups.items():
+        if lang:
             st.subheader(group_heading(ui, lang, len(members)), anchor=False)
-            for hit in members:
-                cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
-    else:
-        for hit in hits:
+        for hit in members:
             cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
-    highlighted = cached_highlighted(index_dir, generation, query, **filters)
-    for old, new in zip(hits, highlighted, strict=True):
-        if new.highlights != old.highlights:
-            put_card(cards[new.chunk_id], new, ui, links)
-    if highlighted != list(hits):
-        show_answer(answer_box, Results(highlighted, hits.no_relevant_passage), ui, searcher)
+    for lang, members in groups.items():
+        highlighted = cached_highlighted(index_dir, generation, query, **searches[lang])
+        for old, new in zip(members, highlighted, strict=True):
+            if new.highlights != old.highlights:
+                put_card(cards[new.chunk_id], new, ui, links)
+    best = cached_highlighted(index_dir, generation, query, **filters)  # cached unless grouped
+    if best != list(hits):
+        show_answer(answer_box, Results(best, hits.no_relevant_passage), ui, searcher)
 
 
 def show_answer(where, hits, ui: str, searcher: Searcher) -> None:

@@ -1,7 +1,8 @@
 """Search: load an index once, answer queries with cited hits."""
 
+from .grouping import best_by_language
 from .highlight import sentence_spans
-from .hits import Highlight, Hit, QueryError, Results, group_by_language
+from .hits import Highlight, Hit, QueryError, Results
 from .searcher import MODES, Searcher
 
 __all__ = [
@@ -11,6 +12,6 @@ __all__ = [
     "QueryError",
     "Results",
     "Searcher",
-    "group_by_language",
+    "best_by_language",
     "sentence_spans",
 ]

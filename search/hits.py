@@ -110,11 +110,3 @@ def hit_from_chunk(
         dense_rank=dense_rank,
         bm25_rank=bm25_rank,
     )
-
-
-def group_by_language(hits: list[Hit]) -> dict[str, list[Hit]]:
-    """Hits grouped by language, languages in order of their best hit."""
-    groups: dict[str, list[Hit]] = {}
-    for h in hits:
-        groups.setdefault(h.lang, []).append(h)
-    return groups

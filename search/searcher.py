@@ -32,7 +32,6 @@ from .hits import (
     QueryError,
     QueryTooLongError,
     Results,
-    group_by_language,
     hit_from_chunk,
 )
 from .retrieval import query_language
@@ -51,7 +50,6 @@ __all__ = [
     "QueryError",
     "Results",
     "Searcher",
-    "group_by_language",
     "heading_key",
     "query_language",
     "sentence_spans",

@@ -112,6 +112,26 @@ def test_typing_a_query_searches_and_bad_queries_get_a_message(built):
     ]
 
 
+@pytest.mark.model
+def test_group_by_language_searches_each_language(built, settings, real_embedder):
+    """One hit in all: the ranked list holds one language only, yet grouped
+    each language shows its own best hit (searched in that language)."""
+    from search.searcher import Searcher
+
+    searcher = Searcher.load(settings.index_dir, settings, real_embedder)
+    ranked = searcher.search("innovaatiot hankinnat", k=1, highlight=False)
+    assert len({h.lang for h in ranked}) == 1  # regrouping it would show one group
+    at = _run(q="innovaatiot hankinnat", group="1", k="1", ui="fi")
+    assert not at.exception, at.exception
+    headings = [h for h in _values(at, "subheader") if " &#40;" in h]  # not the sidebar's
+    assert [h.split(" &#40;")[0] for h in headings] == [
+        {"fi": "suomi", "sv": "ruotsi"}[lang]
+        for lang in sorted(("fi", "sv"), key=lambda lang: lang != ranked[0].lang)
+    ], headings
+    cards = [m for m in _values(at, "markdown") if m.startswith("<div id=")]
+    assert len(cards) == 2 and {c.count("<code>fi</code>") > 0 for c in cards} == {True, False}
+
+
 def test_parallel_pdf_reading_still_works_after_the_page_ran(settings):
     """AppTest (like Streamlit) makes the page script __main__; reader
     processes must not re-import it (they crashed when they did)."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
 from ingest.pipeline import build_index
-from search import QueryError, Searcher, group_by_language, sentence_spans
+from search import QueryError, Searcher, sentence_spans
 from search import __main__ as search_cli
 from search.evaluate import heading_evaluations, load_qrels, score
 from search.searcher import heading_key, query_language
@@ -172,15 +173,6 @@ def test_highlights_mark_query_terms_and_a_sentence(searcher):
     assert plain.highlights == ()
 
 
-def test_group_by_language_keeps_rank_order(searcher):
-    hits = searcher.search("strategia strategi", k=6)
-    groups = group_by_language(hits)
-    assert sum(len(v) for v in groups.values()) == len(hits)
-    for lang, items in groups.items():
-        assert all(h.lang == lang for h in items)
-        assert [h.rank for h in items] == sorted(h.rank for h in items)
-
-
 def test_reload_picks_up_a_new_generation(searcher, settings):
     before = searcher.generation.name
     assert not searcher.reload_if_changed()
@@ -274,3 +266,20 @@ def test_qrels_and_heading_evaluations(tmp_path):
         ("Tarkoitus", "fi", "sv"),
         ("Syfte", "sv", "fi"),
     ]
+
+
+def test_best_by_language_orders_languages_by_the_ranked_list():
+    from search.grouping import best_by_language, per_language_k
+    from search.hits import Results
+
+    asked = []
+
+    def search(lang, k):
+        asked.append((lang, k))
+        return Results([] if lang == "en" else [SimpleNamespace(lang=lang, score=1.0)] * k)
+
+    ranked = [SimpleNamespace(lang="sv"), SimpleNamespace(lang="fi")]
+    groups = best_by_language(search, ["en", "fi", "sv"], 10, ranked)
+    assert list(groups) == ["sv", "fi"]  # order of the ranked list; en found nothing
+    assert asked == [("sv", 4), ("fi", 4), ("en", 4)]
+    assert [per_language_k(k, n) for k, n in ((10, 3), (5, 3), (2, 3), (10, 1))] == [4, 3, 2, 10]
