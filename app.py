@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest.errors import BuildLockedError, IndexMissingError, KBError
+from ingest.errors import BackendUnavailableError, BuildLockedError, IndexMissingError, KBError
 from ingest.pipeline import build_index
 from ingest.settings import load_settings
 from ingest.status import index_status
@@ -29,6 +29,7 @@ from search.ui import (
     facts_markdown,
     failure_message,
     group_heading,
+    index_error_message,
     language_name,
     plain,
     query_error_message,
@@ -122,6 +123,9 @@ def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
     except BuildLockedError:
         st.warning(label(ui, "locked"))
         return False
+    except KBError as exc:  # a database out of reach, a schema of another version
+        st.error(index_error_message(exc, ui))
+        return False
     bar.progress(1.0, text=label(ui, "built"))
     counts = label(ui, "built_counts").format(
         chunks=report.chunks, pages=report.pages, seconds=report.seconds
@@ -213,6 +217,9 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     except QueryError as exc:
         st.error(query_error_message(exc, ui))
         return
+    except BackendUnavailableError as exc:
+        st.error(index_error_message(exc, ui))
+        return
     st.query_params.update(
         {
             "q": query,
@@ -255,7 +262,10 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     else:
         for hit in hits:
             cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
-    highlighted = cached_highlighted(index_dir, generation, query, **filters)
+    try:
+        highlighted = cached_highlighted(index_dir, generation, query, **filters)
+    except BackendUnavailableError:
+        return  # the cards are on screen, with their query words marked
     for old, new in zip(hits, highlighted, strict=True):
         if new.highlights != old.highlights:
             put_card(cards[new.chunk_id], new, ui, links)
@@ -319,7 +329,7 @@ def main() -> None:
     except IndexMissingError:
         problem = "missing"
     except KBError as exc:
-        problem = f"{label(ui, 'broken')}: {plain(exc)}"
+        problem = index_error_message(exc, ui)
 
     seed_state(params, searcher, ui)
     with st.sidebar:

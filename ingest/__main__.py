@@ -15,7 +15,14 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import BuildLockedError, IndexWriteError, KBError, printable
+from .errors import (
+    BackendSchemaError,
+    BackendUnavailableError,
+    BuildLockedError,
+    IndexWriteError,
+    KBError,
+    printable,
+)
 from .pipeline import FileResult, build_index
 from .settings import load_settings
 from .sources import SourcesError
@@ -75,7 +82,10 @@ def cmd_build(argv: list[str]) -> int:
     except (BuildLockedError, SourcesError) as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except (IndexWriteError, OSError) as exc:  # full disk, read-only folder
+    except BackendSchemaError as exc:  # no pgvector, a schema of another version
+        print(f"error: {printable(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except (IndexWriteError, BackendUnavailableError, OSError) as exc:  # full disk, lost server
         print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
