@@ -74,68 +74,87 @@ class PgIndex:
     def __init__(self, url: str, fingerprint: str | None) -> None:
         self.url = url
         self._lock = threading.Lock()
-        self._conn = connect(url)
+        # Idle connections, each holding the lease: a query takes one (or
+        # opens one) and gives it back, so threads never share a connection
+        # and there are never more than the searches running at once.
+        self._idle: list = []
+        conn = connect(url)
         try:
             with translated(url):
-                self._lease_live(fingerprint)
-                self.chunks = self._load_chunks()
+                self._lease_live(conn, fingerprint)
+                self.chunks = self._load_chunks(conn)
         except BaseException:
-            self._conn.close()
+            conn.close()
             raise
+        self._idle.append(conn)
         self.dim = int(self.manifest["model"]["dim"])
         self._known: dict[tuple, bool] = {}
 
-    def _lease_live(self, fingerprint: str | None) -> None:
+    def _lease_live(self, conn, fingerprint: str | None) -> None:
         """Take the lease on the live generation; if a build swapped (and
         dropped) it between reading its name and taking the lease, again."""
         for _ in range(5):
-            live = require_live(self._conn, self.url, fingerprint)
-            self._conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LEASE_SPACE, live.id))
-            still = self._conn.execute(
-                "SELECT 1 FROM kb_generations WHERE id = %s", (live.id,)
-            ).fetchone()
-            if still:
+            live = require_live(conn, self.url, fingerprint)
+            conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LEASE_SPACE, live.id))
+            if conn.execute("SELECT 1 FROM kb_generations WHERE id = %s", (live.id,)).fetchone():
                 self.id, self.name, self.manifest = live.id, live.name, live.manifest
                 return
-            self._conn.execute("SELECT pg_advisory_unlock_shared(%s, %s)", (LEASE_SPACE, live.id))
+            conn.execute("SELECT pg_advisory_unlock_shared(%s, %s)", (LEASE_SPACE, live.id))
         raise BackendUnavailableError(redact(self.url), "the live generation kept changing")
 
-    def _load_chunks(self):
+    def _load_chunks(self, conn):
         from psycopg import sql
 
         query = sql.SQL("SELECT {} FROM {} ORDER BY row").format(
             sql.SQL(", ").join(map(sql.Identifier, CHUNK_COLUMNS)), table("chunks", self.id)
         )
-        return [chunk_from_row(r) for r in self._conn.execute(query)]
+        return [chunk_from_row(r) for r in conn.execute(query)]
 
     def close(self) -> None:
-        self._conn.close()
+        """Close the idle connections (each lets go of its lease); one in use
+        is closed when its query gives it back."""
+        with self._lock:
+            idle, self._idle, self._closed = self._idle, [], True
+        for conn in idle:
+            conn.close()
+
+    _closed = False
+
+    def _take(self):
+        """An idle connection holding the lease on this generation, or a new one."""
+        with self._lock:
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and not conn.broken:
+                    return conn
+        conn = connect(self.url)
+        conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LEASE_SPACE, self.id))
+        if not conn.execute("SELECT 1 FROM kb_generations WHERE id = %s", (self.id,)).fetchone():
+            conn.close()
+            raise BackendUnavailableError(
+                redact(self.url), f"generation {self.name} has been dropped; reload the index"
+            )
+        return conn
+
+    def _give_back(self, conn) -> None:
+        with self._lock:
+            if not self._closed and not conn.closed and not conn.broken:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def _run(self, query, params, setup=()):
-        """Rows of one query in its own transaction, reconnecting (and taking
-        the lease again) after a lost connection."""
-        with self._lock, translated(self.url):
-            if self._conn.closed or self._conn.broken:
-                self._reconnect()
+        """Rows of one query in its own transaction, on a connection of its
+        own (a new one, lease and all, after a lost one)."""
+        with translated(self.url):
+            conn = self._take()
             try:
-                with self._conn.transaction():
+                with conn.transaction():
                     for statement in setup:
-                        self._conn.execute(statement)
-                    return self._conn.execute(query, params).fetchall()
-            except Exception:
-                if self._conn.broken:
-                    self._conn.close()
-                raise
-
-    def _reconnect(self) -> None:
-        self._conn = connect(self.url)
-        self._conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LEASE_SPACE, self.id))
-        if not self._conn.execute(
-            "SELECT 1 FROM kb_generations WHERE id = %s", (self.id,)
-        ).fetchone():
-            raise BackendUnavailableError(
-                redact(self.url), f"generation {self.name} was dropped while the server was away"
-            )
+                        conn.execute(statement)
+                    return conn.execute(query, params).fetchall()
+            finally:
+                self._give_back(conn)
 
     # ------------------------------------------------------------ retrieval
 
