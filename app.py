@@ -31,7 +31,6 @@ from search.ui import (
     group_heading,
     index_error_message,
     language_name,
-    plain,
     query_error_message,
     ui_language,
 )
@@ -292,9 +291,9 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
     import pandas as pd
 
     try:
-        facts, rows = index_status(settings.index_dir, settings.corpus_dir)
+        facts, rows = index_status(settings.index_dir, settings.corpus_dir, settings.backend)
     except KBError as exc:
-        st.error(f"{label(ui, 'broken')}: {plain(exc)}")
+        st.error(index_error_message(exc, ui))
         facts, rows = None, []
     if facts:
         st.subheader(label(ui, "facts"), anchor=False)

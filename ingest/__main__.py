@@ -133,7 +133,9 @@ def cmd_status(argv: list[str]) -> int:
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
     if args.sources:
         try:
-            states = source_states(settings.corpus_dir, indexed_files(settings.index_dir))
+            states = source_states(
+                settings.corpus_dir, indexed_files(settings.index_dir, settings.backend)
+            )
         except KBError as exc:
             print(f"error: {printable(exc)}", file=sys.stderr)
             return EXIT_USAGE
@@ -147,7 +149,7 @@ def cmd_status(argv: list[str]) -> int:
     try:
         # Without --corpus or KB_CORPUS: the corpus the index was built from.
         corpus = args.corpus or (settings.corpus_dir if os.environ.get("KB_CORPUS") else None)
-        facts, rows = index_status(settings.index_dir, corpus)
+        facts, rows = index_status(settings.index_dir, corpus, settings.backend)
     except KBError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         try:  # what the index would hold, and how to get what is missing

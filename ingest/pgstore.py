@@ -54,6 +54,7 @@ BUILD_LOCK = 0x6B62  # advisory lock key: "kb", held by the one build
 LEASE_SPACE = 0x6B63  # (LEASE_SPACE, generation id): a searcher reads that generation
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (method "lucene"), as the embedded index
 CONNECT_TIMEOUT = 5  # seconds
+HNSW_BUILD_MEMORY = "1GB"  # for the build's transaction only: 1M vectors of 384 floats need ~2 GB
 
 CHUNK_COLUMNS = (
     "chunk_id", "doc_id", "title", "lang", "kind", "grp", "page_start", "page_end",
@@ -354,7 +355,7 @@ def _copy_chunks(conn, gen_id, chunks, vectors, lengths) -> None:
     )
     with conn.cursor().copy(copy_sql) as copy:
         for row, (c, v, n) in enumerate(zip(chunks, vectors, lengths, strict=True)):
-            vec = "[" + ",".join(f"{x:.9g}" for x in v.tolist()) + "]"
+            vec = "[" + ",".join(map(str, v.tolist())) + "]"  # float32 values, exactly
             copy.write_row((row, *_chunk_row(c), n, ts_config(c.lang), vec))
 
 
@@ -363,6 +364,8 @@ def _index_tables(conn, gen_id: int, n_chunks: int) -> None:
     from psycopg import sql
 
     chunks = table("chunks", gen_id)
+    # HNSW builds far faster while its graph fits in maintenance_work_mem.
+    conn.execute(f"SET LOCAL maintenance_work_mem = '{HNSW_BUILD_MEMORY}'")
     conn.execute(sql.SQL("CREATE INDEX ON {} USING hnsw (embedding vector_ip_ops)").format(chunks))
     conn.execute(sql.SQL("CREATE INDEX ON {} USING gin (tsv)").format(chunks))
     conn.execute(sql.SQL("CREATE INDEX ON {} (lang)").format(chunks))

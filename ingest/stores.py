@@ -74,6 +74,29 @@ class FileStore:
         pass
 
 
+def live_manifest(index_dir: Path, backend: str = "") -> tuple[str | None, dict]:
+    """(name, manifest) of the live generation, in the index folder or, when
+    ``backend`` is a PostgreSQL address, there; IndexMissingError when none."""
+    if backend:
+        from .pgstore import connect, require_live, translated
+
+        with connect(backend) as conn, translated(backend):
+            live = require_live(conn, backend, None)
+        return live.name, live.manifest
+    from .store import current_name, read_manifest
+
+    manifest = read_manifest(index_dir)
+    return current_name(index_dir), manifest
+
+
+def live_name(settings: Settings) -> str | None:
+    """The live generation's name; None when there is none or it cannot be read."""
+    try:
+        return live_manifest(settings.index_dir, settings.backend)[0]
+    except IndexError_:
+        return None
+
+
 def open_store(settings: Settings) -> IndexStore:
     """The store that ``settings`` names: PostgreSQL when ``backend`` is set."""
     if settings.uses_postgres:
@@ -83,4 +106,4 @@ def open_store(settings: Settings) -> IndexStore:
     return FileStore(settings.index_dir)
 
 
-__all__ = ["FileStore", "IndexError_", "IndexStore", "PreviousIndex", "open_store"]
+__all__ = ["FileStore", "IndexStore", "PreviousIndex", "live_manifest", "live_name", "open_store"]

@@ -254,7 +254,7 @@ def _filters(where: Where, alias: str = ""):
 
 
 def _vector_text(v: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.9g}" for x in np.asarray(v, dtype=np.float32).tolist()) + "]"
+    return "[" + ",".join(map(str, np.asarray(v, dtype=np.float32).tolist())) + "]"
 
 
 def _like_prefix(prefix: str) -> str:

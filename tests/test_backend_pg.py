@@ -314,3 +314,20 @@ def test_the_page_says_the_database_is_out_of_reach(settings, monkeypatch, ui):
     at.button[0].click().run()  # "build": the same message, no traceback
     assert not at.exception, at.exception
     assert any(e.value.startswith(label(ui, "backend_down")) for e in at.error)
+
+
+def test_status_lists_the_documents_of_the_database(pg, monkeypatch, capsys):
+    import json
+
+    from ingest.__main__ import main as ingest_main
+
+    first = build_index(pg, embedder=FakeEmbedder())
+    monkeypatch.setenv("KB_BACKEND", pg.backend)
+    assert ingest_main(["status", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["index"]["generation"] == first.generation
+    assert {d["doc_id"] for d in out["documents"]} == {
+        "hankinnat-fi",
+        "upphandling-sv",
+        "procurement-en",
+    }
