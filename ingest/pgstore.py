@@ -81,7 +81,14 @@ def connect(url: str):
     import psycopg
 
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        # No server-side prepared statements: a prepared (generic) plan would
+        # ignore the per-query planner settings the searcher makes (the
+        # exact-scan fallback of a filtered HNSW search); with pgvector 0.6
+        # it returned no rows for a filtered search (test_backend_pg.py), and
+        # a pooler in transaction mode (PgBouncer) cannot keep them either.
+        return psycopg.connect(
+            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, prepare_threshold=None
+        )
     except psycopg.ProgrammingError as exc:  # not a valid address at all
         raise BackendUnavailableError(redact(url), f"not a valid address ({exc})") from exc
     except psycopg.OperationalError as exc:

@@ -331,3 +331,35 @@ def test_status_lists_the_documents_of_the_database(pg, monkeypatch, capsys):
         "upphandling-sv",
         "procurement-en",
     }
+
+
+def _many_passages(corpus, n_docs: int = 40) -> None:
+    words = ("hankinta", "innovaatio", "ympäristö", "sopimus", "kilpailutus", "kunta")
+    ord_ = ("upphandling", "innovation", "miljö", "avtal", "anbud", "kommun")
+    for i in range(n_docs):
+        for lang, vocab in (("fi", words), ("sv", ord_)):
+            sections = "\n\n".join(
+                f"## {vocab[(i + j) % 6]} {j}\n\n"
+                + " ".join(f"{vocab[(i * j + k) % 6]}{(i + k) % 9}" for k in range(30))
+                for j in range(6)
+            )
+            (corpus / f"d{i}.{lang}.md").write_text(f"# {lang} {i}\n\n{sections}\n", "utf-8")
+
+
+def test_filtered_dense_searches_stay_exact_when_repeated(settings, pg_url):
+    """Searches repeated past psycopg's prepare threshold, with a filter: a
+    prepared statement's generic plan once returned no rows at all here."""
+    _many_passages(settings.corpus_dir)
+    fake = _NoTies()
+    build_index(settings, embedder=fake)
+    pg = replace(settings, backend=pg_url)
+    build_index(pg, embedder=fake)
+    files = Searcher.load(settings.index_dir, settings, embedder=fake)
+    postgres = Searcher.load(None, pg, embedder=fake)
+    assert len(postgres.chunks) > 400
+    for i in range(12):
+        query = f"innovation{i % 9} upphandling{(i + 3) % 9} hankinta{i % 9}"
+        for languages in (["sv"], ["fi"]):
+            a = files.search(query, k=10, mode="dense", languages=languages, highlight=False)
+            b = postgres.search(query, k=10, mode="dense", languages=languages, highlight=False)
+            assert len(b) == 10 and _key(a) == _key(b), (i, languages)
