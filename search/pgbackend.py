@@ -146,6 +146,8 @@ class PgIndex:
     def _run(self, query, params, setup=()):
         """Rows of one query in its own transaction, on a connection of its
         own (a new one, lease and all, after a lost one)."""
+        import psycopg
+
         with translated(self.url):
             conn = self._take()
             try:
@@ -153,6 +155,11 @@ class PgIndex:
                     for statement in setup:
                         conn.execute(statement)
                     return conn.execute(query, params).fetchall()
+            except psycopg.errors.UndefinedTable as exc:  # dropped under a lease-less reader
+                raise BackendUnavailableError(
+                    redact(self.url),
+                    f"generation {self.name} has been dropped; the next search loads the live one",
+                ) from exc
             finally:
                 self._give_back(conn)
 

@@ -363,3 +363,19 @@ def test_filtered_dense_searches_stay_exact_when_repeated(settings, pg_url):
             a = files.search(query, k=10, mode="dense", languages=languages, highlight=False)
             b = postgres.search(query, k=10, mode="dense", languages=languages, highlight=False)
             assert len(b) == 10 and _key(a) == _key(b), (i, languages)
+
+
+def test_a_generation_dropped_under_a_searcher_is_an_error_then_a_reload(pg):
+    """As on a read replica, whose leases the primary does not see."""
+    fake = FakeEmbedder()
+    build_index(pg, embedder=fake)
+    searcher = Searcher.load(None, pg, embedder=fake)
+    _write(pg.corpus_dir, NEW_FILE)
+    build_index(pg, embedder=fake)
+    old = searcher.generation
+    with psycopg.connect(pg.backend, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE kb_chunks_{old.id}, kb_terms_{old.id}")
+    with pytest.raises(BackendUnavailableError, match="has been dropped"):
+        searcher.search("national strategy", k=3)
+    assert searcher.reload_if_changed()
+    assert searcher.search("national strategy", k=1)[0].doc_id == "strategy-en"
