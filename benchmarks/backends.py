@@ -121,7 +121,7 @@ def _server(work: Path):
 
 
 def measure(work: Path, source: Path, sizes: list[str], url: str, repeat: int) -> dict:
-    from ingest.pgstore import connect
+    from ingest.pgschema import connect
 
     results: dict = {}
     for size in sizes:

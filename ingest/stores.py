@@ -78,7 +78,7 @@ def live_manifest(index_dir: Path, backend: str = "") -> tuple[str | None, dict]
     """(name, manifest) of the live generation, in the index folder or, when
     ``backend`` is a PostgreSQL address, there; IndexMissingError when none."""
     if backend:
-        from .pgstore import connect, require_live, translated
+        from .pgschema import connect, require_live, translated
 
         with connect(backend) as conn, translated(backend):
             live = require_live(conn, backend, None)

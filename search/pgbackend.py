@@ -21,7 +21,7 @@ import threading
 import numpy as np
 
 from ingest.errors import BackendUnavailableError
-from ingest.pgstore import (
+from ingest.pgschema import (
     BM25_B,
     BM25_K1,
     CHUNK_COLUMNS,
@@ -53,7 +53,7 @@ class PgBackend:
 
     def live_name(self) -> str | None:
         """The live generation's name (one short query on a kept connection)."""
-        from ingest.pgstore import live_generation
+        from ingest.pgschema import live_generation
 
         with self._lock:
             if self._conn is None or self._conn.closed or self._conn.broken:
