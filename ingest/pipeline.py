@@ -106,7 +106,8 @@ def build_index(
     on_file: Callable[[FileResult], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
-    """Bring the index in ``settings.index_dir`` up to date with the corpus.
+    """Bring the index in ``settings.index_dir`` (or, with ``settings.backend``,
+    in PostgreSQL: ingest/stores.py) up to date with the corpus.
 
     Unchanged files keep their vectors; changed files are re-embedded; removed
     files leave the index. ``on_file`` hears about each file as it is done;
