@@ -212,7 +212,7 @@ def _index_tables(conn, gen_id: int, n_chunks: int) -> None:
     conn.execute(
         sql.SQL(
             "CREATE TABLE {} AS SELECT word AS lexeme, ndoc AS df,"
-            " ln(1 + (%s - ndoc + 0.5) / (ndoc + 0.5)) AS idf FROM ts_stat(%s)"
+            " ln(1 + (%s - ndoc + 0.5) / (ndoc + 0.5))::float8 AS idf FROM ts_stat(%s)"
         ).format(table("terms", gen_id)),
         (n_chunks, stat_query),
     )
