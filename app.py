@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest.errors import BuildLockedError, IndexMissingError, KBError
+from ingest.errors import BackendUnavailableError, BuildLockedError, IndexMissingError, KBError
 from ingest.pipeline import build_index
 from ingest.settings import load_settings
 from ingest.status import index_status
@@ -30,8 +30,8 @@ from search.ui import (
     facts_markdown,
     failure_message,
     group_heading,
+    index_error_message,
     language_name,
-    plain,
     query_error_message,
     ui_language,
 )
@@ -122,6 +122,9 @@ def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
             report = build_index(settings, on_file=on_file, progress=progress)
     except BuildLockedError:
         st.warning(label(ui, "locked"))
+        return False
+    except KBError as exc:  # a database out of reach, a schema of another version
+        st.error(index_error_message(exc, ui))
         return False
     bar.progress(1.0, text=label(ui, "built"))
     counts = label(ui, "built_counts").format(
@@ -214,6 +217,9 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     except QueryError as exc:
         st.error(query_error_message(exc, ui))
         return
+    except BackendUnavailableError as exc:
+        st.error(index_error_message(exc, ui))
+        return
     st.query_params.update(
         {
             "q": query,
@@ -265,12 +271,15 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
             st.subheader(group_heading(ui, lang, len(members)), anchor=False)
         for hit in members:
             cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
-    for lang, members in groups.items():
-        highlighted = cached_highlighted(index_dir, generation, query, **searches[lang])
-        for old, new in zip(members, highlighted, strict=True):
-            if new.highlights != old.highlights:
-                put_card(cards[new.chunk_id], new, ui, links)
-    best = cached_highlighted(index_dir, generation, query, **filters)  # cached unless grouped
+    try:
+        for lang, members in groups.items():
+            highlighted = cached_highlighted(index_dir, generation, query, **searches[lang])
+            for old, new in zip(members, highlighted, strict=True):
+                if new.highlights != old.highlights:
+                    put_card(cards[new.chunk_id], new, ui, links)
+        best = cached_highlighted(index_dir, generation, query, **filters)  # cached unless grouped
+    except BackendUnavailableError:
+        return  # the cards are on screen, with their query words marked
     if best != list(hits):
         show_answer(answer_box, Results(best, hits.no_relevant_passage), ui, searcher)
 
@@ -294,9 +303,9 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
     import pandas as pd
 
     try:
-        facts, rows = index_status(settings.index_dir, settings.corpus_dir)
+        facts, rows = index_status(settings.index_dir, settings.corpus_dir, settings.backend)
     except KBError as exc:
-        st.error(f"{label(ui, 'broken')}: {plain(exc)}")
+        st.error(index_error_message(exc, ui))
         facts, rows = None, []
     if facts:
         st.subheader(label(ui, "facts"), anchor=False)
@@ -331,7 +340,7 @@ def main() -> None:
     except IndexMissingError:
         problem = "missing"
     except KBError as exc:
-        problem = f"{label(ui, 'broken')}: {plain(exc)}"
+        problem = index_error_message(exc, ui)
 
     seed_state(params, searcher, ui)
     with st.sidebar:

@@ -15,7 +15,14 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import BuildLockedError, IndexWriteError, KBError, printable
+from .errors import (
+    BackendSchemaError,
+    BackendUnavailableError,
+    BuildLockedError,
+    IndexWriteError,
+    KBError,
+    printable,
+)
 from .pipeline import FileResult, build_index
 from .settings import load_settings
 from .sources import SourcesError
@@ -75,7 +82,10 @@ def cmd_build(argv: list[str]) -> int:
     except (BuildLockedError, SourcesError) as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except (IndexWriteError, OSError) as exc:  # full disk, read-only folder
+    except BackendSchemaError as exc:  # no pgvector, a schema of another version
+        print(f"error: {printable(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except (IndexWriteError, BackendUnavailableError, OSError) as exc:  # full disk, lost server
         print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -123,7 +133,9 @@ def cmd_status(argv: list[str]) -> int:
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
     if args.sources:
         try:
-            states = source_states(settings.corpus_dir, indexed_files(settings.index_dir))
+            states = source_states(
+                settings.corpus_dir, indexed_files(settings.index_dir, settings.backend)
+            )
         except KBError as exc:
             print(f"error: {printable(exc)}", file=sys.stderr)
             return EXIT_USAGE
@@ -137,7 +149,7 @@ def cmd_status(argv: list[str]) -> int:
     try:
         # Without --corpus or KB_CORPUS: the corpus the index was built from.
         corpus = args.corpus or (settings.corpus_dir if os.environ.get("KB_CORPUS") else None)
-        facts, rows = index_status(settings.index_dir, corpus)
+        facts, rows = index_status(settings.index_dir, corpus, settings.backend)
     except KBError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         try:  # what the index would hold, and how to get what is missing

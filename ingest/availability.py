@@ -103,14 +103,14 @@ def _what_to_do(src: Source, shown: str) -> str:
     return f"put the file at {shown}"
 
 
-def indexed_files(index_dir: Path) -> dict[str, dict] | None:
+def indexed_files(index_dir: Path, backend: str = "") -> dict[str, dict] | None:
     """The index manifest's files (path -> entry), or None where there is
-    no readable index."""
+    no readable index (``backend``: in that PostgreSQL database)."""
     from .errors import KBError
-    from .store import read_manifest
+    from .stores import live_manifest
 
     try:
-        return read_manifest(index_dir)["files"]
+        return live_manifest(index_dir, backend)[1]["files"]
     except KBError:
         return None
 

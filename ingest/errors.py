@@ -57,6 +57,30 @@ class BuildLockedError(KBError):
     """Another build holds the index lock."""
 
 
+class BackendError(KBError):
+    """The PostgreSQL backend cannot serve: ``where`` is the server's address
+    without its password, ``reason`` what went wrong."""
+
+    advice = ""
+
+    def __init__(self, where: str, reason: str) -> None:
+        tail = f"; {self.advice}" if self.advice else ""
+        super().__init__(f"PostgreSQL at {where}: {reason}{tail}")
+        self.where = where
+        self.reason = reason
+
+
+class BackendUnavailableError(BackendError):
+    """A wrong address, a refused connection, a server that went away. The
+    live generation is untouched and answers again once the server is back."""
+
+    advice = "check KB_BACKEND and that the server is running; the index there is unchanged"
+
+
+class BackendSchemaError(BackendError):
+    """The database lacks pgvector, or holds a schema of another format version."""
+
+
 class SettingsError(KBError, ValueError):
     """A setting (a KB_* environment variable or an option) has an invalid value."""
 

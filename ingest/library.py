@@ -215,7 +215,7 @@ def _refuse_duplicate(name: str, digest: str, size: int, url: str, settings: Set
     """DuplicateError when a file with this sha256 is indexed or in the
     corpus, or when a source already has this address."""
     corpus = settings.corpus_dir
-    for rel, entry in (indexed_files(settings.index_dir) or {}).items():
+    for rel, entry in (indexed_files(settings.index_dir, settings.backend) or {}).items():
         if entry.get("sha256") == digest:
             doc = entry.get("doc") or {}
             shown = f"{doc.get('title') or rel} ({rel})"
@@ -324,7 +324,7 @@ def documents(settings: Settings) -> list[Document]:
     it. Raises SourcesError."""
     corpus = settings.corpus_dir
     sources = load_sources(corpus)
-    manifest = indexed_files(settings.index_dir) or {}
+    manifest = indexed_files(settings.index_dir, settings.backend) or {}
     files = (
         [p.relative_to(corpus).as_posix() for p in discover(corpus, settings.extensions)]
         if corpus.is_dir()

@@ -21,7 +21,8 @@ from .readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exp
 from .records import Chunk, DocumentMeta, Page
 from .settings import Settings
 from .sources import Source, assign_ids, discover, load_sources, meta_for
-from .store import FORMAT_VERSION, build_lock, load_generation, remove_stale, write_generation
+from .store import FORMAT_VERSION
+from .stores import open_store
 from .versions import link_versions
 
 logger = logging.getLogger(__name__)
@@ -105,7 +106,8 @@ def build_index(
     on_file: Callable[[FileResult], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
-    """Bring the index in ``settings.index_dir`` up to date with the corpus.
+    """Bring the index in ``settings.index_dir`` (or, with ``settings.backend``,
+    in PostgreSQL: ingest/stores.py) up to date with the corpus.
 
     Unchanged files keep their vectors; changed files are re-embedded; removed
     files leave the index. ``on_file`` hears about each file as it is done;
@@ -114,11 +116,6 @@ def build_index(
     """
     started = time.monotonic()
     report = BuildReport()
-    corpus, index_dir = settings.corpus_dir, settings.index_dir
-    if embedder is not None:
-        model_name, fingerprint = embedder.name, embedder.fingerprint
-    else:
-        _, model_name, fingerprint = resolve_model(settings)
 
     def get_embedder() -> Embedder:
         nonlocal embedder
@@ -126,15 +123,28 @@ def build_index(
             embedder = load_embedder(settings)
         return embedder
 
-    with build_lock(index_dir):
-        stale = remove_stale(index_dir)
+    store = open_store(settings)
+    try:
+        return _build(settings, store, report, started, embedder, get_embedder, on_file, progress)
+    finally:
+        store.close()
+
+
+def _build(settings, store, report, started, embedder, get_embedder, on_file, progress):
+    corpus = settings.corpus_dir
+    if embedder is not None:
+        model_name, fingerprint = embedder.name, embedder.fingerprint
+    else:
+        _, model_name, fingerprint = resolve_model(settings)
+    with store.lock():
+        stale = store.remove_stale()
         if stale:
             logger.info("removed %d temporary item(s) left by an interrupted build", len(stale))
         previous = None
         try:
-            previous = load_generation(index_dir)
+            previous = store.previous()
         except IndexError_ as exc:
-            if (index_dir / "CURRENT").exists():
+            if store.has_index():
                 logger.warning("previous index unusable, rebuilding everything: %s", exc)
         reusable = (
             previous is not None
@@ -276,7 +286,7 @@ def build_index(
             dim = new_vectors.shape[1]
         else:
             new_vectors = None
-            dim = previous.index.d if reusable else (get_embedder().dim)
+            dim = previous.manifest["model"]["dim"] if reusable else (get_embedder().dim)
 
         # Row order: documents in file order, chunks in document order.
         all_chunks = kept_chunks + new_chunks
@@ -309,8 +319,7 @@ def build_index(
             },
             "files": files_manifest,
         }
-        final = write_generation(index_dir, vectors, all_chunks, manifest)
-        report.generation = final.name
+        report.generation = store.write(vectors, all_chunks, manifest)
         report.written = True
     report.seconds = time.monotonic() - started
     return report

@@ -26,7 +26,10 @@ ENV_VARS = {
     "KB_MAX_PAGES": "max_pages",
     "KB_FILE_TIMEOUT": "file_timeout",
     "KB_STATIC": "static_dir",
+    "KB_BACKEND": "backend",
 }
+
+BACKEND_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Settings:
     # Seconds a PDF may take to read; past it, its reader process is killed
     # and the file is skipped with a message. 0 reads in-process, unguarded.
     file_timeout: int = 120
+    # Where the index lives: "" for the index folder (embedded, the default),
+    # or a PostgreSQL address (postgresql://user@host/db) with pgvector.
+    backend: str = ""
     extensions: tuple[str, ...] = field(
         default=(".pdf", ".md", ".markdown", ".txt", ".html", ".htm")
     )
@@ -80,6 +86,16 @@ class Settings:
             raise SettingsError(
                 f"chunk_overlap must be between 0 and chunk_tokens/2, got {self.chunk_overlap}"
             )
+
+        if self.backend and not self.backend.startswith(BACKEND_SCHEMES):
+            raise SettingsError(
+                "backend must be empty (the index folder) or a postgresql:// address, "
+                f"got {self.backend[:40]!r}"
+            )
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.backend)
 
     @property
     def model_cache(self) -> Path:

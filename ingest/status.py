@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .availability import PRESENT, source_states
-from .store import current_name, read_manifest
+from .stores import live_manifest
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,16 @@ class DocStatus:
     indexed_at: str
 
 
-def index_status(index_dir: Path, corpus_dir: Path | None = None) -> tuple[dict, list[DocStatus]]:
+def index_status(
+    index_dir: Path, corpus_dir: Path | None = None, backend: str = ""
+) -> tuple[dict, list[DocStatus]]:
     """(manifest without the per-file table, one row per document), with the
     sources.toml entries of ``corpus_dir`` (default: the corpus the index was
     built from) that are not in the index, each saying what to do
     (ingest/availability.py). Raises
-    IndexMissingError / IndexCorruptError when there is nothing to read."""
-    manifest = read_manifest(index_dir)
+    IndexMissingError / IndexCorruptError when there is nothing to read.
+    ``backend``: a PostgreSQL address to read the live generation from."""
+    name, manifest = live_manifest(index_dir, backend)
     rows = []
     for rel, entry in manifest["files"].items():
         doc = entry.get("doc") or {}
@@ -68,5 +71,5 @@ def index_status(index_dir: Path, corpus_dir: Path | None = None) -> tuple[dict,
                 )
             )
     facts = {k: v for k, v in manifest.items() if k != "files"}
-    facts["generation"] = current_name(index_dir)
+    facts["generation"] = name
     return facts, rows

@@ -168,8 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", type=Path, help="index folder (default: index/, or $KB_INDEX)")
     p.add_argument("--mode", choices=MODES, action="append", help="only this mode (repeatable)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--backend", help="a postgresql:// address to search instead (default: $KB_BACKEND)"
+    )
     args = p.parse_args(argv)
-    settings = load_settings(index_dir=args.index)
+    settings = load_settings(index_dir=args.index, backend=args.backend)
     try:
         evaluations = load_qrels(args.qrels) if args.qrels else heading_evaluations(*args.sections)
         searcher = Searcher.load(settings.index_dir, settings)

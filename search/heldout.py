@@ -135,8 +135,12 @@ def make_corpus(work: Path, setup: str) -> Path:
     return corpus
 
 
-def run(questions: list[Question], work: Path, setups, modes, rebuild: bool) -> dict:
-    """{setup: {mode: [per-question record]}}; the naive pipeline under "naive"."""
+def run(
+    questions: list[Question], work: Path, setups, modes, rebuild: bool, backend: str = ""
+) -> dict:
+    """{setup: {mode: [per-question record]}}; the naive pipeline under "naive".
+    ``backend``: a PostgreSQL address to build and search each set-up in
+    instead of an index folder (one after the other, in the same database)."""
     from ingest.embed import load_embedder
     from ingest.pipeline import build_index
 
@@ -149,8 +153,8 @@ def run(questions: list[Question], work: Path, setups, modes, rebuild: bool) -> 
     runs: dict = {}
     for setup in setups:
         corpus = make_corpus(work, setup)
-        settings = Settings(corpus_dir=corpus, index_dir=work / setup / "index")
-        if rebuild:
+        settings = Settings(corpus_dir=corpus, index_dir=work / setup / "index", backend=backend)
+        if rebuild and not backend:
             shutil.rmtree(settings.index_dir, ignore_errors=True)
         build_index(settings, embedder=embedder)
         query_embedder = load_query_embedder(settings)
@@ -240,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=PROJECT_ROOT / ".cache" / "heldout")
     p.add_argument("--rebuild", action="store_true", help="rebuild the indexes from scratch")
     p.add_argument("--json", type=Path, help="also write the per-question records here")
+    p.add_argument("--backend", default="", help="a postgresql:// address to search instead")
     args = p.parse_args(argv)
     if not FINLEX.is_dir() or not THEME.is_file():
         print(
@@ -248,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     questions = load_questions(args.questions, args.split)
-    runs = run(questions, args.work, args.setup or SETUPS, args.mode or MODES, args.rebuild)
+    setups, modes = args.setup or SETUPS, args.mode or MODES
+    runs = run(questions, args.work, setups, modes, args.rebuild, args.backend)
     print(f"{len(questions)} questions ({args.split})")
     print(markdown(runs))
     if args.json:

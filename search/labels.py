@@ -39,6 +39,8 @@ LABELS = {
         "built": "Index ready",
         "skipped": "skipped",
         "locked": "Another build is running; try again when it has finished.",
+        "backend_down": "The search database cannot be reached; the index in it is unchanged. "
+        "Try again in a moment.",
         "facts": "Index",
         "chunks_chart": "Passages per document and language",
         "model": "Model",
@@ -80,6 +82,8 @@ LABELS = {
         "built": "Hakemisto valmis",
         "skipped": "ohitettu",
         "locked": "Toinen rakennus on käynnissä; yritä uudelleen, kun se on valmis.",
+        "backend_down": "Hakutietokantaan ei saada yhteyttä; sen hakemisto on ennallaan. "
+        "Yritä hetken kuluttua uudelleen.",
         "facts": "Hakemisto",
         "chunks_chart": "Kohtia asiakirjoittain ja kielittäin",
         "model": "Malli",
@@ -121,6 +125,8 @@ LABELS = {
         "built": "Indexet är klart",
         "skipped": "hoppades över",
         "locked": "En annan byggning pågår; försök igen när den är klar.",
+        "backend_down": "Sökdatabasen kan inte nås; indexet i den är oförändrat. "
+        "Försök igen om en stund.",
         "facts": "Index",
         "chunks_chart": "Avsnitt per dokument och språk",
         "model": "Modell",

@@ -1,7 +1,8 @@
-"""The two retrievers: dense (FAISS inner product over normalised e5
-vectors) and BM25 (bm25s over Snowball stems), each within a row mask, so a
-filtered search is exact rather than a filtered top-k; and the query's
-language, which decides where BM25 may take part."""
+"""The two retrievers: dense (inner product over normalised e5 vectors) and
+BM25 (over Snowball stems), each within a filter, asked of the generation's
+backend (search/backend.py: FAISS and bm25s, exact within a row mask; or
+PostgreSQL); and the query's language, which decides where BM25 may take
+part."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import functools
 
 import numpy as np
 
+from .backend import Where
 from .terms import query_terms
 from .view import IndexView
 
@@ -45,35 +47,14 @@ def one_faiss_thread() -> None:
 
 
 def dense(
-    view: IndexView, qvec: np.ndarray, mask: np.ndarray, depth: int
+    view: IndexView, qvec: np.ndarray, where: Where, depth: int
 ) -> tuple[list[int], np.ndarray]:
     """(rows best first, their cosines) among the allowed rows."""
-    index = view.generation.index
-    depth = min(depth, int(mask.sum()))
-    if depth < 1:
-        return [], np.zeros(0, dtype=np.float32)
-    if mask.all():
-        scores, rows = index.search(qvec, depth)
-    else:
-        import faiss
-
-        sel = faiss.IDSelectorArray(np.flatnonzero(mask).astype(np.int64))
-        scores, rows = index.search(qvec, depth, params=faiss.SearchParameters(sel=sel))
-    keep = rows[0] >= 0
-    return [int(r) for r in rows[0][keep]], scores[0][keep]
+    return view.generation.dense(qvec, where, depth)
 
 
-def bm25_scores(view: IndexView, query: str) -> np.ndarray:
-    lexical = view.generation.lexical
-    if lexical is None:
-        return np.zeros(len(view.chunks), dtype=np.float32)
-    return lexical.scores(query_terms(query), len(view.chunks))
-
-
-def bm25(view: IndexView, query: str, mask: np.ndarray, depth: int) -> list[int]:
+def bm25(view: IndexView, query: str, where: Where, depth: int) -> list[int]:
     """Rows best first by BM25 among the allowed rows with a positive score."""
-    scores = np.where(mask, bm25_scores(view, query), 0.0)
-    candidates = np.flatnonzero(scores > 0)
-    if len(candidates) > depth:
-        candidates = candidates[np.argpartition(-scores[candidates], depth - 1)[:depth]]
-    return [int(r) for r in candidates[np.lexsort((candidates, -scores[candidates]))]]
+    if where.count == 0:
+        return []
+    return view.generation.lexical(query_terms(query), where, depth)

@@ -19,10 +19,11 @@ from ingest.embed import Embedder, resolve_model
 from ingest.headings import heading_key, section_query, section_reference
 from ingest.records import Chunk
 from ingest.settings import Settings, load_settings
-from ingest.store import Generation, current_name, load_generation
+from ingest.store import Generation
 
 from . import highlight as highlighting
 from . import relevance, retrieval, sections, versions
+from .backend import Backend, FileBackend, SearchIndex, open_backend
 from .encoders import load_query_embedder
 from .fusion import fuse
 from .highlight import sentence_spans
@@ -58,11 +59,16 @@ __all__ = [
 
 class Searcher:
     def __init__(
-        self, generation: Generation, embedder: Embedder, index_dir: Path | None = None
+        self,
+        generation: Generation | SearchIndex,
+        embedder: Embedder,
+        index_dir: Path | None = None,
+        backend: Backend | None = None,
     ) -> None:
         retrieval.one_faiss_thread()
         self.embedder = embedder
         self.index_dir = index_dir
+        self.backend = backend or (FileBackend(index_dir) if index_dir is not None else None)
         self._view = IndexView(generation)
         self._reload_lock = threading.Lock()
 
@@ -74,21 +80,23 @@ class Searcher:
         embedder: Embedder | None = None,
     ) -> Searcher:
         """Load the live index and the model that built it; raises a typed
-        IndexError_ when the index is missing, corrupt or from another model."""
+        IndexError_ when the index is missing, corrupt or from another model
+        (and a BackendError when its PostgreSQL cannot serve)."""
         settings = settings or load_settings()
         index_dir = index_dir or settings.index_dir
+        backend = open_backend(settings, index_dir)
         if embedder is None:
             _, _, fingerprint = resolve_model(settings)
-            generation = load_generation(index_dir, fingerprint)
+            generation = backend.load(fingerprint)
             embedder = load_query_embedder(settings)
         else:
-            generation = load_generation(index_dir, embedder.fingerprint)
-        return cls(generation, embedder, index_dir)
+            generation = backend.load(embedder.fingerprint)
+        return cls(generation, embedder, index_dir, backend)
 
     # ------------------------------------------------------------ state
 
     @property
-    def generation(self) -> Generation:
+    def generation(self) -> SearchIndex:
         return self._view.generation
 
     @property
@@ -96,16 +104,20 @@ class Searcher:
         return self._view.chunks
 
     def reload_if_changed(self) -> bool:
-        """Switch to a newer generation if a rebuild swapped one in."""
-        if self.index_dir is None:
+        """Switch to a newer generation if a rebuild swapped one in. Searches
+        already running finish on the generation they started with."""
+        if self.backend is None:
             return False
         with self._reload_lock:
-            live = current_name(self.index_dir)
+            live = self.backend.live_name()
             if live is None or live == self._view.generation.name:
                 return False
-            self._view = IndexView(load_generation(self.index_dir, self.embedder.fingerprint))
+            old, self._view = self._view, IndexView(self.backend.load(self.embedder.fingerprint))
             logger.info("reloaded index generation %s", live)
-            return True
+        # PostgreSQL: let go of the old generation's lease (a search still
+        # running on it reconnects for its remaining queries, or ends).
+        getattr(old.generation, "close", lambda: None)()
+        return True
 
     @property
     def languages(self) -> list[str]:
@@ -167,7 +179,8 @@ class Searcher:
         self._check(query, mode, k, languages, docs, kinds)
         view = self._view
         query = query.strip()
-        mask = view.mask(languages, docs, kinds)
+        where = view.where(languages, docs, kinds)
+        mask = where.mask
         if not mask.any():  # filters that no passage meets: no results, not an error
             return Results()
         key = section_query(query)  # nothing but a section number: straight to it
@@ -180,7 +193,7 @@ class Searcher:
 
         depth = min(int(mask.sum()), max(MIN_CANDIDATES, 4 * k))
         qlang = query_language(query)
-        ranked, qvec, top_cosine = self._retrieve(view, query, mode, mask, depth, qlang)
+        ranked, qvec, top_cosine = self._retrieve(view, query, mode, where, depth, qlang)
         key = section_reference(query)  # "section 25 of the act": that section leads
         named = sections.named_section_rows(view, key, mask) if key else []
         if named:
@@ -208,7 +221,7 @@ class Searcher:
             hits, no_relevant_passage=verdict and not named, section=key if named else None
         )
 
-    def _retrieve(self, view: IndexView, query: str, mode: str, mask, depth: int, qlang):
+    def _retrieve(self, view: IndexView, query: str, mode: str, where, depth: int, qlang):
         """({name: (rows, weight)}, query vector, best cosine) of the retrievers
         that ``mode`` runs; ``qlang``: the query's language (or None)."""
         ranked: dict[str, tuple[list[int], object]] = {}
@@ -216,24 +229,24 @@ class Searcher:
         qlang = qlang if mode == "hybrid" else None
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed_queries([query])
-            rows, cosines = retrieval.dense(view, qvec, mask, depth)
+            rows, cosines = retrieval.dense(view, qvec, where, depth)
             top_cosine = float(cosines[0]) if len(cosines) else None
             weight = 1.0
             if mode == "hybrid" and qlang is not None:
                 weight = view.dense_weights(qlang)  # fair across languages
             ranked["dense"] = (rows, weight)
         if mode == "bm25":
-            ranked["bm25"] = (retrieval.bm25(view, query, mask, depth), 1.0)
+            ranked["bm25"] = (retrieval.bm25(view, query, where, depth), 1.0)
         if mode == "hybrid":
             # Lexical matches across languages are mostly shared numbers and
             # names: BM25 takes part only where the query's language is.
-            home = mask if qlang is None else mask & (view.langs == qlang)
+            home = where if qlang is None else view.narrow(where, qlang)
             ranked["bm25"] = (retrieval.bm25(view, query, home, depth), 1.0)
-            if qlang is not None and not (mask & (view.langs == qlang)).any():
+            if qlang is not None and not home.count:
                 # The search excludes the query's own language (cross-language
                 # filter): reach the passages through their versions written in
                 # it, in that order; direct dense hits follow.
-                pivot = versions.pivot(view, query, qvec, qlang, mask, depth)
+                pivot = versions.pivot(view, query, qvec, qlang, where, depth)
                 ranked["pivot"] = (pivot, versions.PIVOT_LEADS)
         return ranked, qvec, top_cosine
 
@@ -296,14 +309,13 @@ class Searcher:
         """Passages most like this one, across all documents ("more like this")."""
         view = self._view
         row = self._resolve(view, hit)
-        mask = view.mask(languages)
-        mask[row] = False
-        depth = min(int(mask.sum()), 4 * k + 8)
+        where = view.where(languages, exclude={row})
+        depth = min(where.count, 4 * k + 8)
         if depth == 0:
             return []
         qvec = view.vector(row)[None, :]
         own = view.chunks[row]
-        candidates, _ = retrieval.dense(view, qvec, mask, depth)
+        candidates, _ = retrieval.dense(view, qvec, where, depth)
         order = [r for r in candidates if not sections.adjacent(own, view.chunks[r])]
         rows = sections.collapse(view, order, k)
         sims = [float(view.vector(r) @ qvec[0]) for r in rows]

@@ -82,6 +82,17 @@ def documents_table_row(row, ui: str) -> dict:
     }
 
 
+def index_error_message(exc: Exception, ui: str) -> str:
+    """A typed error of the index for the page: a database out of reach in
+    the page's language (its address without password), any other as the
+    library wrote it (escaped)."""
+    from ingest.errors import BackendUnavailableError
+
+    if isinstance(exc, BackendUnavailableError):
+        return f"{label(ui, 'backend_down')} ({plain(exc.where)}: {plain(exc.reason)})"
+    return f"{label(ui, 'broken')}: {plain(exc)}"
+
+
 def query_error_message(exc: Exception, ui: str) -> str:
     """A QueryError for the page: the ones a person can cause from the page
     in its language, any other as the library wrote it (escaped)."""

@@ -20,12 +20,12 @@ Rebuild = Callable[..., bool]
 def _after_edit(settings, ui: str, searcher, notes: list[tuple[str, str]], rebuild: Rebuild):
     """Rebuild after documents were added or removed; show the notes after
     the rerun that lists them in the table (now, when no index was written)."""
-    from ingest.store import current_name
+    from ingest.stores import live_name
 
     st.session_state.library_notes = notes
-    before = current_name(settings.index_dir)
+    before = live_name(settings)
     # A new generation (even with some file skipped): rerun, so the table shows it.
-    if rebuild(settings, ui, searcher) or current_name(settings.index_dir) != before:
+    if rebuild(settings, ui, searcher) or live_name(settings) != before:
         st.rerun()
     show_notes()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import retrieval
+from .backend import Where
 from .fusion import fuse
 from .view import IndexView
 
@@ -50,16 +51,16 @@ def align_row(view: IndexView, row: int) -> list[tuple[int, float]]:
 
 
 def pivot(
-    view: IndexView, query: str, qvec: np.ndarray, qlang: str, mask: np.ndarray, depth: int
+    view: IndexView, query: str, qvec: np.ndarray, qlang: str, where: Where, depth: int
 ) -> list[int]:
     """Cross-language hits through the query's own language: search the
     versions written in the query's language (where retrieval is strongest),
     then take the aligned passage of each hit in the allowed other-language
     versions."""
-    source = (view.langs == qlang) & view.grouped
-    if not source.any():
+    source = view.where(languages={qlang}, docs=view.grouped_docs)
+    if not view.grouped_docs or not source.count:
         return []
-    n_src = min(int(source.sum()), PIVOT_DEPTH)
+    n_src = min(source.count, PIVOT_DEPTH)
     _, order = fuse(
         [
             (retrieval.dense(view, qvec, source, n_src)[0], 1.0),
@@ -69,7 +70,7 @@ def pivot(
     out: dict[int, None] = {}
     for r in order:
         for sib_row, _ in align_row(view, r):
-            if mask[sib_row] and view.langs[sib_row] != qlang:
+            if where.mask[sib_row] and view.langs[sib_row] != qlang:
                 out.setdefault(sib_row, None)
         if len(out) >= depth:
             break

@@ -13,10 +13,9 @@ from ingest.headings import heading_key
 from ingest.records import Chunk
 from ingest.store import Generation
 
+from .backend import MIN_PREFIX, FileIndex, SearchIndex, Where
 from .fusion import dense_weights
 from .terms import query_terms
-
-MIN_PREFIX = 5  # "Världsbanken" is known when a passage has a word starting "värld"
 
 # Below this many passages in a language, no word counts as common: in a
 # handful of passages every word is in "most" of them.
@@ -24,7 +23,9 @@ MIN_PASSAGES_FOR_SHARES = 20
 
 
 class IndexView:
-    def __init__(self, generation: Generation) -> None:
+    def __init__(self, generation: SearchIndex | Generation) -> None:
+        if isinstance(generation, Generation):
+            generation = FileIndex(generation)
         self.generation = generation
         self.chunks: list[Chunk] = generation.chunks
         self.langs = np.array([c.lang for c in self.chunks])
@@ -42,6 +43,7 @@ class IndexView:
                 self.group_docs.setdefault(group, []).append(doc)
         grouped_docs = [d for docs in self.group_docs.values() if len(docs) > 1 for d in docs]
         self.grouped = np.isin(self.docs, grouped_docs)  # rows with a sibling version
+        self.grouped_docs = frozenset(grouped_docs)
         # One id per (document, section path): the unit a result stands for.
         ids: dict[tuple, int] = {}
         self.section_ids = np.array(
@@ -63,7 +65,7 @@ class IndexView:
         self._shares: dict[tuple[str, str], float] = {}
         self._doc_vectors: dict[str, np.ndarray] = {}
         self._dense_weights: dict[str, np.ndarray] = {}
-        self._prefixes: set[str] | None = None
+        self._known: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def dense_weights(self, qlang: str) -> np.ndarray:
@@ -79,12 +81,11 @@ class IndexView:
         index term ``term`` (a stem), from BM25's postings; 0.0 when the
         language has too few passages to tell, or there is no BM25 index."""
         n = self.lang_counts.get(lang, 0)
-        lexical = self.generation.lexical
-        if lexical is None or n < MIN_PASSAGES_FOR_SHARES:
+        if n < MIN_PASSAGES_FOR_SHARES:
             return 0.0
         with self._lock:
             if (term, lang) not in self._shares:
-                rows = lexical.postings(term)
+                rows = self.generation.postings(term)
                 held = int(np.count_nonzero(self.langs[rows] == lang)) if len(rows) else 0
                 self._shares[(term, lang)] = held / n
             return self._shares[(term, lang)]
@@ -92,42 +93,54 @@ class IndexView:
     def knows(self, word: str) -> bool:
         """Whether any passage holds ``word``: one of its stems is a BM25 term,
         or its first ``MIN_PREFIX`` letters start one (inflected names)."""
-        lexical = self.generation.lexical
-        vocab = getattr(getattr(lexical, "bm25", None), "vocab_dict", None)
-        if not vocab:
-            return True  # no vocabulary to judge by
-        if any(t in vocab for t in query_terms(word)):
-            return True
-        if len(word) < MIN_PREFIX:
-            return False
         with self._lock:
-            if self._prefixes is None:
-                self._prefixes = {t[:MIN_PREFIX] for t in vocab if len(t) >= MIN_PREFIX}
-            return word[:MIN_PREFIX] in self._prefixes
+            if word in self._known:
+                return self._known[word]
+        prefix = word[:MIN_PREFIX] if len(word) >= MIN_PREFIX else None
+        known = self.generation.knows(query_terms(word), prefix)
+        known = True if known is None else known  # no vocabulary to judge by
+        with self._lock:
+            self._known[word] = known
+        return known
 
     def vector(self, row: int) -> np.ndarray:
-        return self.generation.index.reconstruct(int(row)).astype(np.float32)
+        return self.generation.vectors([int(row)])[0]
 
     def doc_vectors(self, doc: str) -> np.ndarray:
         with self._lock:
-            if doc not in self._doc_vectors:
-                rows = self.doc_rows[doc]
-                start, n = int(rows[0]), len(rows)
-                contiguous = rows[-1] - rows[0] + 1 == n
-                self._doc_vectors[doc] = (
-                    self.generation.index.reconstruct_n(start, n)
-                    if contiguous
-                    else np.vstack([self.vector(r) for r in rows])
-                ).astype(np.float32)
-            return self._doc_vectors[doc]
+            if doc in self._doc_vectors:
+                return self._doc_vectors[doc]
+        vectors = self.generation.vectors([int(r) for r in self.doc_rows[doc]])
+        with self._lock:
+            self._doc_vectors[doc] = vectors
+        return vectors
 
     def mask(self, languages=None, docs=None, kinds=None) -> np.ndarray:
-        """Rows allowed by the filters."""
+        """Rows allowed by the filters (an empty filter allows all)."""
+        return self.where(languages, docs, kinds).mask
+
+    def where(self, languages=None, docs=None, kinds=None, exclude=()) -> Where:
+        """The filter as a backend takes it: value sets (``None``: any; an
+        empty filter allows all) and the same rows as a mask."""
+        sets = [frozenset(v) if v else None for v in (languages, docs, kinds)]
         mask = np.ones(len(self.chunks), dtype=bool)
-        for values, column in ((languages, self.langs), (docs, self.docs), (kinds, self.kinds)):
-            if values:
+        for values, column in zip(sets, (self.langs, self.docs, self.kinds), strict=True):
+            if values is not None:
                 mask &= np.isin(column, list(values))
-        return mask
+        if exclude:
+            mask[list(exclude)] = False
+        return Where(mask, *sets, exclude=frozenset(int(r) for r in exclude))
+
+    def narrow(self, where: Where, language: str) -> Where:
+        """``where`` with only the passages in ``language`` left."""
+        langs = {language} if where.languages is None else where.languages & {language}
+        return Where(
+            where.mask & (self.langs == language),
+            frozenset(langs),
+            where.docs,
+            where.kinds,
+            where.exclude,
+        )
 
     def relative_position(self, row: int) -> float:
         rows = self.doc_rows[self.chunks[row].doc_id]

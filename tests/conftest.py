@@ -79,3 +79,23 @@ def real_embedder():
     from ingest.embed import load_embedder
 
     return load_embedder(Settings())
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """PostgreSQL with pgvector (tests/pgtest.py), once per session; skips
+    only when the server cannot start on this machine, saying why."""
+    from .pgtest import PgTestServer
+
+    try:
+        server = PgTestServer(tmp_path_factory.mktemp("postgres") / "data")
+    except Exception as exc:  # noqa: BLE001 - the reason goes into the skip message
+        pytest.skip(f"PostgreSQL (pgserver) could not start here: {type(exc).__name__}: {exc}")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """The address of a new empty database on the test server."""
+    return pg_server.create_database()

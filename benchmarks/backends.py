@@ -1,0 +1,198 @@
+"""Both backends in one run: the index folder (FAISS + bm25s) and PostgreSQL
+(pgvector HNSW + full-text search with BM25 in SQL), on the same synthetic
+indexes as benchmarks/query.py (the finlex index scaled to 10k and 100k
+chunks).
+
+    .venv/bin/python benchmarks/backends.py [--sizes 10000,100000] [--source INDEX]
+        [--backend postgresql://...]
+
+Per backend and size: build time (writing a generation whose vectors are
+known: embedding is the same for both and left out), p50 and p95 of dense
+and hybrid searches (query embedding included, 72 labelled queries, k=10,
+no highlights), memory of the search process (VmRSS after the run), and
+queries per second with 4 concurrent clients (4 threads on one searcher,
+as a page process serves its sessions). Without --backend a PostgreSQL 16
+with pgvector is started from the pgserver wheel in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from query import _percentiles, _queries, _resident_mb, build_finlex, scale  # noqa: E402
+
+CLIENTS = 4
+
+
+def build_postgres(index_dir: Path, url: str) -> float:
+    """Seconds to write the folder's generation into PostgreSQL as a new
+    live generation (tables, COPY, HNSW, GIN, statistics, switch)."""
+    from ingest.pgstore import PgStore
+    from ingest.store import load_generation
+
+    gen = load_generation(index_dir)
+    vectors = gen.vectors(list(range(len(gen.chunks))))
+    store = PgStore(url)
+    try:
+        start = time.perf_counter()
+        with store.lock():
+            store.write(vectors, gen.chunks, gen.manifest)
+        return time.perf_counter() - start
+    finally:
+        store.close()
+
+
+def worker(index_dir: Path, backend: str, repeat: int) -> dict:
+    from ingest.settings import load_settings
+    from search import Searcher
+
+    queries = _queries()
+    settings = load_settings(backend=backend or None)
+    start = time.perf_counter()
+    searcher = Searcher.load(index_dir, settings)
+    if hasattr(searcher.embedder, "wait_ready"):
+        searcher.embedder.wait_ready()
+    searcher.embedder.embed_queries(["warm up"])
+    out = {"chunks": len(searcher.chunks), "load_s": time.perf_counter() - start, "modes": {}}
+    for q in queries[:5]:
+        searcher.search(q, highlight=False)
+    for mode in ("dense", "hybrid"):
+        samples = []
+        for _ in range(repeat):
+            for q in queries:
+                t = time.perf_counter()
+                searcher.search(q, k=10, mode=mode, highlight=False)
+                samples.append(time.perf_counter() - t)
+        out["modes"][mode] = _percentiles(samples)
+    out["qps_hybrid_4_clients"] = _qps(searcher, queries)
+    out["rss_mb"] = _resident_mb("VmRSS:")
+    out["rss_peak_mb"] = _resident_mb("VmHWM:")
+    return out
+
+
+def _qps(searcher, queries: list[str]) -> float:
+    """Hybrid searches per second with CLIENTS threads, each asking every query."""
+    errors: list[BaseException] = []
+
+    def client(offset: int) -> None:
+        try:
+            for q in queries[offset:] + queries[:offset]:
+                searcher.search(q, k=10, mode="hybrid", highlight=False)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(i * 7,)) for i in range(CLIENTS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return CLIENTS * len(queries) / (time.perf_counter() - start)
+
+
+def _run_worker(index: Path, backend: str, repeat: int) -> dict:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    args = [sys.executable, __file__, "--worker", str(index), "--repeat", str(repeat)]
+    run = subprocess.run(
+        args + ["--backend", backend], env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def _server(work: Path):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pgtest import PgTestServer
+
+    return PgTestServer(work / "pgdata")
+
+
+def measure(work: Path, source: Path, sizes: list[str], url: str, repeat: int) -> dict:
+    from ingest.pgschema import connect
+
+    results: dict = {}
+    for size in sizes:
+        target = work / f"s{size}"
+        start = time.perf_counter()
+        scale(source, target, int(size))  # the folder's build: write_generation
+        folder_s = time.perf_counter() - start
+        results[size] = {"files": _run_worker(target, "", repeat)}
+        results[size]["files"]["build_s"] = folder_s
+        print(f"{size}: index folder done", file=sys.stderr)
+        pg_s = build_postgres(target, url)
+        with connect(url) as conn:
+            size_mb = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        results[size]["postgresql"] = _run_worker(target, url, repeat)
+        results[size]["postgresql"]["build_s"] = pg_s
+        results[size]["postgresql"]["database_mb"] = size_mb / 2**20
+        print(f"{size}: postgresql done", file=sys.stderr)
+    return results
+
+
+def table(results: dict) -> str:
+    lines = [
+        "| chunks | backend | build s | dense p50 / p95 ms | hybrid p50 / p95 ms "
+        "| search process RSS MB | QPS, 4 clients (hybrid) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for by_backend in results.values():
+        for name, r in by_backend.items():
+            d, h = r["modes"]["dense"], r["modes"]["hybrid"]
+            lines.append(
+                f"| {r['chunks']} | {name} | {r['build_s']:.1f} | {d['p50_ms']:.1f} / "
+                f"{d['p95_ms']:.1f} | {h['p50_ms']:.1f} / {h['p95_ms']:.1f} | "
+                f"{r['rss_mb']:.0f} | {r['qps_hybrid_4_clients']:.1f} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="10000,100000")
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--source", type=Path, help="a finlex index folder (default: build one)")
+    p.add_argument("--backend", default="", help="postgresql:// address (default: start one)")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "backends.json")
+    p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.backend, args.repeat)))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        server = None if args.backend else _server(work)
+        url = args.backend or server.create_database("bench")
+        try:
+            source = args.source or build_finlex(work)
+            results = measure(work, source, args.sizes.split(","), url, args.repeat)
+        finally:
+            if server is not None:
+                server.cleanup()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "date": time.strftime("%Y-%m-%d"),
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        "queries": len(_queries()),
+        "results": results,
+    }
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
