@@ -19,6 +19,7 @@ from .errors import ExtractionError, IndexError_
 from .model import sha256_file
 from .readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
 from .records import Chunk, DocumentMeta, Page
+from .sentences import build_sentences
 from .settings import Settings
 from .sources import Source, assign_ids, discover, load_sources, meta_for
 from .store import FORMAT_VERSION, build_lock, load_generation, remove_stale, write_generation
@@ -309,7 +310,14 @@ def build_index(
             },
             "files": files_manifest,
         }
-        final = write_generation(index_dir, vectors, all_chunks, manifest)
+        sentences = build_sentences(  # for the page's best sentences
+            all_chunks,
+            get_embedder,
+            previous.sentences if reusable else None,
+            previous.chunks if reusable else (),
+            progress,
+        )
+        final = write_generation(index_dir, vectors, all_chunks, manifest, sentences)
         report.generation = final.name
         report.written = True
     report.seconds = time.monotonic() - started

@@ -105,6 +105,19 @@ class IndexView:
                 self._prefixes = {t[:MIN_PREFIX] for t in vocab if len(t) >= MIN_PREFIX}
             return word[:MIN_PREFIX] in self._prefixes
 
+    def stored_sentences(self, hit, spans: list[tuple[int, int]]) -> np.ndarray | None:
+        """The vectors the build stored for ``hit``'s sentences ``spans``
+        (float32), or None: a generation without them, a hit of another
+        generation, or sentences split another way."""
+        sentences = self.generation.sentences
+        row = getattr(hit, "row", -1)
+        if sentences is None or not 0 <= row < len(self.chunks):
+            return None
+        chunk = self.chunks[row]
+        if chunk.chunk_id != hit.chunk_id or chunk.text != hit.text:
+            return None
+        return sentences.matching(row, spans)
+
     def vector(self, row: int) -> np.ndarray:
         return self.generation.index.reconstruct(int(row)).astype(np.float32)
 
