@@ -50,17 +50,18 @@ def get_searcher(index_dir: str) -> Searcher:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def cached_hits(index_dir: str, generation: str, query: str, **filters):
-    """Hits of one search with the query's words marked, kept per index
-    generation: every click on the page (a panel, the grouping toggle) reruns
-    the script, and the same search then costs nothing."""
-    return get_searcher(index_dir).search(query, highlight="terms", **filters)
+def cached_hits(index_dir: str, generation: str, query: str, highlight, **filters):
+    """Hits of one search with their highlights, kept per index generation:
+    every click on the page (a panel, the grouping toggle) reruns the
+    script, and the same search then costs nothing."""
+    return get_searcher(index_dir).search(query, highlight=highlight, **filters)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def cached_highlighted(index_dir: str, generation: str, query: str, **filters):
-    """The same hits with the best sentences found by embedding (slower)."""
-    hits = cached_hits(index_dir, generation, query, **filters)
+    """The hits with best sentences found by embedding them now: only for
+    an index built before sentence vectors were stored (slower)."""
+    hits = cached_hits(index_dir, generation, query, "terms", **filters)
     return get_searcher(index_dir).highlight(query, hits)
 
 
@@ -206,10 +207,12 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         return
     filters = chosen.search_kwargs()
     index_dir, generation = str(searcher.index_dir), searcher.generation.name
+    # Best sentences come from the vectors the build stored (cheap); an
+    # index built before them gets the query's words first and the best
+    # sentences, embedded now, once the cards are on screen.
+    stored = searcher.generation.sentences is not None
     try:
-        # Query words first (cheap); best sentences by embedding after the
-        # results are on screen.
-        hits = cached_hits(index_dir, generation, query, **filters)
+        hits = cached_hits(index_dir, generation, query, True if stored else "terms", **filters)
     except QueryError as exc:
         st.error(query_error_message(exc, ui))
         return
@@ -229,9 +232,38 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     if not hits:
         st.write(label(ui, "no_results"))
         return
+    # Places for the answer and the exports above the cards, filled once
+    # the cards are written: the first card reaches the browser sooner.
     answer_box = st.empty()
+    exports = st.container()
+    cards = show_hits(searcher, hits, ui, links, chosen.group)
+    if not stored:
+        highlighted = cached_highlighted(index_dir, generation, query, **filters)
+        for old, new in zip(hits, highlighted, strict=True):
+            if new.highlights != old.highlights:
+                put_card(cards[new.chunk_id], new, ui, links)
+        hits = Results(highlighted, hits.no_relevant_passage)
     show_answer(answer_box, hits, ui, searcher)
-    exports = st.columns(2)
+    show_exports(exports, query, hits, ui, searcher)
+
+
+def show_hits(searcher: Searcher, hits, ui: str, links: dict[str, str], group: bool) -> dict:
+    """The cards (grouped by language when ``group``); their placeholders by chunk id."""
+    cards = {}
+    if group:
+        for lang, members in group_by_language(hits).items():
+            st.subheader(group_heading(ui, lang, len(members)), anchor=False)
+            for hit in members:
+                cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
+    else:
+        for hit in hits:
+            cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
+    return cards
+
+
+def show_exports(where, query: str, hits, ui: str, searcher: Searcher) -> None:
+    """The CSV and Markdown download buttons, side by side."""
+    exports = where.columns(2)
     exports[0].download_button(
         label(ui, "export_csv"),
         to_csv(hits, searcher.document, ui),
@@ -246,21 +278,6 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         mime="text/markdown",
         on_click="ignore",
     )
-    cards = {}
-    if chosen.group:
-        for lang, members in group_by_language(hits).items():
-            st.subheader(group_heading(ui, lang, len(members)), anchor=False)
-            for hit in members:
-                cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
-    else:
-        for hit in hits:
-            cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
-    highlighted = cached_highlighted(index_dir, generation, query, **filters)
-    for old, new in zip(hits, highlighted, strict=True):
-        if new.highlights != old.highlights:
-            put_card(cards[new.chunk_id], new, ui, links)
-    if highlighted != list(hits):
-        show_answer(answer_box, Results(highlighted, hits.no_relevant_passage), ui, searcher)
 
 
 def show_answer(where, hits, ui: str, searcher: Searcher) -> None:
