@@ -230,8 +230,8 @@ class WarmingQueryEmbedder:
 
 def query_onnx_file(settings: Settings, model_dir: Path, fingerprint: str) -> Path:
     """The export's memory-mapped copy (ingest.embed.map_onnx) when it is
-    there and current, else the export itself: same weights, about 145 MB
-    less resident memory with the copy."""
+    there and current, else the export itself: same weights, a lower
+    peak while loading (ingest.embed.map_onnx)."""
     exported = onnx_path(model_dir)
     mapped = mapped_onnx_path(settings.cache_dir, fingerprint)
     if mapped_onnx_ready(mapped, exported):
