@@ -51,17 +51,18 @@ def get_searcher(index_dir: str) -> Searcher:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def cached_hits(index_dir: str, generation: str, query: str, **filters):
-    """Hits of one search with the query's words marked, kept per index
-    generation: every click on the page (a panel, the grouping toggle) reruns
-    the script, and the same search then costs nothing."""
-    return get_searcher(index_dir).search(query, highlight="terms", **filters)
+def cached_hits(index_dir: str, generation: str, query: str, highlight, **filters):
+    """Hits of one search with their highlights, kept per index generation:
+    every click on the page (a panel, the grouping toggle) reruns the
+    script, and the same search then costs nothing."""
+    return get_searcher(index_dir).search(query, highlight=highlight, **filters)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def cached_highlighted(index_dir: str, generation: str, query: str, **filters):
-    """The same hits with the best sentences found by embedding (slower)."""
-    hits = cached_hits(index_dir, generation, query, **filters)
+    """The hits with best sentences found by embedding them now: only for
+    an index built before sentence vectors were stored (slower)."""
+    hits = cached_hits(index_dir, generation, query, "terms", **filters)
     return get_searcher(index_dir).highlight(query, hits)
 
 
@@ -210,10 +211,12 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         return
     filters = chosen.search_kwargs()
     index_dir, generation = str(searcher.index_dir), searcher.generation.name
+    # Best sentences come from the vectors the build stored (cheap); an
+    # index built before them gets the query's words first and the best
+    # sentences, embedded now, once the cards are on screen.
+    stored = searcher.generation.sentences is not None
     try:
-        # Query words first (cheap); best sentences by embedding after the
-        # results are on screen.
-        hits = cached_hits(index_dir, generation, query, **filters)
+        hits = cached_hits(index_dir, generation, query, True if stored else "terms", **filters)
     except QueryError as exc:
         st.error(query_error_message(exc, ui))
         return
@@ -236,9 +239,55 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     if not hits:
         st.write(label(ui, "no_results"))
         return
+    # Places for the answer and the exports above the cards, filled once
+    # the cards are written: the first card reaches the browser sooner.
     answer_box = st.empty()
+    exports = st.container()
+    highlight = True if stored else "terms"
+    searches = {"": filters}  # grouped: each language searched on its own
+    groups = {"": hits}
+    if chosen.group:
+        languages = chosen.languages or searcher.languages
+        each = per_language_k(chosen.k, len(languages))
+        searches = {lang: dict(filters, languages=[lang], k=each) for lang in languages}
+        groups = best_by_language(
+            lambda lang, _k: cached_hits(index_dir, generation, query, highlight, **searches[lang]),
+            languages,
+            chosen.k,
+            hits,
+        )
+    cards = show_hits(searcher, groups, ui, links)
+    if not stored:
+        try:
+            for lang, members in groups.items():
+                highlighted = cached_highlighted(index_dir, generation, query, **searches[lang])
+                for old, new in zip(members, highlighted, strict=True):
+                    if new.highlights != old.highlights:
+                        put_card(cards[new.chunk_id], new, ui, links)
+            # the answer box takes the ungrouped list (cached unless grouped)
+            best = cached_highlighted(index_dir, generation, query, **filters)
+            hits = Results(best, hits.no_relevant_passage)
+        except BackendUnavailableError:
+            pass  # the cards are on screen, with their query words marked
     show_answer(answer_box, hits, ui, searcher)
-    exports = st.columns(2)
+    show_exports(exports, query, hits, ui, searcher)
+
+
+def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) -> dict:
+    """The cards, under a heading per language when grouped (keys other
+    than ""); their placeholders by chunk id."""
+    cards = {}
+    for lang, members in groups.items():
+        if lang:
+            st.subheader(group_heading(ui, lang, len(members)), anchor=False)
+        for hit in members:
+            cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
+    return cards
+
+
+def show_exports(where, query: str, hits, ui: str, searcher: Searcher) -> None:
+    """The CSV and Markdown download buttons, side by side."""
+    exports = where.columns(2)
     exports[0].download_button(
         label(ui, "export_csv"),
         to_csv(hits, searcher.document, ui),
@@ -253,35 +302,6 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         mime="text/markdown",
         on_click="ignore",
     )
-    searches = {"": filters}  # grouped: each language searched on its own
-    groups = {"": hits}
-    if chosen.group:
-        languages = chosen.languages or searcher.languages
-        each = per_language_k(chosen.k, len(languages))
-        searches = {lang: dict(filters, languages=[lang], k=each) for lang in languages}
-        groups = best_by_language(
-            lambda lang, _k: cached_hits(index_dir, generation, query, **searches[lang]),
-            languages,
-            chosen.k,
-            hits,
-        )
-    cards = {}
-    for lang, members in groups.items():
-        if lang:
-            st.subheader(group_heading(ui, lang, len(members)), anchor=False)
-        for hit in members:
-            cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
-    try:
-        for lang, members in groups.items():
-            highlighted = cached_highlighted(index_dir, generation, query, **searches[lang])
-            for old, new in zip(members, highlighted, strict=True):
-                if new.highlights != old.highlights:
-                    put_card(cards[new.chunk_id], new, ui, links)
-        best = cached_highlighted(index_dir, generation, query, **filters)  # cached unless grouped
-    except BackendUnavailableError:
-        return  # the cards are on screen, with their query words marked
-    if best != list(hits):
-        show_answer(answer_box, Results(best, hits.no_relevant_passage), ui, searcher)
 
 
 def show_answer(where, hits, ui: str, searcher: Searcher) -> None:

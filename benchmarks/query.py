@@ -78,7 +78,10 @@ def scale(source: Path, target: Path, n_chunks: int) -> Path:
         copy += 1
     manifest = dict(gen.manifest)
     manifest["counts"] = dict(manifest["counts"], chunks=n_chunks)
-    write_generation(target, np.vstack(vectors)[:n_chunks], chunks[:n_chunks], manifest)
+    # The copies' sentence vectors are the originals' (as a build would store).
+    rows = [r % len(gen.chunks) for r in range(n_chunks)]
+    sentences = gen.sentences.take(rows) if gen.sentences is not None else None
+    write_generation(target, np.vstack(vectors)[:n_chunks], chunks[:n_chunks], manifest, sentences)
     return target
 
 

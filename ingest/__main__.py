@@ -212,10 +212,13 @@ def cmd_prepare_model(argv: list[str]) -> int:
     path, name, fingerprint = resolve_model(settings)
     print(f"model {name} ready at {path} (fingerprint {fingerprint})")
     if settings.model is None:
-        from .embed import export_onnx
+        from .embed import export_onnx, map_onnx, mapped_onnx_path
 
         try:
-            print(f"query encoder ready at {export_onnx(Path(path))}")
+            exported = export_onnx(Path(path))
+            print(f"query encoder ready at {exported}")
+            mapped = map_onnx(exported, mapped_onnx_path(settings.cache_dir, fingerprint))
+            print(f"memory-mapped copy at {mapped}")
         except Exception as exc:  # noqa: BLE001 - searching still works without it
             print(
                 f"warning: could not export the ONNX query encoder ({exc}); "

@@ -259,3 +259,70 @@ def _export_float32(model_dir: Path, tmp: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
+
+
+MAPPED_DIR = "query-encoder"  # under the cache folder, one subfolder per model fingerprint
+MAPPED_DATA = "model.onnx.data"
+MAPPED_MARKER = "kb_mapped.json"
+
+
+def mapped_onnx_path(cache_dir: Path, fingerprint: str) -> Path:
+    """Where ``map_onnx`` puts the memory-mappable copy of the export."""
+    return Path(cache_dir) / MAPPED_DIR / fingerprint / ONNX_FILE
+
+
+def _source_stamp(source: Path) -> dict:
+    st = Path(source).stat()
+    return {"source": str(Path(source).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def mapped_onnx_ready(target: Path, source: Path) -> bool:
+    """Whether ``target`` is a complete copy of the export ``source`` as it is now."""
+    import json
+
+    marker = target.parent / MAPPED_MARKER
+    try:
+        return (
+            target.is_file()
+            and (target.parent / MAPPED_DATA).is_file()
+            and json.loads(marker.read_text()) == _source_stamp(source)
+        )
+    except (OSError, ValueError):
+        return False
+
+
+def map_onnx(source: Path, target: Path) -> Path:
+    """A copy of the ONNX export ``source`` whose weights sit in a side file
+    (ONNX external data). ONNX Runtime memory-maps such a file instead of
+    reading the whole export into the process while loading: a search
+    process peaks about 95 MB lower, and of the int8 token embedding
+    table (96 MB, 250k rows) only the rows its queries touch become
+    resident (README, "Queries use ONNX Runtime"). Same weights, same
+    vectors. Run by ``python -m ingest prepare-model``; the
+    query encoder takes the single file while this copy is missing."""
+    import json
+    import shutil
+    import uuid
+
+    if mapped_onnx_ready(target, source):
+        return target
+    import onnx
+
+    model = onnx.load(str(source))
+    tmp = target.parent.with_name(f".{target.parent.name}.{uuid.uuid4().hex[:8]}")
+    tmp.mkdir(parents=True)
+    try:
+        onnx.save_model(
+            model,
+            str(tmp / ONNX_FILE),
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=MAPPED_DATA,
+            size_threshold=1024,
+        )
+        (tmp / MAPPED_MARKER).write_text(json.dumps(_source_stamp(source)))
+        shutil.rmtree(target.parent, ignore_errors=True)
+        os.replace(tmp, target.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

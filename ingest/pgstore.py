@@ -85,7 +85,11 @@ class PreviousGeneration:
 
 
 class PgStore:
-    """The write side of a PostgreSQL index, as the pipeline uses a store."""
+    """The write side of a PostgreSQL index, as the pipeline uses a store.
+    Sentence vectors are not stored here: with this backend the page embeds
+    the best sentences' candidates at query time (search/highlight.py)."""
+
+    keeps_sentences = False
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -129,7 +133,9 @@ class PgStore:
         with translated(self.url):
             return live_generation(self.conn, self.url) is not None
 
-    def write(self, vectors: np.ndarray, chunks: list[Chunk], manifest: dict) -> str:
+    def write(
+        self, vectors: np.ndarray, chunks: list[Chunk], manifest: dict, sentences=None
+    ) -> str:
         """Write a complete generation and make it live, in one transaction.
         Returns its name."""
         if len(vectors) != len(chunks):

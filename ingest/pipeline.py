@@ -19,6 +19,7 @@ from .errors import ExtractionError, IndexError_
 from .model import sha256_file
 from .readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
 from .records import Chunk, DocumentMeta, Page
+from .sentences import build_sentences
 from .settings import Settings
 from .sources import Source, assign_ids, discover, load_sources, meta_for
 from .store import FORMAT_VERSION
@@ -319,7 +320,16 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
             },
             "files": files_manifest,
         }
-        report.generation = store.write(vectors, all_chunks, manifest)
+        sentences = None
+        if store.keeps_sentences:  # for the page's best sentences
+            sentences = build_sentences(
+                all_chunks,
+                get_embedder,
+                getattr(previous, "sentences", None) if reusable else None,
+                previous.chunks if reusable else (),
+                progress,
+            )
+        report.generation = store.write(vectors, all_chunks, manifest, sentences)
         report.written = True
     report.seconds = time.monotonic() - started
     return report

@@ -42,6 +42,7 @@ from .errors import (
 from .lexical import BM25_DIR, LexicalIndex
 from .model import sha256_file
 from .records import Chunk
+from .sentences import SENTENCES_DIR, SentencesUnreadable, SentenceVectors, load_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Generation:
     chunks: list[Chunk]
     index: object  # faiss.Index
     lexical: LexicalIndex | None = None
+    sentences: SentenceVectors | None = None  # None: built before they were stored
 
     @property
     def name(self) -> str:
@@ -187,7 +189,11 @@ def load_generation(index_dir: Path, model_fingerprint: str | None = None) -> Ge
             raise IndexCorruptError(index_dir, f"{BM25_DIR}/ is unreadable ({exc})") from exc
         if n != len(chunks):
             raise IndexCorruptError(index_dir, f"BM25 holds {n} passages, there are {len(chunks)}")
-    return Generation(gen_dir, manifest, chunks, index, lexical)
+    try:
+        sentences = load_sentences(gen_dir, len(chunks), index.d)
+    except SentencesUnreadable as exc:
+        raise IndexCorruptError(index_dir, str(exc)) from exc
+    return Generation(gen_dir, manifest, chunks, index, lexical, sentences)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -199,7 +205,11 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_generation(
-    index_dir: Path, vectors: np.ndarray, chunks: list[Chunk], manifest: dict
+    index_dir: Path,
+    vectors: np.ndarray,
+    chunks: list[Chunk],
+    manifest: dict,
+    sentences: SentenceVectors | None = None,
 ) -> Path:
     """Write a complete generation and make it live. Returns its folder."""
     import faiss
@@ -222,6 +232,10 @@ def write_generation(
         failpoints.reached("write")
         if chunks:
             LexicalIndex.build([c.indexed_text for c in chunks], [c.lang for c in chunks]).save(tmp)
+        if sentences is not None:
+            if sentences.chunks != len(chunks):
+                raise ValueError(f"sentence vectors for {sentences.chunks} of {len(chunks)} chunks")
+            sentences.save(tmp / SENTENCES_DIR)
         manifest = dict(manifest, checksums=file_digests(tmp))
         (tmp / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

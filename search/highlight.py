@@ -4,7 +4,6 @@ in another language), the one nearest the query by embedding."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -12,55 +11,12 @@ import numpy as np
 
 from ingest.embed import Embedder
 from ingest.lexical import stem
+from ingest.sentences import Span, body_spans, heading_end, sentence_spans
 
 from .hits import Highlight, Hit
 from .terms import content_terms, term_spans
 
-SEMANTIC_HIGHLIGHTS = 2  # hits whose best sentence is found by embedding (costly)
-# Sentence ends: punctuation before a capital, digit or list mark; a blank
-# line; a line break before a list item. A plain line break is a PDF wrap.
-_SENTENCE_END = re.compile(
-    r"(?<=[.!?;:])\s+(?=[A-ZÅÄÖÜ0-9•(–-])|\n\s*\n|\n(?=\s*(?:\d{1,3}\)|[•–-]\s))"
-)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence or line-level item of ``text``."""
-    spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if text[start : m.start()].strip():
-            spans.append((start, m.start()))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text.rstrip())))
-    return spans
-
-
-def heading_end(text: str, section: tuple[str, ...]) -> int:
-    """Where the headings of the section path that open the passage end
-    (PDF text runs a heading into its first sentence: "38 § Innovaatio-
-    kumppanuus Innovaatiokumppanuuden tavoitteena..."), with the white
-    space after them; 0 when the passage opens with none of them."""
-    pos, found = 0, False
-    for title in section:
-        parts = title.split()
-        if not parts:
-            continue
-        pattern = r"\s*" + r"\s+".join(re.escape(p) for p in parts) + r"(?=\s|$)"
-        m = re.compile(pattern).match(text, pos)
-        if m:
-            pos, found = m.end(), True
-    if not found:
-        return 0
-    while pos < len(text) and text[pos].isspace():
-        pos += 1
-    return pos if text[pos:].strip() else 0
-
-
-def body_spans(text: str, section: tuple[str, ...]) -> list[tuple[int, int]]:
-    """The sentences of a passage after the headings that open it."""
-    start = heading_end(text, section)
-    return [(max(s, start), e) for s, e in sentence_spans(text) if e > start]
+SEMANTIC_HIGHLIGHTS = 2  # hits whose best sentence is found by embedding
 
 
 def _fragment(text: str, span: tuple[int, int]) -> bool:
@@ -105,6 +61,10 @@ def _term_marks(hit: Hit, terms: set[str], share: Rarity | None) -> list[tuple[i
     return out
 
 
+# (hit, its sentence spans) -> their vectors stored at build time, or None
+StoredSentences = Callable[[Hit, list[Span]], np.ndarray | None]
+
+
 def highlight(
     embedder: Embedder,
     query: str,
@@ -112,18 +72,20 @@ def highlight(
     qvec: np.ndarray | None = None,
     semantic: bool = True,
     share: Rarity | None = None,
+    stored: StoredSentences | None = None,
 ) -> list[Hit]:
     """Mark the query's words (stem-aware) where they discriminate, and one
     best sentence per hit: the one whose query words weigh most (``share``
     says how common a word is in the hit's language); where no word matches
     (a passage in another language) and ``semantic`` is on, the one nearest
-    the query by embedding, for the first few such hits (embedding sentences
-    is the costly part). Words in more than COMMON_SHARE of the passages
-    still choose the sentence but are not marked."""
+    the query by embedding, for the first few such hits. Their sentence
+    vectors come from ``stored`` (embedded at build time) where it has
+    them, else they are embedded now. Words in more than COMMON_SHARE of
+    the passages still choose the sentence but are not marked."""
     terms = content_terms(query)
     term_marks = [_term_marks(h, terms, share) for h in hits]
-    best: dict[int, tuple[int, int]] = {}
-    to_embed: list[tuple[int, int, int]] = []
+    best: dict[int, Span] = {}
+    to_embed: dict[int, list[Span]] = {}
     for i, h in enumerate(hits):
         spans = body_spans(h.text, h.section)
         if len(spans) < 2:
@@ -131,20 +93,45 @@ def highlight(
         chosen = _best_lexical(h.text, spans, term_marks[i])
         if chosen is not None:
             best[i] = chosen
-        elif semantic and len({j for j, _, _ in to_embed}) < SEMANTIC_HIGHLIGHTS:
-            to_embed.extend((i, s, e) for s, e in spans)
+        elif semantic and len(to_embed) < SEMANTIC_HIGHLIGHTS:
+            to_embed[i] = spans
     if to_embed:
         if qvec is None:
             qvec = embedder.embed_queries([query])
-        vectors = embedder.embed_passages([hits[i].text[s:e] for i, s, e in to_embed])
-        sims = vectors @ qvec[0]
-        for i in {j for j, _, _ in to_embed}:
-            idx = [j for j, (h, _, _) in enumerate(to_embed) if h == i]
-            whole = [j for j in idx if not _fragment(hits[i].text, to_embed[j][1:])] or idx
-            best[i] = to_embed[max(whole, key=lambda j: sims[j])][1:]
+        best.update(_nearest(embedder, hits, to_embed, qvec[0], stored))
     out = []
     for i, h in enumerate(hits):
         spans = [Highlight(*best[i], "sentence")] if i in best else []
         spans += [Highlight(s, e, "term") for s, e, w in term_marks[i] if w >= 1.0 - COMMON_SHARE]
         out.append(replace(h, highlights=tuple(sorted(spans, key=lambda x: (x.start, x.end)))))
     return out
+
+
+def _nearest(
+    embedder: Embedder,
+    hits: list[Hit],
+    to_embed: dict[int, list[Span]],
+    qvec: np.ndarray,
+    stored: StoredSentences | None,
+) -> dict[int, Span]:
+    """Each hit's sentence nearest ``qvec``, whole sentences before pieces
+    cut by the chunk's edge; vectors from ``stored`` where it has them,
+    the others embedded in one call."""
+    vectors = {i: stored(hits[i], spans) if stored else None for i, spans in to_embed.items()}
+    missing = [i for i, v in vectors.items() if v is None]
+    if missing:
+        texts = [hits[i].text[s:e] for i in missing for s, e in to_embed[i]]
+        fresh = embedder.embed_passages(texts)
+        at = 0
+        for i in missing:
+            vectors[i] = fresh[at : at + len(to_embed[i])]
+            at += len(to_embed[i])
+    out = {}
+    for i, spans in to_embed.items():
+        sims = vectors[i] @ qvec
+        whole = [j for j, span in enumerate(spans) if not _fragment(hits[i].text, span)]
+        out[i] = spans[max(whole or range(len(spans)), key=lambda j: sims[j])]
+    return out
+
+
+__all__ = ["body_spans", "heading_end", "highlight", "sentence_spans"]

@@ -71,6 +71,10 @@ class PgBackend:
 
 
 class PgIndex:
+    # Sentence vectors are not stored in PostgreSQL: the best sentences are
+    # embedded at query time (search/highlight.py), as for an older folder.
+    sentences = None
+
     def __init__(self, url: str, fingerprint: str | None) -> None:
         self.url = url
         self._lock = threading.Lock()

@@ -26,11 +26,23 @@ def query_language(query: str) -> str | None:
 
 @functools.cache
 def _language_identifier(langs: tuple[str, ...]):
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid's identifier restricted to ``langs``, holding only their
+    columns of its feature weights: ``set_languages`` would keep the full
+    table of 142 classes beside them (27 MB, float16), for nothing."""
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier, _load_model_file
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(langs))
-    return identifier
+    ptc, pc, classes, nextmove, row, output = _load_model_file(MODEL_DIR / MODEL_FILE)
+    keep = [i for i, c in enumerate(classes) if c in langs]
+    return LanguageIdentifier(
+        np.ascontiguousarray(np.asarray(ptc)[:, keep]),
+        np.asarray(pc)[keep],
+        [classes[i] for i in keep],
+        nextmove,
+        output,
+        norm_probs=True,
+        tk_row=row,
+    )
 
 
 @functools.cache

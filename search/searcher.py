@@ -260,8 +260,15 @@ class Searcher:
         return self._highlight(query.strip(), hits, None, semantic)
 
     def _highlight(self, query, hits, qvec, semantic=True) -> list[Hit]:
+        view = self._view
         return highlighting.highlight(
-            self.embedder, query, hits, qvec, semantic, share=self._view.term_share
+            self.embedder,
+            query,
+            hits,
+            qvec,
+            semantic,
+            share=view.term_share,
+            stored=view.stored_sentences,
         )
 
     # ------------------------------------------------------------ passages

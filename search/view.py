@@ -103,6 +103,19 @@ class IndexView:
             self._known[word] = known
         return known
 
+    def stored_sentences(self, hit, spans: list[tuple[int, int]]) -> np.ndarray | None:
+        """The vectors the build stored for ``hit``'s sentences ``spans``
+        (float32), or None: a generation without them, a hit of another
+        generation, or sentences split another way."""
+        sentences = self.generation.sentences
+        row = getattr(hit, "row", -1)
+        if sentences is None or not 0 <= row < len(self.chunks):
+            return None
+        chunk = self.chunks[row]
+        if chunk.chunk_id != hit.chunk_id or chunk.text != hit.text:
+            return None
+        return sentences.matching(row, spans)
+
     def vector(self, row: int) -> np.ndarray:
         return self.generation.vectors([int(row)])[0]
 

@@ -500,3 +500,23 @@ def test_an_open_panel_stays_open_when_the_language_changes(built, settings):
     assert not at.exception
     panel = next(e for e in at.expander if e.label == "Liknande avsnitt")
     assert panel.markdown  # still open, still filled
+
+
+@pytest.mark.model
+def test_an_index_without_stored_sentence_vectors_still_answers(built, settings):
+    """An index written before sentence vectors were stored: the page
+    embeds the best sentences after the cards, and the answer comes first."""
+    from ingest.store import load_generation, write_generation
+
+    gen = load_generation(settings.index_dir)
+    manifest = {k: v for k, v in gen.manifest.items() if k != "checksums"}
+    write_generation(
+        settings.index_dir, gen.vectors(list(range(gen.index.ntotal))), gen.chunks, manifest
+    )
+    assert load_generation(settings.index_dir).sentences is None
+    at = _run(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
+    assert not at.exception
+    bodies = _values(at, "markdown")
+    assert bodies[0].startswith('<div role="region" aria-label="Vastaus asiakirjoista"')
+    assert "Hankintayksiköt edistävät innovaatioita" in bodies[0]
+    assert any(m.startswith('<div id="kb-hit-1"') for m in bodies)

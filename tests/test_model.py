@@ -132,3 +132,25 @@ def test_kb_model_overrides_default(tmp_path: Path, monkeypatch):
     assert fingerprint == model_fingerprint(folder)
     (folder / "config.json").write_text('{"model_type": "bert", "changed": 1}')
     assert model_fingerprint(folder) != fingerprint
+
+
+@pytest.mark.model
+def test_memory_mapped_copy_of_the_export_gives_the_same_vectors(tmp_path: Path):
+    """map_onnx's copy (weights in a side file that ONNX Runtime maps)
+    embeds exactly as the export does; the query encoder takes it only
+    while it matches the export it was made from."""
+    from ingest.embed import map_onnx, mapped_onnx_ready, onnx_path
+    from search.encoders import OnnxQueryEmbedder, query_onnx_file
+
+    settings = load_settings(env={}, cache_dir=tmp_path)
+    path, name, fingerprint = resolve_model(load_settings(env={}))
+    exported = onnx_path(Path(path))
+    assert query_onnx_file(settings, Path(path), fingerprint) == exported  # no copy yet
+    mapped = map_onnx(exported, tmp_path / "copy" / "model.onnx")
+    assert mapped_onnx_ready(mapped, exported) and mapped.stat().st_size < 10_000_000
+    texts = [t for group in TEXTS.values() for t in group]
+    single = OnnxQueryEmbedder(Path(path), name, fingerprint)
+    mapped_encoder = OnnxQueryEmbedder(Path(path), name, fingerprint, mapped)
+    assert np.array_equal(single.embed_queries(texts), mapped_encoder.embed_queries(texts))
+    (mapped.parent / "kb_mapped.json").write_text('{"size": 1}')  # made from another export
+    assert not mapped_onnx_ready(mapped, exported)

@@ -139,7 +139,10 @@ def test_chunk_settings_change_forces_full_rebuild(settings, corpus):
     build_index(settings, embedder=FakeEmbedder())
     fake = FakeEmbedder()
     report = build_index(replace(settings, chunk_tokens=64, chunk_overlap=8), embedder=fake)
-    assert report.full_rebuild and len(fake.embedded) == report.chunks
+    assert report.full_rebuild and report.embedded == report.chunks
+    # every passage embedded again (the rest are its sentences, ingest/sentences.py)
+    chunks = load_generation(settings.index_dir).chunks
+    assert {c.indexed_text for c in chunks} <= set(fake.embedded)
 
 
 def test_metadata_edit_applies_without_re_embedding(settings, corpus):
