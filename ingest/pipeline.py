@@ -15,10 +15,11 @@ from . import failpoints
 from .chunk import Chunker
 from .dspace import item_sources
 from .embed import Embedder, load_embedder, resolve_model
-from .errors import ExtractionError, IndexError_
+from .errors import ExtractionError
 from .model import sha256_file
 from .readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
-from .records import Chunk, DocumentMeta, Page
+from .records import Chunk, Page
+from .reuse import Prior, kept_document, prior_index, reusable_entries
 from .sentences import build_sentences
 from .settings import Settings
 from .sources import Source, assign_ids, discover, load_sources, meta_for
@@ -59,27 +60,6 @@ class BuildReport:
     @property
     def chunks(self) -> int:
         return sum(f.chunks for f in self.files if f.status in ("indexed", "unchanged"))
-
-
-def _reusable(prev_files: dict[str, dict], digests: dict[str, str]) -> dict[str, dict]:
-    """The previous build's entries of files whose content is unchanged (by
-    path). An id that two files shared in the previous index (a build before
-    ids were unique) is not trusted: those files are read again."""
-    count: dict[str, int] = {}
-    for e in prev_files.values():
-        doc_id = (e.get("doc") or {}).get("id", "")
-        count[doc_id] = count.get(doc_id, 0) + 1
-    return {
-        rel: old
-        for rel, old in prev_files.items()
-        if rel in digests and _unchanged(old, digests[rel]) and count[old["doc"]["id"]] == 1
-    }
-
-
-def _unchanged(old: dict | None, digest: str) -> bool:
-    """Whether a file indexed before is the same now, so its vectors are kept
-    (a file that failed is always read again)."""
-    return bool(old) and old["sha256"] == digest and old["status"] != "failed"
 
 
 def _take(extracted: dict[Path, object], path: Path) -> tuple[str, list[Page]]:
@@ -132,204 +112,179 @@ def build_index(
 
 
 def _build(settings, store, report, started, embedder, get_embedder, on_file, progress):
-    corpus = settings.corpus_dir
     if embedder is not None:
         model_name, fingerprint = embedder.name, embedder.fingerprint
     else:
         _, model_name, fingerprint = resolve_model(settings)
     with store.lock():
-        stale = store.remove_stale()
-        if stale:
-            logger.info("removed %d temporary item(s) left by an interrupted build", len(stale))
-        previous = None
-        try:
-            previous = store.previous()
-        except IndexError_ as exc:
-            if store.has_index():
-                logger.warning("previous index unusable, rebuilding everything: %s", exc)
-        reusable = (
-            previous is not None
-            and previous.manifest["model"]["fingerprint"] == fingerprint
-            and previous.manifest["chunking"] == _chunk_settings(settings)
-        )
-        report.full_rebuild = previous is not None and not reusable
-        prev_files = previous.manifest["files"] if reusable else {}
-        prev_rows: dict[str, list[int]] = {}
-        if reusable:
-            for row, c in enumerate(previous.chunks):
-                prev_rows.setdefault(c.doc_id, []).append(row)
-
-        sources = load_sources(corpus)
-        sources += item_sources(corpus, sources)  # a publication's other files (fetch)
-        by_file: dict[str, Source] = {s.file: s for s in sources if s.file}
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-
-        kept_vectors: list[np.ndarray] = []
-        kept_chunks: list[Chunk] = []
-        new_chunks: list[Chunk] = []
-        files_manifest: dict[str, dict] = {}
-        changed = False
-
-        paths = list(discover(corpus, settings.extensions))
-        digests = {path: sha256_file(path) for path in paths}
-        reuse = _reusable(
-            prev_files, {p.relative_to(corpus).as_posix(): d for p, d in digests.items()}
-        )
-        ids = assign_ids(
-            [p.relative_to(corpus).as_posix() for p in paths],
-            by_file,
-            {rel: e["doc"]["id"] for rel, e in reuse.items()},
-            {s.id for s in sources},
-        )
-        todo = [p for p in paths if p.relative_to(corpus).as_posix() not in reuse]
-        extracted = extract_many(todo, settings)
-
-        for path in paths:
-            rel = path.relative_to(corpus).as_posix()
-            result = FileResult(rel)
-            digest = digests[path]
-            old = reuse.get(rel)
-            entry = {"sha256": digest, "size": path.stat().st_size}
-            if old is not None:
-                meta = DocumentMeta(**old["doc"])
-                src = by_file.get(rel)
-                if src is not None:  # metadata edits apply without re-embedding
-                    meta = replace(
-                        meta,
-                        id=src.id,
-                        title=src.title or meta.title,
-                        lang=src.lang or meta.lang,
-                        kind=src.kind,
-                        group=src.group,
-                        url=src.url,
-                        identifier=src.identifier,
-                    )
-                meta = replace(meta, id=ids[rel])
-                rows = prev_rows.get(old["doc"]["id"], [])
-                doc_fields = {
-                    "doc_id": meta.id,
-                    "title": meta.title,
-                    "lang": meta.lang,
-                    "kind": meta.kind,
-                    "group": meta.group,
-                }
-                chunks = [replace(previous.chunks[r], **doc_fields) for r in rows]
-                chunks = [replace(c, chunk_id=f"{meta.id}#{c.ordinal}") for c in chunks]
-                if meta != DocumentMeta(**old["doc"]):
-                    changed = True
-                kept_vectors.append(previous.vectors(rows))
-                kept_chunks.extend(chunks)
-                result = FileResult(rel, meta.id, "unchanged", old["pages"], len(chunks))
-                entry.update(old, doc=asdict(meta))
-            else:
-                changed = True
-                try:
-                    title_hint, pages = _take(extracted, path)
-                    sample = " ".join(p.text for p in pages[:3])
-                    meta = meta_for(path, corpus, by_file, title_hint, sample)
-                    meta = replace(meta, id=ids[rel])
-                    emb = get_embedder()
-                    chunker = Chunker(
-                        emb.count_tokens,
-                        settings.chunk_tokens,
-                        settings.chunk_overlap,
-                        emb.passage_overhead,
-                    )
-                    chunks = chunker.chunk(meta, pages)
-                    new_chunks.extend(chunks)
-                    result = FileResult(rel, meta.id, "indexed", len(pages), len(chunks))
-                    entry.update(
-                        status="indexed",
-                        error="",
-                        pages=len(pages),
-                        chunks=len(chunks),
-                        indexed_at=now,
-                        doc=asdict(meta),
-                    )
-                except ExtractionError as exc:
-                    result = FileResult(rel, "", "failed", error=exc.reason)
-                    entry.update(
-                        status="failed",
-                        error=exc.reason,
-                        pages=0,
-                        chunks=0,
-                        indexed_at=now,
-                        doc=None,
-                    )
-            files_manifest[rel] = entry
-            report.files.append(result)
-            if on_file:
-                on_file(result)
-
-        for rel in sorted(set(prev_files) - set(files_manifest)):
-            changed = True
-            doc_id = (prev_files[rel].get("doc") or {}).get("id", "")
-            report.files.append(FileResult(rel, doc_id, "removed"))
-
-        if previous is not None and not changed and reusable:
-            report.generation = previous.name
+        prior = prior_index(store, fingerprint, _chunk_settings(settings))
+        report.full_rebuild = prior.index is not None and not prior.reusable
+        docs = _gather(settings, prior, get_embedder, report, on_file)
+        if prior.reusable and not docs.changed:
+            report.generation = prior.index.name
             report.seconds = time.monotonic() - started
             return report
-
-        if new_chunks:
-            emb = get_embedder()
-            total, done = len(new_chunks), 0
-
-            def tick(n: int) -> None:
-                nonlocal done
-                done += n
-                if progress:
-                    progress(done, total)
-                failpoints.reached("embed")
-
-            new_vectors = emb.embed_passages([c.indexed_text for c in new_chunks], progress=tick)
-            report.embedded = total
+        new_vectors = _embed(docs.new_chunks, get_embedder, progress, report)
+        if new_vectors is not None:
             dim = new_vectors.shape[1]
         else:
-            new_vectors = None
-            dim = previous.manifest["model"]["dim"] if reusable else (get_embedder().dim)
-
-        # Row order: documents in file order, chunks in document order.
-        all_chunks = kept_chunks + new_chunks
-        parts = [v for v in kept_vectors if len(v)]
-        if new_vectors is not None:
-            parts.append(new_vectors)
-        vectors = np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.float32)
-        order_of = {rel: i for i, rel in enumerate(files_manifest)}
-        doc_file = {e["doc"]["id"]: rel for rel, e in files_manifest.items() if e.get("doc")}
-        order = sorted(
-            range(len(all_chunks)),
-            key=lambda i: (order_of[doc_file[all_chunks[i].doc_id]], all_chunks[i].ordinal),
-        )
-        all_chunks = [all_chunks[i] for i in order]
-        vectors = vectors[order] if len(order) else vectors
+            dim = prior.index.manifest["model"]["dim"] if prior.reusable else get_embedder().dim
+        all_chunks, vectors = _in_file_order(docs, new_vectors, dim)
         all_chunks, links = link_versions(all_chunks)  # language versions without a group
-
         manifest = {
             "format_version": FORMAT_VERSION,
-            "created": now,
+            "created": docs.now,
             "model": {"name": model_name, "fingerprint": fingerprint, "dim": int(dim)},
             "chunking": _chunk_settings(settings),
-            "corpus": str(corpus.resolve()),  # what `ingest status --index X` lists against
+            "corpus": str(settings.corpus_dir.resolve()),  # what `ingest status --index X` lists
             "versions": [link.to_json() for link in links],
-            "counts": {
-                "documents": sum(1 for e in files_manifest.values() if e.get("doc")),
-                "pages": sum(e.get("pages", 0) for e in files_manifest.values()),
-                "chunks": len(all_chunks),
-                "failed": sum(1 for e in files_manifest.values() if e["status"] == "failed"),
-            },
-            "files": files_manifest,
+            "counts": _counts(docs.files, len(all_chunks)),
+            "files": docs.files,
         }
         sentences = None
         if store.keeps_sentences:  # for the page's best sentences
             sentences = build_sentences(
                 all_chunks,
                 get_embedder,
-                getattr(previous, "sentences", None) if reusable else None,
-                previous.chunks if reusable else (),
+                getattr(prior.index, "sentences", None) if prior.reusable else None,
+                prior.index.chunks if prior.reusable else (),
                 progress,
             )
         report.generation = store.write(vectors, all_chunks, manifest, sentences)
         report.written = True
     report.seconds = time.monotonic() - started
     return report
+
+
+@dataclass
+class _Documents:
+    """The corpus as this build found it, file by file."""
+
+    now: str
+    files: dict[str, dict] = field(default_factory=dict)  # the manifest's, by path
+    kept_chunks: list[Chunk] = field(default_factory=list)
+    kept_vectors: list[np.ndarray] = field(default_factory=list)
+    new_chunks: list[Chunk] = field(default_factory=list)
+    changed: bool = False
+
+
+def _gather(settings, prior: Prior, get_embedder, report, on_file) -> _Documents:
+    """Every file of the corpus: kept (unchanged, its chunks and vectors
+    taken over), read and chunked (new or changed), or failed; and the
+    files that left. Reports each file as it is done."""
+    corpus = settings.corpus_dir
+    sources = load_sources(corpus)
+    sources += item_sources(corpus, sources)  # a publication's other files (fetch)
+    by_file: dict[str, Source] = {s.file: s for s in sources if s.file}
+    docs = _Documents(now=datetime.now(UTC).isoformat(timespec="seconds"))
+    paths = list(discover(corpus, settings.extensions))
+    digests = {path.relative_to(corpus).as_posix(): sha256_file(path) for path in paths}
+    reuse = reusable_entries(prior.files, digests)
+    ids = assign_ids(
+        list(digests),
+        by_file,
+        {rel: e["doc"]["id"] for rel, e in reuse.items()},
+        {s.id for s in sources},
+    )
+    extracted = extract_many(
+        [p for p in paths if p.relative_to(corpus).as_posix() not in reuse], settings
+    )
+    for path in paths:
+        rel = path.relative_to(corpus).as_posix()
+        entry = {"sha256": digests[rel], "size": path.stat().st_size}
+        if rel in reuse:
+            kept = kept_document(prior, reuse[rel], by_file.get(rel), ids[rel])
+            docs.changed |= kept.edited
+            docs.kept_vectors.append(kept.vectors)
+            docs.kept_chunks.extend(kept.chunks)
+            result = FileResult(
+                rel, kept.meta.id, "unchanged", reuse[rel]["pages"], len(kept.chunks)
+            )
+            entry.update(reuse[rel], doc=asdict(kept.meta))
+        else:
+            docs.changed = True
+            result = _read_file(
+                settings, path, rel, ids[rel], by_file, extracted, get_embedder, docs, entry
+            )
+        docs.files[rel] = entry
+        report.files.append(result)
+        if on_file:
+            on_file(result)
+    for rel in sorted(set(prior.files) - set(docs.files)):
+        docs.changed = True
+        doc_id = (prior.files[rel].get("doc") or {}).get("id", "")
+        report.files.append(FileResult(rel, doc_id, "removed"))
+    return docs
+
+
+def _read_file(settings, path, rel, doc_id, by_file, extracted, get_embedder, docs, entry):
+    """A new or changed file: its metadata and chunks (added to ``docs``),
+    or the reason it failed; fills its manifest ``entry``."""
+    try:
+        title_hint, pages = _take(extracted, path)
+        sample = " ".join(p.text for p in pages[:3])
+        meta = replace(meta_for(path, settings.corpus_dir, by_file, title_hint, sample), id=doc_id)
+        emb = get_embedder()
+        chunker = Chunker(
+            emb.count_tokens, settings.chunk_tokens, settings.chunk_overlap, emb.passage_overhead
+        )
+        chunks = chunker.chunk(meta, pages)
+    except ExtractionError as exc:
+        entry.update(
+            status="failed", error=exc.reason, pages=0, chunks=0, indexed_at=docs.now, doc=None
+        )
+        return FileResult(rel, "", "failed", error=exc.reason)
+    docs.new_chunks.extend(chunks)
+    entry.update(
+        status="indexed",
+        error="",
+        pages=len(pages),
+        chunks=len(chunks),
+        indexed_at=docs.now,
+        doc=asdict(meta),
+    )
+    return FileResult(rel, meta.id, "indexed", len(pages), len(chunks))
+
+
+def _embed(chunks: list[Chunk], get_embedder, progress, report) -> np.ndarray | None:
+    """The new chunks' vectors (None when there are none)."""
+    if not chunks:
+        return None
+    total, done = len(chunks), 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+        failpoints.reached("embed")
+
+    vectors = get_embedder().embed_passages([c.indexed_text for c in chunks], progress=tick)
+    report.embedded = total
+    return vectors
+
+
+def _in_file_order(docs: _Documents, new_vectors, dim: int) -> tuple[list[Chunk], np.ndarray]:
+    """Chunks and their vectors in row order: documents in file order,
+    chunks in document order."""
+    all_chunks = docs.kept_chunks + docs.new_chunks
+    parts = [v for v in docs.kept_vectors if len(v)]
+    if new_vectors is not None:
+        parts.append(new_vectors)
+    vectors = np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+    order_of = {rel: i for i, rel in enumerate(docs.files)}
+    doc_file = {e["doc"]["id"]: rel for rel, e in docs.files.items() if e.get("doc")}
+    order = sorted(
+        range(len(all_chunks)),
+        key=lambda i: (order_of[doc_file[all_chunks[i].doc_id]], all_chunks[i].ordinal),
+    )
+    return [all_chunks[i] for i in order], (vectors[order] if order else vectors)
+
+
+def _counts(files: dict[str, dict], chunks: int) -> dict:
+    return {
+        "documents": sum(1 for e in files.values() if e.get("doc")),
+        "pages": sum(e.get("pages", 0) for e in files.values()),
+        "chunks": chunks,
+        "failed": sum(1 for e in files.values() if e["status"] == "failed"),
+    }
