@@ -15,7 +15,7 @@ from ingest.errors import BackendUnavailableError, BuildLockedError, IndexMissin
 from ingest.pipeline import build_index
 from ingest.settings import load_settings
 from ingest.status import index_status
-from search import MODES, QueryError, Results, Searcher
+from search import MODES, QueryError, Results, Searcher, StaleHitError
 from search.answer import answer
 from search.cite import citation_text, cite
 from search.export import to_csv, to_markdown
@@ -178,21 +178,24 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
     card = st.empty()
     put_card(card, hit, ui, links)
     copy_citation(hit, ui)
-    if box := lazy_expander("context", hit, ui):
-        for part in searcher.neighbours(hit):
-            put_card(box, part, ui, links, rank=False)
-    if hit.group and (box := lazy_expander("other", hit, ui)):
-        if aligned := searcher.aligned(hit):
-            with box:
-                cols = st.columns(len(aligned) + 1)
-                put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
-                for col, other in zip(cols[1:], aligned, strict=True):
-                    put_card(col, other, ui, links, rank=False, score=True)
-        else:  # its other versions are not in the index: say so, not the same card again
-            box.info(label(ui, "no_other"))
-    if box := lazy_expander("similar", hit, ui):
-        for other in searcher.similar(hit, k=5):
-            put_card(box, other, ui, links, rank=False, score=True)
+    try:
+        if box := lazy_expander("context", hit, ui):
+            for part in searcher.neighbours(hit):
+                put_card(box, part, ui, links, rank=False)
+        if hit.group and (box := lazy_expander("other", hit, ui)):
+            if aligned := searcher.aligned(hit):
+                with box:
+                    cols = st.columns(len(aligned) + 1)
+                    put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
+                    for col, other in zip(cols[1:], aligned, strict=True):
+                        put_card(col, other, ui, links, rank=False, score=True)
+            else:  # its other versions are not in the index: say so, not the same card again
+                box.info(label(ui, "no_other"))
+        if box := lazy_expander("similar", hit, ui):
+            for other in searcher.similar(hit, k=5):
+                put_card(box, other, ui, links, rank=False, score=True)
+    except StaleHitError:  # another session's rebuild was swapped in mid-page
+        st.info(label(ui, "stale"))
     st.divider()
     return card
 

@@ -2,7 +2,7 @@
 
 from .grouping import best_by_language
 from .highlight import sentence_spans
-from .hits import Highlight, Hit, QueryError, Results
+from .hits import Highlight, Hit, QueryError, Results, StaleHitError
 from .searcher import MODES, Searcher
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "QueryError",
     "Results",
     "Searcher",
+    "StaleHitError",
     "best_by_language",
     "sentence_spans",
 ]

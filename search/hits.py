@@ -13,6 +13,11 @@ class QueryError(KBError):
     """The query or its filters cannot be searched; the message says why."""
 
 
+class StaleHitError(QueryError):
+    """A hit of an index generation that a rebuild has since replaced, and
+    whose passage the live one no longer holds as it was: search again."""
+
+
 class QueryTooLongError(QueryError):
     """The query is longer than the searcher takes; the page says so in its
     language from ``length`` and ``limit``."""

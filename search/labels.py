@@ -329,14 +329,17 @@ for _ui, _texts in {
     "en": {
         "filters": "Search settings",
         "no_other": "This document has no other language version in the index.",
+        "stale": "The index was updated after this search: search again to open this result.",
     },
     "fi": {
         "filters": "Haun asetukset",
         "no_other": "Tästä asiakirjasta ei ole hakemistossa muuta kieliversiota.",
+        "stale": "Hakemisto päivittyi tämän haun jälkeen: hae uudelleen avataksesi tämän tuloksen.",
     },
     "sv": {
         "filters": "Sökinställningar",
         "no_other": "Dokumentet har ingen annan språkversion i indexet.",
+        "stale": "Indexet uppdaterades efter sökningen: sök igen för att öppna träffen.",
     },
 }.items():
     LABELS[_ui].update(_texts)

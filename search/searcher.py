@@ -33,6 +33,7 @@ from .hits import (
     QueryError,
     QueryTooLongError,
     Results,
+    StaleHitError,
     hit_from_chunk,
 )
 from .retrieval import query_language
@@ -274,17 +275,25 @@ class Searcher:
     # ------------------------------------------------------------ passages
 
     def _resolve(self, view: IndexView, hit: Hit | str) -> int:
-        chunk_id = hit if isinstance(hit, str) else hit.chunk_id
-        if (
-            isinstance(hit, Hit)
-            and hit.row < len(view.chunks)
-            and view.chunks[hit.row].chunk_id == chunk_id
-        ):
-            return hit.row
+        """The row of a passage: by its id, or, for a hit, where its id
+        still names the same text. A hit of a generation a rebuild has
+        replaced is a StaleHitError when its passage changed or left (a
+        search that was running during the swap, then a panel)."""
+        if isinstance(hit, str):
+            for row, c in enumerate(view.chunks):
+                if c.chunk_id == hit:
+                    return row
+            raise QueryError(f"unknown passage {hit}")
+        if hit.row < len(view.chunks) and view.chunks[hit.row].chunk_id == hit.chunk_id:
+            if view.chunks[hit.row].text == hit.text:
+                return hit.row
         for row, c in enumerate(view.chunks):
-            if c.chunk_id == chunk_id:
+            if c.chunk_id == hit.chunk_id and c.text == hit.text:
                 return row
-        raise QueryError(f"unknown passage {chunk_id}")
+        raise StaleHitError(
+            f"passage {hit.chunk_id} is no longer in the index as it was (the index was "
+            "rebuilt since the search): search again"
+        )
 
     def aligned(self, hit: Hit | str) -> list[Hit]:
         """The same passage in each other language version of its document

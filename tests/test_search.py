@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from ingest.pipeline import build_index
-from search import QueryError, Searcher, sentence_spans
+from search import QueryError, Searcher, StaleHitError, sentence_spans
 from search import __main__ as search_cli
 from search.evaluate import heading_evaluations, load_qrels, score
 from search.searcher import heading_key, query_language
@@ -181,6 +181,25 @@ def test_reload_picks_up_a_new_generation(searcher, settings):
     assert searcher.reload_if_changed()
     assert searcher.generation.name != before
     assert searcher.search("Dynamic purchasing", k=1, mode="bm25")[0].doc_id == "extra"
+
+
+def test_a_hit_of_a_replaced_generation_says_search_again(searcher, settings):
+    """A panel asked for a hit that a rebuild changed in between: a typed
+    error that says what to do, never another passage; an unchanged
+    passage still resolves in the new generation."""
+    kept = searcher.search("Mittarit vaikuttavuudesta", k=1, languages=["fi"])[0]
+    (settings.corpus_dir / "extra.md").write_text("# Extra\n\nDynamic purchasing systems.\n")
+    build_index(settings, embedder=searcher.embedder)
+    assert searcher.reload_if_changed()
+    gone = searcher.search("Dynamic purchasing", k=1, mode="bm25")[0]
+    (settings.corpus_dir / "extra.md").write_text("# Extra\n\nFramework agreements instead.\n")
+    build_index(settings, embedder=searcher.embedder)
+    assert searcher.reload_if_changed()
+    with pytest.raises(StaleHitError, match="search again"):
+        searcher.neighbours(gone)
+    with pytest.raises(StaleHitError):
+        searcher.aligned(gone)
+    assert searcher.aligned(kept)  # the strategy did not change: still its versions
 
 
 def test_heading_keys_are_language_independent():
