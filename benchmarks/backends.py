@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from query import _percentiles, _queries, _resident_mb, build_finlex, scale  # noqa: E402
+from query import _queries, _resident_mb, build_finlex, scale, time_modes  # noqa: E402
 
 CLIENTS = 4
 
@@ -68,14 +68,7 @@ def worker(index_dir: Path, backend: str, repeat: int) -> dict:
     out = {"chunks": len(searcher.chunks), "load_s": time.perf_counter() - start, "modes": {}}
     for q in queries[:5]:
         searcher.search(q, highlight=False)
-    for mode in ("dense", "hybrid"):
-        samples = []
-        for _ in range(repeat):
-            for q in queries:
-                t = time.perf_counter()
-                searcher.search(q, k=10, mode=mode, highlight=False)
-                samples.append(time.perf_counter() - t)
-        out["modes"][mode] = _percentiles(samples)
+    out["modes"] = time_modes(searcher, queries, ("dense", "hybrid"), repeat)
     out["qps_hybrid_4_clients"] = _qps(searcher, queries)
     out["rss_mb"] = _resident_mb("VmRSS:")
     out["rss_peak_mb"] = _resident_mb("VmHWM:")
