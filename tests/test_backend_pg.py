@@ -5,6 +5,7 @@ searchers on one database, and each fault with its typed error."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -161,6 +162,80 @@ def test_two_searchers_see_a_rebuild_and_the_old_generation_goes_after_them(pg):
     assert one.search("national strategy", k=1)[0].doc_id == "strategy-en"
     assert two.search("national strategy", k=1)[0].doc_id == "strategy-en"
     assert PgStore(pg.backend).remove_stale() == [old]
+
+
+# One page process as the test drives it: a searcher on the database, and
+# a build when asked (the documents view's "Rebuild index").
+PAGE_PROCESS = r"""
+import json, sys
+from ingest.pipeline import build_index
+from ingest.settings import load_settings
+from search import Searcher
+from tests.fakes import FakeEmbedder
+
+settings, fake = load_settings(), FakeEmbedder()
+searcher = Searcher.load(None, settings, embedder=fake)
+for line in sys.stdin:
+    command, _, query = line.strip().partition(" ")
+    if command == "build":
+        answer = build_index(settings, embedder=fake).generation
+    elif command == "reload":
+        searcher.reload_if_changed()
+        answer = searcher.generation.name
+    else:
+        answer = [h.doc_id for h in searcher.search(query, k=3)]
+    print(json.dumps(answer), flush=True)
+"""
+
+
+def test_two_page_processes_share_the_database_and_a_rebuild(pg):
+    """Two processes on one database: a rebuild started in one is served by
+    the other once it moves on, and until then it reads its generation whole."""
+    build_index(pg, embedder=FakeEmbedder())
+    env = dict(
+        os.environ,
+        KB_BACKEND=pg.backend,
+        KB_CORPUS=str(pg.corpus_dir),
+        KB_INDEX=str(pg.index_dir),
+        PYTHONPATH=str(PROJECT_ROOT),
+        HF_HUB_OFFLINE="1",
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PAGE_PROCESS],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=PROJECT_ROOT,
+        )
+        for _ in range(2)
+    ]
+
+    def ask(proc, line: str):
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        answer = proc.stdout.readline()
+        assert answer, f"the page process ended (exit {proc.poll()})"
+        return json.loads(answer)
+
+    try:
+        builder, reader = procs
+        old = ask(reader, "reload")
+        assert "strategy-en" not in ask(reader, "search national strategy")
+        _write(pg.corpus_dir, NEW_FILE)
+        new = ask(builder, "build")
+        assert new != old
+        assert "strategy-en" not in ask(reader, "search national strategy")  # still the old, whole
+        assert ask(reader, "reload") == new
+        assert ask(reader, "search national strategy")[0] == "strategy-en"
+    finally:
+        for proc in procs:
+            proc.stdin.close()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def test_two_builds_at_once_are_refused(pg):
