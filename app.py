@@ -226,19 +226,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     except BackendUnavailableError as exc:
         st.error(index_error_message(exc, ui))
         return
-    st.query_params.update(
-        {
-            "q": query,
-            "mode": chosen.mode,
-            "lang": ",".join(chosen.languages),
-            "doc": ",".join(chosen.docs),
-            "kind": ",".join(chosen.kinds),
-            "k": str(chosen.k),
-            "group": "1" if chosen.group else "0",
-            "view": "search",
-            "ui": state.ui,
-        }
-    )
+    remember_in_url(query, chosen, state.ui)
     if not hits:
         st.write(label(ui, "no_results"))
         return
@@ -274,6 +262,23 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
             pass  # the cards are on screen, with their query words marked
     show_answer(answer_box, hits, ui, searcher)
     show_exports(exports, query, hits, ui, searcher)
+
+
+def remember_in_url(query: str, chosen, ui: str) -> None:
+    """The search as URL parameters: a shared link reproduces it."""
+    st.query_params.update(
+        {
+            "q": query,
+            "mode": chosen.mode,
+            "lang": ",".join(chosen.languages),
+            "doc": ",".join(chosen.docs),
+            "kind": ",".join(chosen.kinds),
+            "k": str(chosen.k),
+            "group": "1" if chosen.group else "0",
+            "view": "search",
+            "ui": ui,
+        }
+    )
 
 
 def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) -> dict:

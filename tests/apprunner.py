@@ -27,6 +27,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+def require_chromium() -> None:
+    """Skip the calling test, saying why, where Debian's Chromium is absent."""
+    if not os.access(CHROMIUM, os.X_OK):
+        import pytest
+
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (.ci/run does)")
+
+
+def index_env(index) -> dict[str, str]:
+    """The page's settings for a test index (its ``index_dir`` and ``corpus_dir``)."""
+    return {"KB_INDEX": str(index.index_dir), "KB_CORPUS": str(index.corpus_dir)}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,11 +9,9 @@ checks that the page made no request beyond 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from .apprunner import CARD, CHROMIUM, browser_page, search, serve_app
+from .apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
 from .test_browser import ANSWER, QUESTION, _screenshot
 
 pytestmark = pytest.mark.model
@@ -28,9 +26,8 @@ BLOCKING = ("serious", "critical")
 
 @pytest.fixture(scope="module")
 def app_url(finlex_index, tmp_path_factory):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (.ci/run does)")
-    env = {"KB_INDEX": str(finlex_index.index_dir), "KB_CORPUS": str(finlex_index.corpus_dir)}
+    require_chromium()
+    env = index_env(finlex_index)
     with serve_app(tmp_path_factory.mktemp("a11y"), env) as url:
         yield url
 

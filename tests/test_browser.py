@@ -7,7 +7,6 @@ its URL. The screenshot lands in .cache/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import urllib.parse
 
@@ -15,7 +14,7 @@ import pytest
 
 from ingest.settings import PROJECT_ROOT
 
-from .apprunner import CARD, CHROMIUM, browser_page, search, serve_app
+from .apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
 
 pytestmark = pytest.mark.model
 
@@ -25,9 +24,8 @@ QUESTION = "Mitä innovaatiokumppanuus tarkoittaa?"
 
 @pytest.fixture(scope="module")
 def app_url(finlex_index, tmp_path_factory):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (.ci/run does)")
-    env = {"KB_INDEX": str(finlex_index.index_dir), "KB_CORPUS": str(finlex_index.corpus_dir)}
+    require_chromium()
+    env = index_env(finlex_index)
     with serve_app(tmp_path_factory.mktemp("app"), env) as url:
         yield url
 
@@ -160,8 +158,7 @@ def test_the_answer_comes_first_cited_and_linked_to_its_card(app_url, locale, tm
 
 @pytest.fixture(scope="module")
 def hostile_app_url(tmp_path_factory, real_embedder):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (.ci/run does)")
+    require_chromium()
     from ingest.pipeline import build_index
     from ingest.settings import Settings
 
@@ -199,8 +196,7 @@ def test_hostile_document_text_neither_runs_nor_renders_as_markup(hostile_app_ur
 def hostile_names_app_url(tmp_path_factory, real_embedder):
     """An index of files whose names, title and language (sources.toml) are
     Markdown links, images and KaTeX; three of the files fail."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (.ci/run does)")
+    require_chromium()
     from ingest.pipeline import build_index
     from ingest.settings import Settings
 

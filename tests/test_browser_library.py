@@ -6,13 +6,12 @@ file names show as text. Screenshots land in .cache/screenshots/."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
 import pytest
 
-from .apprunner import CARD, CHROMIUM, browser_page, search, serve_app
+from .apprunner import CARD, browser_page, require_chromium, search, serve_app
 from .pdfgen import make_pdf
 from .test_browser import _assert_inert, _screenshot
 
@@ -29,8 +28,7 @@ MARKDOWN = (
 
 @pytest.fixture
 def library_app(settings, tmp_path, real_embedder):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (.ci/run does)")
+    require_chromium()
     from ingest.pipeline import build_index
 
     corpus = settings.corpus_dir  # under tmp_path (tests/conftest.py)
