@@ -18,7 +18,6 @@ from ingest.status import index_status
 from search import MODES, QueryError, Results, Searcher, StaleHitError
 from search.answer import answer
 from search.cite import citation_text, cite
-from search.export import to_csv, to_markdown
 from search.grouping import best_by_language, per_language_k
 from search.labels import EXAMPLES, UI_LANGS, label
 from search.pdfs import publish
@@ -36,7 +35,7 @@ from search.ui import (
     ui_language,
 )
 from search.ui_library import add_documents, remove_document
-from search.ui_page import PAGE_CSS, chunks_chart, draw_filters
+from search.ui_page import PAGE_CSS, chunks_chart, draw_filters, remember_in_url, show_exports
 
 VIEWS = ("search", "docs")
 # Widgets whose value must outlive a change of the page's language: their
@@ -264,23 +263,6 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     show_exports(exports, query, hits, ui, searcher)
 
 
-def remember_in_url(query: str, chosen, ui: str) -> None:
-    """The search as URL parameters: a shared link reproduces it."""
-    st.query_params.update(
-        {
-            "q": query,
-            "mode": chosen.mode,
-            "lang": ",".join(chosen.languages),
-            "doc": ",".join(chosen.docs),
-            "kind": ",".join(chosen.kinds),
-            "k": str(chosen.k),
-            "group": "1" if chosen.group else "0",
-            "view": "search",
-            "ui": ui,
-        }
-    )
-
-
 def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) -> dict:
     """The cards, under a heading per language when grouped (keys other
     than ""); their placeholders by chunk id."""
@@ -291,25 +273,6 @@ def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) 
         for hit in members:
             cards[hit.chunk_id] = show_hit(searcher, hit, ui, links)
     return cards
-
-
-def show_exports(where, query: str, hits, ui: str, searcher: Searcher) -> None:
-    """The CSV and Markdown download buttons, side by side."""
-    exports = where.columns(2)
-    exports[0].download_button(
-        label(ui, "export_csv"),
-        to_csv(hits, searcher.document, ui),
-        file_name="hankinta-kb-results.csv",
-        mime="text/csv",
-        on_click="ignore",
-    )
-    exports[1].download_button(
-        label(ui, "export_md"),
-        to_markdown(query, hits, searcher.document, ui),
-        file_name="hankinta-kb-results.md",
-        mime="text/markdown",
-        on_click="ignore",
-    )
 
 
 def show_answer(where, hits, ui: str, searcher: Searcher) -> None:

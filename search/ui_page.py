@@ -1,5 +1,6 @@
 """The page's frame: its style sheet (readable captions, a phone-width
-layout) and the search's settings and filters, drawn in the sidebar.
+layout), the search's settings and filters, drawn in the sidebar, the
+search kept in the URL, and the export buttons.
 
 The filters live in the sidebar so that on a phone, where Streamlit keeps
 the sidebar collapsed, the question box and the answer come first; on a
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from .export import to_csv, to_markdown
 from .labels import coded, label
 from .searcher import MODES, Searcher
 from .ui import language_name
@@ -145,4 +147,40 @@ def chunks_chart(indexed, names: dict[str, str]):
                 alt.Tooltip(f"{chunks}:Q"),
             ],
         )
+    )
+
+
+def remember_in_url(query: str, chosen, ui: str) -> None:
+    """The search as URL parameters: a shared link reproduces it."""
+    st.query_params.update(
+        {
+            "q": query,
+            "mode": chosen.mode,
+            "lang": ",".join(chosen.languages),
+            "doc": ",".join(chosen.docs),
+            "kind": ",".join(chosen.kinds),
+            "k": str(chosen.k),
+            "group": "1" if chosen.group else "0",
+            "view": "search",
+            "ui": ui,
+        }
+    )
+
+
+def show_exports(where, query: str, hits, ui: str, searcher: Searcher) -> None:
+    """The CSV and Markdown download buttons, side by side."""
+    exports = where.columns(2)
+    exports[0].download_button(
+        label(ui, "export_csv"),
+        to_csv(hits, searcher.document, ui),
+        file_name="hankinta-kb-results.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+    exports[1].download_button(
+        label(ui, "export_md"),
+        to_markdown(query, hits, searcher.document, ui),
+        file_name="hankinta-kb-results.md",
+        mime="text/markdown",
+        on_click="ignore",
     )
