@@ -18,7 +18,7 @@ from ingest.status import index_status
 from search import MODES, QueryError, Results, Searcher, StaleHitError
 from search.answer import answer
 from search.cite import citation_text, cite
-from search.grouping import best_by_language, per_language_k
+from search.grouping import best_by_language
 from search.labels import EXAMPLES, UI_LANGS, label
 from search.pdfs import publish
 from search.ui import (
@@ -235,17 +235,15 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     exports = st.container()
     highlight = True if stored else "terms"
     searches = {"": filters}  # grouped: each language searched on its own
+
+    def one_language(lang: str, k: int):
+        searches[lang] = dict(filters, languages=[lang], k=k)
+        return cached_hits(index_dir, generation, query, highlight, **searches[lang])
+
     groups = {"": hits}
     if chosen.group:
         languages = chosen.languages or searcher.languages
-        each = per_language_k(chosen.k, len(languages))
-        searches = {lang: dict(filters, languages=[lang], k=each) for lang in languages}
-        groups = best_by_language(
-            lambda lang, _k: cached_hits(index_dir, generation, query, highlight, **searches[lang]),
-            languages,
-            chosen.k,
-            hits,
-        )
+        groups = best_by_language(one_language, languages, chosen.k, hits)
     cards = show_hits(searcher, groups, ui, links)
     if not stored:
         try:

@@ -92,7 +92,6 @@ class PgIndex:
             raise
         self._idle.append(conn)
         self.dim = int(self.manifest["model"]["dim"])
-        self._known: dict[tuple, bool] = {}
 
     def _lease_live(self, conn, fingerprint: str | None) -> None:
         """Take the lease on the live generation; if a build swapped (and
@@ -235,18 +234,16 @@ class PgIndex:
         return np.asarray([r[0] for r in self._run(query, (text,))], dtype=np.int64)
 
     def knows(self, terms: list[str], prefix: str | None) -> bool | None:
+        """(IndexView.knows caches the answer per word.)"""
         from psycopg import sql
 
-        key = (tuple(terms), prefix)
-        if key not in self._known:
-            like = _like_prefix(prefix) if prefix else None
-            query = sql.SQL(
-                "SELECT EXISTS (SELECT 1 FROM {t}), EXISTS (SELECT 1 FROM {t} WHERE lexeme ="
-                " ANY(%s) OR (%s::text IS NOT NULL AND lexeme LIKE %s))"
-            ).format(t=table("terms", self.id))
-            any_terms, found = self._run(query, (list(terms), like, like))[0]
-            self._known[key] = found if any_terms else None
-        return self._known[key]
+        like = _like_prefix(prefix) if prefix else None
+        query = sql.SQL(
+            "SELECT EXISTS (SELECT 1 FROM {t}), EXISTS (SELECT 1 FROM {t} WHERE lexeme ="
+            " ANY(%s) OR (%s::text IS NOT NULL AND lexeme LIKE %s))"
+        ).format(t=table("terms", self.id))
+        any_terms, found = self._run(query, (list(terms), like, like))[0]
+        return found if any_terms else None
 
 
 def _filters(where: Where, alias: str = ""):
