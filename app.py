@@ -96,10 +96,10 @@ def keep_widget_state() -> None:
     """Hand each widget's value back to the session before the widgets are
     drawn: a widget whose label changed (the page's language) is a new
     widget to Streamlit, which then forgot the old one's value (the View
-    radio showed no option selected). Panels (expanders) keep theirs too."""
+    radio showed no option selected). Panels and popovers keep theirs too."""
     state = st.session_state
     for key in list(state.keys()):
-        panel = key.startswith(("context:", "other:", "similar:"))
+        panel = key.startswith(("panels:", "copy:"))
         if key in KEPT or (panel and state[key]):  # open panels only: no pile of closed ones
             state[key] = state[key]
 
@@ -140,19 +140,12 @@ def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
     return not report.failed
 
 
-def lazy_expander(name: str, hit, ui: str):
-    """An expander whose content is computed only once it is opened (its
-    open state reruns the page), so ten results do not build thirty panels."""
-    box = st.expander(label(ui, name), key=f"{name}:{hit.chunk_id}", on_change="rerun")
-    return box if box.open else None
-
-
 def put_card(where, hit, ui: str, links: dict[str, str], **style) -> None:
     """Write one result card (escaped HTML, with its open-at-page link) into
     ``where``: the page, a column, a panel or a placeholder."""
     doc = get_document(hit.doc_id)
     html = card_html(hit, ui, links.get(hit.doc_id), doc=doc, **style)
-    where.markdown(html, unsafe_allow_html=True)
+    where.html(html)
 
 
 def get_document(doc_id: str) -> dict:
@@ -164,35 +157,48 @@ def copy_citation(hit, ui: str) -> None:
     """ "Copy citation": a popover holding the citation in st.code, whose
     own button copies it. st.code shows text as text (no Markdown, no
     HTML), so titles and addresses need no escaping, and it needs no iframe
-    or script of ours."""
-    text = citation_text(cite(hit, get_document(hit.doc_id)), ui)
-    with st.popover(label(ui, "copy")):
-        st.code(text, language=None, wrap_lines=True)
-        st.caption(label(ui, "copy_help"))
+    or script of ours. Its content is written only once it is opened: a
+    closed popover is one element for the browser to draw, not three."""
+    box = st.popover(label(ui, "copy"), key=f"copy:{hit.chunk_id}", on_change="rerun")
+    if box.open:
+        text = citation_text(cite(hit, get_document(hit.doc_id)), ui)
+        box.code(text, language=None, wrap_lines=True)
+        box.caption(label(ui, "copy_help"))
+
+
+def show_panels(searcher: Searcher, hit, ui: str, links: dict[str, str]) -> None:
+    """The three views of a hit (the passage with its neighbours, the same
+    passage in other languages, similar passages) as tabs of one panel,
+    computed only once the panel is opened: ten closed panels are what the
+    browser draws before the first card is on screen."""
+    box = st.expander(label(ui, "panels"), key=f"panels:{hit.chunk_id}", on_change="rerun")
+    if not box.open:
+        return
+    names = ["context", "other", "similar"] if hit.group else ["context", "similar"]
+    tabs = dict(zip(names, box.tabs([label(ui, name) for name in names]), strict=True))
+    for part in searcher.neighbours(hit):
+        put_card(tabs["context"], part, ui, links, rank=False)
+    if "other" in tabs:
+        if aligned := searcher.aligned(hit):
+            cols = tabs["other"].columns(len(aligned) + 1)
+            put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
+            for col, other in zip(cols[1:], aligned, strict=True):
+                put_card(col, other, ui, links, rank=False, score=True)
+        else:  # its other versions are not in the index: say so, not the same card again
+            tabs["other"].info(label(ui, "no_other"))
+    for other in searcher.similar(hit, k=5):
+        put_card(tabs["similar"], other, ui, links, rank=False, score=True)
 
 
 def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
-    """One result and its three panels; returns the placeholder of its card,
-    so that better highlights can replace it once they are computed."""
+    """One result, its "copy citation" and its panel; returns the
+    placeholder of its card, so that better highlights can replace it once
+    they are computed."""
     card = st.empty()
     put_card(card, hit, ui, links)
     copy_citation(hit, ui)
     try:
-        if box := lazy_expander("context", hit, ui):
-            for part in searcher.neighbours(hit):
-                put_card(box, part, ui, links, rank=False)
-        if hit.group and (box := lazy_expander("other", hit, ui)):
-            if aligned := searcher.aligned(hit):
-                with box:
-                    cols = st.columns(len(aligned) + 1)
-                    put_card(cols[0], hit, ui, links, anchored=False)  # the card above has the id
-                    for col, other in zip(cols[1:], aligned, strict=True):
-                        put_card(col, other, ui, links, rank=False, score=True)
-            else:  # its other versions are not in the index: say so, not the same card again
-                box.info(label(ui, "no_other"))
-        if box := lazy_expander("similar", hit, ui):
-            for other in searcher.similar(hit, k=5):
-                put_card(box, other, ui, links, rank=False, score=True)
+        show_panels(searcher, hit, ui, links)
     except StaleHitError:  # another session's rebuild was swapped in mid-page
         st.info(label(ui, "stale"))
     st.divider()
@@ -283,7 +289,7 @@ def show_answer(where, hits, ui: str, searcher: Searcher) -> None:
     sentences = answer(hits)
     if sentences:
         docs = {s.hit.doc_id: searcher.document(s.hit.doc_id) for s in sentences}
-        where.markdown(answer_html(sentences, ui, docs), unsafe_allow_html=True)
+        where.html(answer_html(sentences, ui, docs))
     else:
         where.empty()
 

@@ -4,8 +4,8 @@ fi/sv/en, page references, and safe HTML for untrusted document text.
 Everything that comes from files, their names, document titles, errors or
 sources.toml is untrusted, wherever it is shown. Two helpers carry it:
 
-- ``escape`` for HTML that st.markdown renders with ``unsafe_allow_html``
-  (the result cards);
+- ``escape`` for the HTML that st.html shows
+  (the result cards and the answer box);
 - ``plain`` for every other element whose body or label Streamlit renders as
   Markdown with KaTeX, emoji and colour directives: st.warning, st.error,
   st.success, st.info, st.subheader, st.caption, st.markdown, st.write, and

@@ -24,6 +24,10 @@ from .ui import language_name
 #   4.5:1; the text's own colour, slightly faded, passes in light and dark.
 #   The slider's value, in the primary red, is 3.5:1 on the dark theme's
 #   sidebar: it takes the text's colour too.
+# - Cards and the answer box are st.html (sanitised HTML; the browser draws
+#   it far faster than Markdown with HTML in it): their links and language
+#   tags take the colours st.markdown gives them, in the light and the dark
+#   theme (light-dark() follows the colour scheme Streamlit sets).
 # - A collapsed sidebar (on a phone, by default) is moved off screen, but
 #   its widgets stayed in the Tab order, focused where no one sees them.
 # - Under 640 px (a phone): a smaller title and top margin, and the
@@ -34,6 +38,10 @@ PAGE_CSS = """<style>
 [data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p {
   color: inherit; opacity: 0.85 }
 [data-testid='stSliderThumbValue'], [data-testid='stSliderThumbValue'] p { color: inherit }
+.stHtml a { color: light-dark(rgb(36, 79, 180), rgb(133, 184, 248)) }
+.stHtml code { font-family: "Source Code Pro", monospace; font-size: 0.75em;
+  padding: 0.2em 0.4em; border-radius: 0.25rem;
+  background: light-dark(rgb(247, 247, 246), rgb(36, 35, 33)) }
 [data-testid='stSidebar'][data-collapsed='true'] [data-testid='stSidebarContent'] {
   visibility: hidden }
 @media (max-width: 640px) {

@@ -118,7 +118,7 @@ def browser_page(locale: str = "fi-FI"):
             browser.close()
 
 
-CARD = "div[data-testid='stMarkdownContainer'] div:has(> code)"
+CARD = "div[data-testid='stHtml'] div:has(> code)"
 
 
 def search(page, text: str, timeout_ms: int = 60_000) -> float:

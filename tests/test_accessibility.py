@@ -56,11 +56,10 @@ def _search_view(page, url: str) -> None:
     page.goto(url)
     search(page, QUESTION)
     _settled(page)
-    page.get_by_text("Sama kohta muilla kielillä").first.click()
-    expander = page.locator("[data-testid='stExpander']").filter(
-        has_text="Sama kohta muilla kielillä"
-    )
-    expander.first.get_by_text("Lag om offentlig upphandling").first.wait_for()
+    page.get_by_text("Asiayhteys, muut kielet, samankaltaiset kohdat").first.click()
+    page.get_by_role("tab", name="Sama kohta muilla kielillä").first.click()
+    shown = page.locator("[data-testid='stExpander'] [role='tabpanel']:visible").first
+    shown.get_by_text("Lag om offentlig upphandling").first.wait_for()
     _settled(page)
 
 
@@ -131,7 +130,7 @@ def test_keyboard_alone_searches_opens_a_panel_and_reaches_open_at_page(app_url)
         page.locator(CARD).first.wait_for(timeout=60_000)
         _settled(page)
 
-        panel = "Koko kohta ja sen naapurit"
+        panel = "Asiayhteys, muut kielet, samankaltaiset kohdat"
         found = _tab_to(page, f"el.tagName === 'SUMMARY' && el.innerText.includes('{panel}')")
         assert panel in found["text"]
         page.keyboard.press("Enter")

@@ -85,10 +85,8 @@ def built(settings, real_embedder):
 def test_search_from_the_url_renders_escaped_cited_results(built):
     at = _run(q="Miten innovaatioita edistetään?", ui="fi")
     assert not at.exception
-    cards = [
-        m.value for m in at.markdown if m.value.startswith("<div id=") and "Hankinnat" in m.value
-    ]
-    assert cards, [m.value for m in at.markdown]
+    cards = [m.value for m in at.html if m.value.startswith("<div id=") and "Hankinnat" in m.value]
+    assert cards, [m.value for m in at.html]
     html = cards[0]
     # a web page (sources.toml) is cited by its address, not by "s. 1"
     assert "https&#58;&#47;&#47;example&#46;org&#47;sivu" in html and "s. 1" not in html
@@ -104,7 +102,7 @@ def test_typing_a_query_searches_and_bad_queries_get_a_message(built):
     at = _run()
     at.text_input[0].input("innovaatiot").run()
     assert not at.exception
-    assert any("Hankinnat" in m.value for m in at.markdown)
+    assert any("Hankinnat" in m.value for m in at.html)
     at.text_input[0].input("x" * 2001).run()
     assert not at.exception, at.exception
     assert "limit is 2000" in " ".join(e.value for e in at.error), [
@@ -128,7 +126,7 @@ def test_group_by_language_searches_each_language(built, settings, real_embedder
         {"fi": "suomi", "sv": "ruotsi"}[lang]
         for lang in sorted(("fi", "sv"), key=lambda lang: lang != ranked[0].lang)
     ], headings
-    cards = [m for m in _values(at, "markdown") if m.startswith("<div id=")]
+    cards = [m for m in _values(at, "html") if m.startswith("<div id=")]
     assert len(cards) == 2 and {c.count("<code>fi</code>") > 0 for c in cards} == {True, False}
 
 
@@ -163,7 +161,7 @@ def test_filters_grouping_and_the_url_state(built):
     assert not at.exception
     assert at.multiselect(key="langs").value == ["sv"]
     assert at.toggle(key="group").value is True
-    cards = [m for m in _values(at, "markdown") if m.startswith("<div ")]
+    cards = [m for m in _values(at, "html") if m.startswith("<div ")]
     assert cards and all("<code>sv</code>" in c for c in cards if "><b>1. " in c)
     assert [h for h in _values(at, "subheader") if h.startswith("svenska &#40;sv&#41;")]
     # the state written back to the URL reproduces the search
@@ -181,7 +179,7 @@ def test_filters_grouping_and_the_url_state(built):
     at.multiselect(key="langs").set_value([]).run()
     at.multiselect(key="docs").set_value(["sivu-fi"]).run()
     assert not at.exception
-    heads = [m for m in _values(at, "markdown") if "><b>1. " in m]
+    heads = [m for m in _values(at, "html") if "><b>1. " in m]
     assert heads and "Hankinnat" in heads[0]
 
 
@@ -189,25 +187,28 @@ def test_filters_grouping_and_the_url_state(built):
 def test_each_hit_offers_other_languages_similar_passages_and_export(built, settings):
     at = _run(q="Miten innovaatioita edistetään?", lang="fi", ui="fi")
     assert not at.exception
-    labels = [e.label for e in at.expander]
-    assert "Sama kohta muilla kielillä" in labels
-    assert "Samankaltaiset kohdat" in labels
-    assert "Koko kohta ja sen naapurit" in labels
-    # panels are filled only when opened (their state reruns the page)
-    other = next(e for e in at.expander if e.label == "Sama kohta muilla kielillä")
-    assert not other.markdown
+    # one panel per card, filled only when opened (its state reruns the page)
+    panels = [e for e in at.expander if e.label == "Asiayhteys, muut kielet, samankaltaiset kohdat"]
+    assert panels and not panels[0].html and not at.tabs
     from search import Searcher
 
     hit = Searcher.load(settings.index_dir, settings).search(
         "Miten innovaatioita edistetään?", languages=["fi"], highlight=False
     )[0]
-    at.session_state[f"other:{hit.chunk_id}"] = True
+    at.session_state[f"panels:{hit.chunk_id}"] = True
     at.run()
     assert not at.exception
-    other = next(e for e in at.expander if e.label == "Sama kohta muilla kielillä")
-    assert any("Upphandlingar" in m.value for m in other.markdown)
+    tabs = {t.label: t for t in at.tabs}
+    assert list(tabs) == [
+        "Koko kohta ja sen naapurit",
+        "Sama kohta muilla kielillä",
+        "Samankaltaiset kohdat",
+    ]
+    assert tabs["Koko kohta ja sen naapurit"].html
+    assert any("Upphandlingar" in m.value for m in tabs["Sama kohta muilla kielillä"].html)
+    assert tabs["Samankaltaiset kohdat"].html
     # the hit again beside its versions: not a second element with the card's id
-    ids = re.findall(r'<div id="([^"]+)"', " ".join(_values(at, "markdown")))
+    ids = re.findall(r'<div id="([^"]+)"', " ".join(_values(at, "html")))
     assert ids and len(ids) == len(set(ids))
     downloads = at.get("download_button")
     assert len(downloads) == 2
@@ -320,7 +321,7 @@ def test_hostile_file_names_titles_and_languages_render_as_text(hostile_names):
     assert not at.exception, at.exception
     headings = _values(at, "subheader")
     assert any(h.startswith("&#91;x&#93;&#40;https&#58;127&#46;0&#46;0&#46;1") for h in headings)
-    cards = [m for m in _values(at, "markdown") if m.startswith("<div ")]
+    cards = [m for m in _values(at, "html") if m.startswith("<div ")]
     assert any("&#91;Log in&#93;" in c for c in cards), cards
     _assert_inert(_markdown_shown(at))
     # option labels are shown as text by Streamlit: they keep the raw title
@@ -368,10 +369,14 @@ def _shown_strings(at) -> list[str]:
         for kind in ("title", "caption", "subheader", "info", "warning", "error", "success")
         for e in getattr(at, kind)
     ]
-    texts += [m.value for m in at.markdown if not m.value.startswith("<div id=")]  # no cards
+    texts += [m.value for m in at.markdown]
+    texts += [
+        m.value for m in at.html if not m.value.startswith(("<div id=", "<style"))
+    ]  # no cards
     widgets = ("text_input", "selectbox", "multiselect", "slider", "toggle", "radio", "button")
     texts += [w.label for kind in widgets for w in getattr(at, kind)]
     texts += [e.label for e in at.expander]
+    texts += [t.label for t in at.tabs]
     texts += [
         str(o)
         for kind in ("selectbox", "multiselect", "radio")
@@ -456,14 +461,14 @@ def test_example_questions_are_buttons_that_search(built):
     buttons[0].click().run()
     assert not at.exception
     assert at.text_input(key="q").value == EXAMPLES[0]
-    assert [m for m in _values(at, "markdown") if m.startswith("<div id=")]
+    assert [m for m in _values(at, "html") if m.startswith("<div id=")]
 
 
 @pytest.mark.model
-def test_the_answer_comes_first_and_each_card_copies_its_citation(built):
+def test_the_answer_comes_first_and_each_card_copies_its_citation(built, settings):
     at = _run(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
     assert not at.exception
-    bodies = _values(at, "markdown")
+    bodies = [m for m in _values(at, "html") if not m.startswith("<style")]
     box = bodies[0]
     assert box.startswith('<div role="region" aria-label="Vastaus asiakirjoista"')
     assert "Hankintayksiköt edistävät innovaatioita" in box  # word for word
@@ -471,6 +476,15 @@ def test_the_answer_comes_first_and_each_card_copies_its_citation(built):
     assert any(m.startswith('<div id="kb-hit-1"') for m in bodies)  # the card it links to
     popover = at.get("popover")[0]
     assert popover.proto.popover.label == "Kopioi lähdeviite"
+    assert not at.get("code")  # written when opened: ten closed popovers are cheap to draw
+    from search import Searcher
+
+    hit = Searcher.load(settings.index_dir, settings).search(
+        "Miten hankintayksiköt edistävät innovaatioita?", languages=["fi"], highlight=False
+    )[0]
+    at.session_state[f"copy:{hit.chunk_id}"] = True
+    at.run()
+    assert not at.exception
     assert at.get("code")[0].value == (
         "Hankinnat, Hankinnat. https://example.org/sivu (viitattu 1.5.2024)"
     )
@@ -481,7 +495,7 @@ def test_no_relevant_passage_says_so_instead_of_an_answer(built):
     at = _run(q="🙂🙂🙂", ui="sv")
     assert not at.exception
     assert at.warning[0].value.startswith("Dokumenten har inget avsnitt som besvarar frågan.")
-    assert not [m for m in _values(at, "markdown") if m.startswith('<div role="region"')]
+    assert not [m for m in _values(at, "html") if m.startswith('<div role="region"')]
 
 
 @pytest.mark.model
@@ -492,14 +506,14 @@ def test_an_open_panel_stays_open_when_the_language_changes(built, settings):
         "innovaatiot", languages=["fi"], highlight=False
     )[0]
     at = _run(q="innovaatiot", lang="fi", ui="fi")
-    at.session_state[f"similar:{hit.chunk_id}"] = True
+    at.session_state[f"panels:{hit.chunk_id}"] = True
     at.run()
-    panel = next(e for e in at.expander if e.label == "Samankaltaiset kohdat")
-    assert panel.markdown
+    panel = next(e for e in at.expander if e.label.startswith("Asiayhteys"))
+    assert panel.html
     at.selectbox(key="ui").set_value("sv").run()
     assert not at.exception
-    panel = next(e for e in at.expander if e.label == "Liknande avsnitt")
-    assert panel.markdown  # still open, still filled
+    panel = next(e for e in at.expander if e.label.startswith("Sammanhang"))
+    assert panel.html and "Liknande avsnitt" in [t.label for t in panel.tabs]  # still open
 
 
 @pytest.mark.model
@@ -516,7 +530,7 @@ def test_an_index_without_stored_sentence_vectors_still_answers(built, settings)
     assert load_generation(settings.index_dir).sentences is None
     at = _run(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
     assert not at.exception
-    bodies = _values(at, "markdown")
+    bodies = [m for m in _values(at, "html") if not m.startswith("<style")]
     assert bodies[0].startswith('<div role="region" aria-label="Vastaus asiakirjoista"')
     assert "Hankintayksiköt edistävät innovaatioita" in bodies[0]
     assert any(m.startswith('<div id="kb-hit-1"') for m in bodies)

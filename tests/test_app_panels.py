@@ -38,12 +38,12 @@ def test_other_languages_says_when_a_document_has_no_other_version(settings, rea
 
     hit = Searcher.load(settings.index_dir, settings).search("innovaatiot", highlight=False)[0]
     at = _run(q="innovaatiot", ui=ui)
-    at.session_state[f"other:{hit.chunk_id}"] = True
+    at.session_state[f"panels:{hit.chunk_id}"] = True
     at.run()
     assert not at.exception, at.exception
-    other = next(e for e in at.expander if e.label == label(ui, "other"))
+    other = next(t for t in at.tabs if t.label == label(ui, "other"))
     assert [i.value for i in other.info] == [NO_OTHER[ui]]
-    assert not other.markdown  # not the same card again
+    assert not other.html  # not the same card again
 
 
 def test_chart_bars_tell_two_laws_apart():

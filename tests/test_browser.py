@@ -46,13 +46,13 @@ def test_finnish_question_finds_swedish_passages_with_citations(app_url, tmp_pat
         params = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
         assert params["q"] == [QUESTION] and params["lang"] == ["sv"]
 
-        # the same passage in the other language, beside it
-        page.get_by_text("Sama kohta muilla kielillä").first.click()
-        expander = page.locator("[data-testid='stExpander']").filter(
-            has_text="Sama kohta muilla kielillä"
-        )
-        expander.first.get_by_text("Laki julkisista hankinnoista").first.wait_for()
-        assert "Innovaatiokumppanuus" in expander.first.inner_text()
+        # the same passage in the other language, beside it: the card's
+        # panel, then its tab
+        page.get_by_text("Asiayhteys, muut kielet, samankaltaiset kohdat").first.click()
+        page.get_by_role("tab", name="Sama kohta muilla kielillä").first.click()
+        shown = page.locator("[data-testid='stExpander'] [role='tabpanel']:visible").first
+        shown.get_by_text("Laki julkisista hankinnoista").first.wait_for()
+        assert "Innovaatiokumppanuus" in shown.inner_text()
 
         # open at page: the link serves the PDF and names the page
         link = page.get_by_role("link", name="Avaa sivulta").first
@@ -134,7 +134,8 @@ def test_the_answer_comes_first_cited_and_linked_to_its_card(app_url, locale, tm
         assert 40 < top < 400, top
         _screenshot(page, tmp_path / f"answer-{ui}-card.png", full_page=False)
 
-        # copy citation: the popover's block, copied by its own button
+        # copy citation: the popover's block (written once it opens), copied
+        # by its own button
         copy = "Kopioi lähdeviite" if ui == "fi" else "Copy citation"
         page.get_by_role("button", name=copy).first.click()
         block = page.locator("[data-testid='stPopoverBody'] [data-testid='stCode']").first

@@ -185,7 +185,7 @@ def test_the_page_shows_the_error_not_a_traceback(settings, real_embedder, damag
 
     at = page()
     assert not at.exception and not at.error
-    assert [m for m in at.markdown if m.value.startswith("<div ")]  # results while healthy
+    assert [m for m in at.html if m.value.startswith("<div ")]  # results while healthy
 
     # A running page keeps serving the generation it loaded while healthy
     # (correct results from memory); a page started now must load from disk.
@@ -198,4 +198,4 @@ def test_the_page_shows_the_error_not_a_traceback(settings, real_embedder, damag
     assert at.error
     shown = html.unescape(at.error[0].value)  # the browser renders the references
     assert names in shown and "python -m ingest" in shown
-    assert not [m for m in at.markdown if m.value.startswith("<div ")]  # no results
+    assert not [m for m in at.html if m.value.startswith("<div ")]  # no results
