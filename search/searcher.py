@@ -284,9 +284,8 @@ class Searcher:
                 if c.chunk_id == hit:
                     return row
             raise QueryError(f"unknown passage {hit}")
-        if hit.row < len(view.chunks) and view.chunks[hit.row].chunk_id == hit.chunk_id:
-            if view.chunks[hit.row].text == hit.text:
-                return hit.row
+        if view.holds(hit):
+            return hit.row
         for row, c in enumerate(view.chunks):
             if c.chunk_id == hit.chunk_id and c.text == hit.text:
                 return row

@@ -108,13 +108,19 @@ class IndexView:
         (float32), or None: a generation without them, a hit of another
         generation, or sentences split another way."""
         sentences = self.generation.sentences
+        if sentences is None or not self.holds(hit):
+            return None
+        return sentences.matching(hit.row, spans)
+
+    def holds(self, hit) -> bool:
+        """Whether ``hit``'s row in this generation is still its passage
+        (the same id and text): a hit of a replaced generation may name a
+        row that now holds another passage, or none."""
         row = getattr(hit, "row", -1)
-        if sentences is None or not 0 <= row < len(self.chunks):
-            return None
+        if not 0 <= row < len(self.chunks):
+            return False
         chunk = self.chunks[row]
-        if chunk.chunk_id != hit.chunk_id or chunk.text != hit.text:
-            return None
-        return sentences.matching(row, spans)
+        return chunk.chunk_id == hit.chunk_id and chunk.text == hit.text
 
     def vector(self, row: int) -> np.ndarray:
         return self.generation.vectors([int(row)])[0]
