@@ -3,8 +3,8 @@
 Fair across languages. BM25 takes part only in the query's language (across
 languages its matches are mostly shared numbers and names), so under plain
 RRF a passage in the query's language found by both retrievers scores about
-2/61 while the right passage in another language, found by dense retrieval
-alone, scores at most 1/61: a Finnish question about a Swedish-only page
+2/31 while the right passage in another language, found by dense retrieval
+alone, scores at most 1/31: a Finnish question about a Swedish-only page
 rarely surfaced it. Passages that BM25 cannot see (other languages) have
 their dense contribution counted ``AWAY_WEIGHT`` times, as if the missing
 retriever had agreed with the dense one.
@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-RRF_K = 60  # the usual constant of reciprocal rank fusion
+# Reciprocal rank fusion's constant. 60 is the usual one; 30 weighs a
+# retriever's first ranks more, and on the held-out dev half (160-token
+# passages) it found 2 more of 60 answers in the top 5 in both corpus
+# set-ups (10 and 20 read the same, 40 one fewer), with MRR@10 level and the
+# regression sets unchanged (20 lost one same-language question). README.
+RRF_K = 30
 AWAY_WEIGHT = 2.0
 
 
