@@ -216,6 +216,8 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         examples.button(example, on_click=state.update, kwargs={"q": example}, width="content")
     chosen = draw_filters(searcher, ui)  # in the sidebar: collapsed on a phone
     if not query.strip():
+        if "q" in st.query_params:  # a question cleared: a shared link no longer asks it
+            del st.query_params["q"]
         return
     filters = chosen.search_kwargs()
     index_dir, generation = str(searcher.index_dir), searcher.generation.name

@@ -47,13 +47,39 @@ _SENTENCE_END = re.compile(
     r"(?<=[.!?;:])\s+(?=[A-ZÅÄÖÜ0-9•(–-])|\n\s*\n|\n(?=\s*(?:\d{1,3}\)|[•–-]\s))"
 )
 
+# A full stop after an abbreviation ends no sentence: the answer box quoted
+# "... 81 § 1 mom." for "81 § 1 mom. 5 punkten" and "tel." without the
+# number. Abbreviations that are never a sentence's last word (fi, sv, en) ...
+_NEVER_LAST = frozenset(
+    "esim ks vrt ns mm ym yms tms jne puh nro "  # fi
+    "t.ex bl.a s.k dvs jfr tel tfn kl nr inkl exkl enl ang ca "  # sv
+    "e.g i.e cf vs approx incl excl no nos mr mrs dr".split()  # en
+)
+# ... and those that are one only when no number follows ("1 mom. 5 punkten",
+# "s. 24", "art. 57", but "... enligt 2 mom. Den").
+_BEFORE_NUMBER = frozenset("mom s p pp art kap sec para fig vol st n v l".split())
+
 Span = tuple[int, int]
+
+
+def _abbreviation_ends(text: str, end: int, following: str) -> bool:
+    """Whether the full stop just before ``end`` closes an abbreviation
+    rather than a sentence, given the character that follows."""
+    if end < 1 or text[end - 1] != ".":
+        return False
+    word = text[max(0, end - 12) : end - 1].rsplit(maxsplit=1)[-1:]
+    word = word[0].lstrip("(\"'«»”“").lower() if word else ""
+    return word in _NEVER_LAST or (word in _BEFORE_NUMBER and following.isdigit())
 
 
 def sentence_spans(text: str) -> list[Span]:
     """(start, end) of each sentence or line-level item of ``text``."""
     spans, start = [], 0
     for m in _SENTENCE_END.finditer(text):
+        if "\n" not in m.group() and _abbreviation_ends(
+            text, m.start(), text[m.end() : m.end() + 1]
+        ):
+            continue
         if text[start : m.start()].strip():
             spans.append((start, m.start()))
         start = m.end()

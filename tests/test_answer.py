@@ -156,3 +156,60 @@ def test_the_documents_table_speaks_the_page_language():
     assert documents_table_row(missing, "fi")["kind"] == "verkkosivu"
     counts = {"documents": 3, "pages": 176, "chunks": 658, "failed": 0}
     assert counts_line(counts, "fi") == "3 asiakirjaa, 176 sivua, 658 kohtaa, 0 epäonnistui"
+
+
+def test_a_full_stop_after_an_abbreviation_ends_no_sentence():
+    from ingest.sentences import sentence_spans
+
+    def split(text: str) -> list[str]:
+        return [text[a:b] for a, b in sentence_spans(text)]
+
+    assert split("Se 81 § 1 mom. 5 punkten. Nästa.") == ["Se 81 § 1 mom. 5 punkten.", "Nästa."]
+    assert split("Ring tel. 044 123 4567. Sedan.") == ["Ring tel. 044 123 4567.", "Sedan."]
+    assert split("Möte 14.9 kl. 13 i Vasa. Välkommen.") == [
+        "Möte 14.9 kl. 13 i Vasa.",
+        "Välkommen.",
+    ]
+    assert split("Esim. Helsinki ja Turku. Loppu.") == ["Esim. Helsinki ja Turku.", "Loppu."]
+    # an abbreviation that may end a sentence still does before a capital
+    assert split("Enligt 2 mom. Den upphandlande enheten.") == [
+        "Enligt 2 mom.",
+        "Den upphandlande enheten.",
+    ]
+    assert split("Hankinta tehdään. Se alkaa.") == ["Hankinta tehdään.", "Se alkaa."]
+
+
+def _best(text: str, sentence: str, section=()):
+    from dataclasses import replace
+
+    from search.answer import best_sentence
+
+    start = text.index(sentence)
+    marks = [Highlight(start, start + len(sentence), "sentence")]
+    return best_sentence(replace(hit(text=text, section=section), highlights=marks))
+
+
+def test_a_sentence_that_leads_into_a_list_brings_its_items():
+    text = (
+        "Den upphandlande enheten får göra direktupphandling, om\n"
+        "1) inga anbud har lämnats;\n"
+        "2) det bara finns en leverantör.\n"
+        "Efter listan en mening."
+    )
+    quoted = _best(text, "Den upphandlande enheten får göra direktupphandling, om")
+    assert " ".join(quoted.split()) == (
+        "Den upphandlande enheten får göra direktupphandling, om "
+        "1) inga anbud har lämnats; 2) det bara finns en leverantör."
+    )
+    colon = "Kynnysarvot ovat:\n1) 60 000 euroa tavaroille\n2) 150 000 euroa"
+    assert _best(colon, "Kynnysarvot ovat:").endswith("2) 150 000 euroa …")  # cut by the passage
+    # a sentence that ends with a full stop stays alone
+    assert _best(text, "Efter listan en mening.") == "Efter listan en mening."
+
+
+def test_a_quote_cut_by_the_passage_says_so():
+    text = "joka tarjoaa palveluja. Toinen lause, joka jatkuu seuraavaan kohtaan"
+    assert _best(text, "joka tarjoaa palveluja.") == "… joka tarjoaa palveluja."
+    assert _best(text, "Toinen lause, joka jatkuu seuraavaan kohtaan") == (
+        "Toinen lause, joka jatkuu seuraavaan kohtaan …"
+    )

@@ -156,6 +156,16 @@ def _values(at, kind: str) -> list[str]:
 
 
 @pytest.mark.model
+def test_clearing_the_question_clears_it_from_the_url(built):
+    at = _run(q="innovaatiot", ui="fi")
+    assert _param(at, "q") == "innovaatiot"
+    at.text_input(key="q").input("").run()
+    assert not at.exception
+    assert "q" not in at.query_params
+    assert not [m for m in _values(at, "html") if m.startswith("<div id=")]
+
+
+@pytest.mark.model
 def test_filters_grouping_and_the_url_state(built):
     at = _run(q="innovaatiot", lang="sv", group="1", k="5", ui="sv")
     assert not at.exception
