@@ -174,6 +174,11 @@ def show_panels(searcher: Searcher, hit, ui: str, links: dict[str, str]) -> None
     box = st.expander(label(ui, "panels"), key=f"panels:{hit.chunk_id}", on_change="rerun")
     if not box.open:
         return
+    # The citation again, in a text field: the popover's copy button is out
+    # of the keyboard's reach (Streamlit draws a popover outside the page's
+    # Tab order); a field in the panel can be reached, selected and copied.
+    text = citation_text(cite(hit, get_document(hit.doc_id)), ui)
+    box.text_input(label(ui, "citation_field"), value=text, key=f"cite:{ui}:{hit.chunk_id}")
     names = ["context", "other", "similar"] if hit.group else ["context", "similar"]
     tabs = dict(zip(names, box.tabs([label(ui, name) for name in names]), strict=True))
     for part in searcher.neighbours(hit):

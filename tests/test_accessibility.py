@@ -120,7 +120,9 @@ def _tab_to(page, check: str, limit: int = 80) -> dict:
     raise AssertionError(f"{limit} presses of Tab never reached {check}")
 
 
-def test_keyboard_alone_searches_opens_a_panel_and_reaches_open_at_page(app_url):
+def test_keyboard_alone_searches_opens_a_panel_copies_a_citation_and_reaches_open_at_page(
+    app_url,
+):
     with browser_page("fi-FI") as page:
         page.goto(app_url)
         page.get_by_role("textbox", name="Kysy kysymys ja paina Enter").wait_for()
@@ -139,6 +141,14 @@ def test_keyboard_alone_searches_opens_a_panel_and_reaches_open_at_page(app_url)
         _settled(page)
         # the focus stays on the panel's header after the rerun
         assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+        # the citation, in a field the keyboard reaches: select it and copy it
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        _tab_to(page, "(el.getAttribute('aria-label') || '').startsWith('Lähdeviite valittavaksi')")
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.press("ControlOrMeta+c")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied.startswith("Laki julkisista hankinnoista") and " s. " in copied, copied
 
         found = _tab_to(page, "el.tagName === 'A' && el.innerText.startsWith('Avaa sivulta')")
         assert (

@@ -217,6 +217,9 @@ def test_each_hit_offers_other_languages_similar_passages_and_export(built, sett
     assert tabs["Koko kohta ja sen naapurit"].html
     assert any("Upphandlingar" in m.value for m in tabs["Sama kohta muilla kielillä"].html)
     assert tabs["Samankaltaiset kohdat"].html
+    # the citation in a field (the keyboard's way to copy it)
+    field = at.text_input(key=f"cite:fi:{hit.chunk_id}")
+    assert field.label.startswith("Lähdeviite") and field.value.startswith("Hankinnat")
     # the hit again beside its versions: not a second element with the card's id
     ids = re.findall(r'<div id="([^"]+)"', " ".join(_values(at, "html")))
     assert ids and len(ids) == len(set(ids))
