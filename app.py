@@ -66,6 +66,17 @@ def cached_highlighted(index_dir: str, generation: str, query: str, **filters):
 
 
 @st.cache_data(show_spinner=False)
+@st.cache_data(ttl=60, show_spinner=False)
+def not_indexed(index_dir: str, generation: str, corpus_dir: str, backend: str) -> int:
+    """How many of the corpus's documents (sources.toml's and the files in
+    the folder) the live index lacks: missing, unreadable or added since."""
+    try:
+        _, rows = index_status(Path(index_dir), Path(corpus_dir), backend)
+    except KBError:
+        return 0
+    return sum(1 for r in rows if r.status != "indexed")
+
+
 def pdf_links(generation: str, documents: dict, corpus_dir: str) -> dict[str, str]:
     """Served PDF addresses by doc id, published once per index generation."""
     return publish(documents, Path(corpus_dir), load_settings().static_dir)
@@ -372,6 +383,10 @@ def main() -> None:
         documents_view(settings, searcher, ui)
         return
     generation = searcher.generation.name
+    if n := not_indexed(
+        str(settings.index_dir), generation, str(settings.corpus_dir), settings.backend
+    ):  # answers would silently come from the rest: say so
+        st.caption(label(ui, "not_in_index").format(n=n))
     documents = {d: searcher.document(d) for d in searcher.documents}
     links = pdf_links(generation, documents, str(settings.corpus_dir))
     search_view(searcher, ui, links)

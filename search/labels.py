@@ -167,6 +167,9 @@ LABELS["en"].update(
         "copy": "Copy citation",
         "panels": "Context, other languages, similar passages",
         "citation_field": "Citation, to select and copy (Ctrl+A, Ctrl+C)",
+        "not_in_index": "Documents not in the index: {n} (missing, unreadable or added "
+        "since the last build). No answer can come from them; the Documents view says "
+        "which, and how to add them.",
         "copy_help": "The button at the block's right copies it.",
         "retrieved": "retrieved",
         "too_long": "The question is {n} characters long; the limit is {limit}.",
@@ -197,6 +200,9 @@ LABELS["fi"].update(
         "copy": "Kopioi lähdeviite",
         "panels": "Asiayhteys, muut kielet, samankaltaiset kohdat",
         "citation_field": "Lähdeviite valittavaksi ja kopioitavaksi (Ctrl+A, Ctrl+C)",
+        "not_in_index": "Hakemistosta puuttuvia asiakirjoja: {n} (tiedosto puuttuu, sitä ei "
+        "voitu lukea tai se on lisätty viime koonnin jälkeen). Vastaukset eivät voi tulla "
+        "niistä; näkymä Asiakirjat kertoo, mitkä ne ovat ja miten ne lisätään.",
         "copy_help": "Lohkon oikean reunan painike kopioi sen.",
         "retrieved": "viitattu",
         "too_long": "Kysymyksessä on {n} merkkiä; enimmäismäärä on {limit}.",
@@ -228,6 +234,9 @@ LABELS["sv"].update(
         "copy": "Kopiera källhänvisning",
         "panels": "Sammanhang, andra språk, liknande avsnitt",
         "citation_field": "Källhänvisning att markera och kopiera (Ctrl+A, Ctrl+C)",
+        "not_in_index": "Dokument som saknas i indexet: {n} (filen saknas, kunde inte "
+        "läsas eller har lagts till efter senaste bygget). Inga svar kan komma från dem; "
+        "vyn Dokument visar vilka de är och hur de läggs till.",
         "copy_help": "Knappen i blockets högra kant kopierar den.",
         "retrieved": "hämtad",
         "too_long": "Frågan har {n} tecken; högst {limit} tecken är tillåtna.",

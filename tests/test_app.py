@@ -156,6 +156,25 @@ def _values(at, kind: str) -> list[str]:
 
 
 @pytest.mark.model
+@pytest.mark.parametrize("ui", ["fi", "sv", "en"])
+def test_the_search_view_says_when_documents_are_not_in_the_index(built, settings, ui):
+    from search.labels import label
+
+    at = _run(q="innovaatiot", ui=ui)
+    notes = [c.value for c in at.caption if c.value.startswith(label(ui, "not_in_index")[:20])]
+    assert not notes  # every document is indexed
+    listed = SOURCES + '\n[[document]]\nid = "puuttuu"\nfile = "puuttuu.pdf"\ntitle = "Strategia"\n'
+    (settings.corpus_dir / "sources.toml").write_text(listed, encoding="utf-8")
+    import streamlit as st
+
+    st.cache_data.clear()
+    at = _run(q="innovaatiot", ui=ui)
+    assert not at.exception
+    expected = label(ui, "not_in_index").format(n=1)
+    assert expected in [c.value for c in at.caption], [c.value for c in at.caption]
+
+
+@pytest.mark.model
 def test_clearing_the_question_clears_it_from_the_url(built):
     at = _run(q="innovaatiot", ui="fi")
     assert _param(at, "q") == "innovaatiot"
