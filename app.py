@@ -217,7 +217,6 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
         show_panels(searcher, hit, ui, links)
     except StaleHitError:  # another session's rebuild was swapped in mid-page
         st.info(label(ui, "stale"))
-    st.divider()
     return card
 
 

@@ -5,7 +5,8 @@ app serving the finlex index.
     .venv/bin/python benchmarks/app.py [--queries 24]
 
 Peer, measured in the same run: the Streamlit floor, a page that renders ten
-fixed result cards for whatever is typed (no search at all). The difference
+fixed result cards for whatever is typed (no search at all), with st.html as
+the page does (st.markdown until 2026-11-30's third session). The difference
 is what searching and our page cost on top of Streamlit's round trip.
 Each measurement loads the page afresh, types the question, presses Enter
 and waits for the first card to be visible, then for the answer box (or
@@ -34,10 +35,7 @@ import streamlit as st
 q = st.text_input("Ask a question")
 if q:
     for i in range(10):
-        st.markdown(
-            f"<div><b>{i + 1}. Title</b> <code>fi</code> · p. 1<br>{len(q)} characters</div>",
-            unsafe_allow_html=True,
-        )
+        st.html(f"<div><b>{i + 1}. Title</b> <code>fi</code> · p. 1<br>{len(q)} characters</div>")
 """
 
 

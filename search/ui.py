@@ -232,6 +232,8 @@ def card_html(
     ident = f' id="{anchor(hit)}"' if rank and anchored else ""
     # scroll-margin: the answer's link does not put the card under the page's header
     style = "margin-bottom:0.9em;scroll-margin-top:4.5rem"
+    if rank and anchored:  # a result: a rule above it parts it from the one before
+        style += ";border-top:1px solid rgba(128,128,128,0.4);padding-top:1.2em;margin-top:0.8em"
     return f'<div{ident} style="{style}">{head}<br>{body}</div>'
 
 
