@@ -155,6 +155,20 @@ def _values(at, kind: str) -> list[str]:
     return [x.value for x in getattr(at, kind)]
 
 
+def _open(at, control: str, settings, query: str):
+    """Open the first Finnish hit's ``control`` ("panels" or "copy") as a
+    click would (its state reruns the page); returns that hit."""
+    from search import Searcher
+
+    hit = Searcher.load(settings.index_dir, settings).search(
+        query, languages=["fi"], highlight=False
+    )[0]
+    at.session_state[f"{control}:{hit.chunk_id}"] = True
+    at.run()
+    assert not at.exception, at.exception
+    return hit
+
+
 @pytest.mark.model
 @pytest.mark.parametrize("ui", ["fi", "sv", "en"])
 def test_the_search_view_says_when_documents_are_not_in_the_index(built, settings, ui):
@@ -219,14 +233,7 @@ def test_each_hit_offers_other_languages_similar_passages_and_export(built, sett
     # one panel per card, filled only when opened (its state reruns the page)
     panels = [e for e in at.expander if e.label == "Asiayhteys, muut kielet, samankaltaiset kohdat"]
     assert panels and not panels[0].html and not at.tabs
-    from search import Searcher
-
-    hit = Searcher.load(settings.index_dir, settings).search(
-        "Miten innovaatioita edistetään?", languages=["fi"], highlight=False
-    )[0]
-    at.session_state[f"panels:{hit.chunk_id}"] = True
-    at.run()
-    assert not at.exception
+    hit = _open(at, "panels", settings, "Miten innovaatioita edistetään?")
     tabs = {t.label: t for t in at.tabs}
     assert list(tabs) == [
         "Koko kohta ja sen naapurit",
@@ -509,14 +516,7 @@ def test_the_answer_comes_first_and_each_card_copies_its_citation(built, setting
     popover = at.get("popover")[0]
     assert popover.proto.popover.label == "Kopioi lähdeviite"
     assert not at.get("code")  # written when opened: ten closed popovers are cheap to draw
-    from search import Searcher
-
-    hit = Searcher.load(settings.index_dir, settings).search(
-        "Miten hankintayksiköt edistävät innovaatioita?", languages=["fi"], highlight=False
-    )[0]
-    at.session_state[f"copy:{hit.chunk_id}"] = True
-    at.run()
-    assert not at.exception
+    _open(at, "copy", settings, "Miten hankintayksiköt edistävät innovaatioita?")
     assert at.get("code")[0].value == (
         "Hankinnat, Hankinnat. https://example.org/sivu (viitattu 1.5.2024)"
     )
@@ -532,14 +532,8 @@ def test_no_relevant_passage_says_so_instead_of_an_answer(built):
 
 @pytest.mark.model
 def test_an_open_panel_stays_open_when_the_language_changes(built, settings):
-    from search import Searcher
-
-    hit = Searcher.load(settings.index_dir, settings).search(
-        "innovaatiot", languages=["fi"], highlight=False
-    )[0]
     at = _run(q="innovaatiot", lang="fi", ui="fi")
-    at.session_state[f"panels:{hit.chunk_id}"] = True
-    at.run()
+    _open(at, "panels", settings, "innovaatiot")
     panel = next(e for e in at.expander if e.label.startswith("Asiayhteys"))
     assert panel.html
     at.selectbox(key="ui").set_value("sv").run()
