@@ -65,7 +65,6 @@ def cached_highlighted(index_dir: str, generation: str, query: str, **filters):
     return get_searcher(index_dir).highlight(query, hits)
 
 
-@st.cache_data(show_spinner=False)
 @st.cache_data(ttl=60, show_spinner=False)
 def not_indexed(index_dir: str, generation: str, corpus_dir: str, backend: str) -> int:
     """How many of the corpus's documents (sources.toml's and the files in
@@ -77,6 +76,7 @@ def not_indexed(index_dir: str, generation: str, corpus_dir: str, backend: str) 
     return sum(1 for r in rows if r.status != "indexed")
 
 
+@st.cache_data(show_spinner=False)
 def pdf_links(generation: str, documents: dict, corpus_dir: str) -> dict[str, str]:
     """Served PDF addresses by doc id, published once per index generation."""
     return publish(documents, Path(corpus_dir), load_settings().static_dir)
@@ -164,6 +164,11 @@ def get_document(doc_id: str) -> dict:
     return get_searcher(str(load_settings().index_dir)).document(doc_id)
 
 
+def citation(hit, ui: str) -> str:
+    """The hit's citation as text, in the page's language."""
+    return citation_text(cite(hit, get_document(hit.doc_id)), ui)
+
+
 def copy_citation(hit, ui: str) -> None:
     """ "Copy citation": a popover holding the citation in st.code, whose
     own button copies it. st.code shows text as text (no Markdown, no
@@ -172,8 +177,7 @@ def copy_citation(hit, ui: str) -> None:
     closed popover is one element for the browser to draw, not three."""
     box = st.popover(label(ui, "copy"), key=f"copy:{hit.chunk_id}", on_change="rerun")
     if box.open:
-        text = citation_text(cite(hit, get_document(hit.doc_id)), ui)
-        box.code(text, language=None, wrap_lines=True)
+        box.code(citation(hit, ui), language=None, wrap_lines=True)
         box.caption(label(ui, "copy_help"))
 
 
@@ -188,8 +192,8 @@ def show_panels(searcher: Searcher, hit, ui: str, links: dict[str, str]) -> None
     # The citation again, in a text field: the popover's copy button is out
     # of the keyboard's reach (Streamlit draws a popover outside the page's
     # Tab order); a field in the panel can be reached, selected and copied.
-    text = citation_text(cite(hit, get_document(hit.doc_id)), ui)
-    box.text_input(label(ui, "citation_field"), value=text, key=f"cite:{ui}:{hit.chunk_id}")
+    field = label(ui, "citation_field")
+    box.text_input(field, value=citation(hit, ui), key=f"cite:{ui}:{hit.chunk_id}")
     names = ["context", "other", "similar"] if hit.group else ["context", "similar"]
     tabs = dict(zip(names, box.tabs([label(ui, name) for name in names]), strict=True))
     for part in searcher.neighbours(hit):
@@ -240,8 +244,9 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     # index built before them gets the query's words first and the best
     # sentences, embedded now, once the cards are on screen.
     stored = searcher.generation.sentences is not None
+    highlight = True if stored else "terms"
     try:
-        hits = cached_hits(index_dir, generation, query, True if stored else "terms", **filters)
+        hits = cached_hits(index_dir, generation, query, highlight, **filters)
     except QueryError as exc:
         st.error(query_error_message(exc, ui))
         return
@@ -256,7 +261,6 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     # the cards are written: the first card reaches the browser sooner.
     answer_box = st.empty()
     exports = st.container()
-    highlight = True if stored else "terms"
     searches = {"": filters}  # grouped: each language searched on its own
 
     def one_language(lang: str, k: int):
