@@ -41,11 +41,14 @@ logger = logging.getLogger(__name__)
 SENTENCES_DIR = "sentences"
 VECTORS_FILE, SPANS_FILE, OFFSETS_FILE = "vectors.npy", "spans.npy", "offsets.npy"
 
+# A list item's mark: "1)", "• ", "– ".
+_ITEM = r"(?:\d{1,3}\)|[•–-]\s)"
 # Sentence ends: punctuation before a capital, digit or list mark; a blank
 # line; a line break before a list item. A plain line break is a PDF wrap.
-_SENTENCE_END = re.compile(
-    r"(?<=[.!?;:])\s+(?=[A-ZÅÄÖÜ0-9•(–-])|\n\s*\n|\n(?=\s*(?:\d{1,3}\)|[•–-]\s))"
-)
+_SENTENCE_END = re.compile(rf"(?<=[.!?;:])\s+(?=[A-ZÅÄÖÜ0-9•(–-])|\n\s*\n|\n(?=\s*{_ITEM})")
+# Where a list item starts (also "a)", which the splitter leaves inside its
+# sentence): the answer box quotes a lead-in sentence with its items.
+LIST_ITEM = re.compile(rf"\s*(?:{_ITEM}|[a-zåäö]\))")
 
 # A full stop after an abbreviation ends no sentence: the answer box quoted
 # "... 81 § 1 mom." for "81 § 1 mom. 5 punkten" and "tel." without the

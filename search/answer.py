@@ -5,18 +5,17 @@ is generated, so the answer cannot say what the documents do not."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ingest.headings import heading_key
+from ingest.sentences import LIST_ITEM, Span
 
-from .highlight import body_spans
+from .highlight import body_spans, closes_mid_sentence, opens_mid_sentence
 from .hits import Hit
 
 ANSWER_SENTENCES = 3  # at most; the issue asks for two to four
 ANSWER_DEPTH = 5  # hits the sentences may come from: the top of the list only
 MAX_CHARS = 400  # a "sentence" that is a whole list is cut at a word
-LIST_ITEM = re.compile(r"\s*(?:\d{1,3}\)|[a-zåäö]\)|[•–-]\s)")  # "1)", "a)", "• "
 
 
 @dataclass(frozen=True)
@@ -27,14 +26,13 @@ class AnswerSentence:
     hit: Hit
 
 
-def best_span(hit: Hit) -> tuple[int, int] | None:
+def best_span(hit: Hit, spans: list[Span]) -> Span | None:
     """Where the hit's marked best sentence lies in its text; a
-    one-sentence passage is its own best sentence; None when none is
-    marked."""
+    one-sentence passage (``spans``: its body's sentences) is its own best
+    sentence; None when none is marked."""
     marks = [h for h in hit.highlights if h.kind == "sentence"]
     if marks:
         return marks[0].start, marks[0].end
-    spans = body_spans(hit.text, hit.section)
     if len(spans) == 1 and any(h.kind == "term" for h in hit.highlights):
         return spans[0]
     return None
@@ -44,38 +42,35 @@ def best_sentence(hit: Hit) -> str:
     """The hit's best sentence as quoted: a sentence that leads into a list
     ("... are:", "... if") brings the list's items with it, and a sentence
     cut by the passage's start or end says so with "…"."""
-    span = best_span(hit)
+    spans = body_spans(hit.text, hit.section)
+    span = best_span(hit, spans)
     if span is None:
         return ""
-    start, end = _with_its_list(hit, *span)
+    start, end = _with_its_list(hit.text, spans, *span)
     text = hit.text[start:end].strip()
     if not text:
         return ""
-    if start <= _body_start(hit) and text[:1].islower():  # the passage starts mid-sentence
+    first = spans[0][0] if spans else 0
+    if start <= first and opens_mid_sentence(hit.text, first):
         text = "… " + text
-    if hit.text[end:].strip() == "" and text[-1:].isalnum():  # and ends in one
+    if not hit.text[end:].strip() and closes_mid_sentence(hit.text):
         text += " …"
     return text
 
 
-def _body_start(hit: Hit) -> int:
-    spans = body_spans(hit.text, hit.section)
-    return spans[0][0] if spans else 0
-
-
-def _with_its_list(hit: Hit, start: int, end: int) -> tuple[int, int]:
+def _with_its_list(text: str, spans: list[Span], start: int, end: int) -> Span:
     """(start, end) widened over the list items that follow a lead-in
     sentence (one that ends in a colon, or in no full stop before an
     item), up to MAX_CHARS: the items are the answer."""
-    head = hit.text[start:end].rstrip()
+    head = text[start:end].rstrip()
     if head[-1:] in ".!?":
         return start, end
-    spans = [sp for sp in body_spans(hit.text, hit.section) if sp[0] >= end]
-    items = [sp for sp in spans if LIST_ITEM.match(hit.text, sp[0])]
-    if not items or (head[-1:] != ":" and spans[0] != items[0]):
+    after = [sp for sp in spans if sp[0] >= end]
+    items = [sp for sp in after if LIST_ITEM.match(text, sp[0])]
+    if not items or (head[-1:] != ":" and after[0] != items[0]):
         return start, end
-    for s, e in spans:
-        if not LIST_ITEM.match(hit.text, s) or e - start > MAX_CHARS:
+    for s, e in after:
+        if not LIST_ITEM.match(text, s) or e - start > MAX_CHARS:
             break
         end = e
     return start, end

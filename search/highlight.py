@@ -19,6 +19,17 @@ from .terms import content_terms, term_spans
 SEMANTIC_HIGHLIGHTS = 2  # hits whose best sentence is found by embedding
 
 
+def opens_mid_sentence(text: str, start: int) -> bool:
+    """Whether a passage's body (``text`` from ``start``, after its
+    headings) begins inside a sentence the chunk's edge cut: in lower case."""
+    return text[start:].lstrip()[:1].islower()
+
+
+def closes_mid_sentence(text: str) -> bool:
+    """Whether a passage ends inside a sentence: on a letter or digit."""
+    return text.rstrip()[-1:].isalnum()
+
+
 def _fragment(text: str, span: tuple[int, int]) -> bool:
     """A piece of a sentence cut by the chunk's edge: it starts in lower
     case at the passage's start, or runs to its end without a full stop."""
@@ -134,4 +145,11 @@ def _nearest(
     return out
 
 
-__all__ = ["body_spans", "heading_end", "highlight", "sentence_spans"]
+__all__ = [
+    "body_spans",
+    "closes_mid_sentence",
+    "heading_end",
+    "highlight",
+    "opens_mid_sentence",
+    "sentence_spans",
+]

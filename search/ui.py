@@ -25,7 +25,7 @@ import re
 
 from .answer import AnswerSentence
 from .cite import cite, short_citation, where_text
-from .highlight import heading_end
+from .highlight import closes_mid_sentence, heading_end, opens_mid_sentence
 from .labels import COLUMNS, LANGUAGE_NAMES, UI_LANGS, coded, label
 from .pdfs import page_link
 from .searcher import Highlight, Hit
@@ -225,9 +225,9 @@ def card_html(
         head += f'<br><span style="font-weight:600">{escape(" › ".join(hit.section))}</span>'
     start = body_start(hit)
     body = mark_html(hit.text, hit.highlights, start)
-    if hit.text[start:].lstrip()[:1].islower():  # the passage starts mid-sentence
+    if opens_mid_sentence(hit.text, start):
         body = "… " + body
-    if hit.text.rstrip()[-1:].isalnum():  # and ends in one
+    if closes_mid_sentence(hit.text):
         body += " …"
     ident = f' id="{anchor(hit)}"' if rank and anchored else ""
     # scroll-margin: the answer's link does not put the card under the page's header
