@@ -75,13 +75,21 @@ def _abbreviation_ends(text: str, end: int, following: str) -> bool:
     return word in _NEVER_LAST or (word in _BEFORE_NUMBER and following.isdigit())
 
 
+def _inside_sentence(text: str, gap: re.Match) -> bool:
+    """Whether a candidate sentence end is a full stop after an abbreviation
+    within one sentence, also across a PDF's line wrap ("1 mom.\n3, 5 och 6
+    punkten", "30 kap.\n8 a §"); a blank line or a list item after it
+    ("3 mom.\n1) ...") still ends the sentence."""
+    if gap.group().count("\n") > 1 or LIST_ITEM.match(text, gap.end()):
+        return False
+    return _abbreviation_ends(text, gap.start(), text[gap.end() : gap.end() + 1])
+
+
 def sentence_spans(text: str) -> list[Span]:
     """(start, end) of each sentence or line-level item of ``text``."""
     spans, start = [], 0
     for m in _SENTENCE_END.finditer(text):
-        if "\n" not in m.group() and _abbreviation_ends(
-            text, m.start(), text[m.end() : m.end() + 1]
-        ):
+        if _inside_sentence(text, m):
             continue
         if text[start : m.start()].strip():
             spans.append((start, m.start()))

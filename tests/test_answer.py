@@ -177,6 +177,13 @@ def test_a_full_stop_after_an_abbreviation_ends_no_sentence():
         "Den upphandlande enheten.",
     ]
     assert split("Hankinta tehdään. Se alkaa.") == ["Hankinta tehdään.", "Se alkaa."]
+    # across a PDF's line wrap too, but not before a list item or after a blank line
+    assert split("i 1 mom.\n3, 5 och 6 punkten. Nästa.") == [
+        "i 1 mom.\n3, 5 och 6 punkten.",
+        "Nästa.",
+    ]
+    assert split("i 3 mom.\n1) bortledande") == ["i 3 mom.", "1) bortledande"]
+    assert split("enligt 2 mom.\n\n5 Rubrik") == ["enligt 2 mom.", "5 Rubrik"]
 
 
 def _best(text: str, sentence: str, section=()):
