@@ -1,7 +1,11 @@
 """The "no relevant passage" verdict: a search found nothing relevant,
 whatever hits it still lists, when
 
-- the query has no letters or digits at all (emoji, punctuation);
+- the query has no letters or digits at all (emoji, punctuation), or is
+  not made of words: markup (``<script>``), a template placeholder
+  (``{{7*7}}``, ``${jndi:…}``), a path out of a folder (``../../etc``), or
+  mostly symbols (``' OR 1=1 --``): no one asks a question that way, and
+  the nearest passages would be noise;
 - it names something the corpus never mentions: a proper name, an acronym
   or a year that no passage holds, in any of the stemmers' forms nor as the
   start of a longer word ("Tampereen", "LOU", "Vasa 2023", "VAT", "Estonia");
@@ -32,6 +36,8 @@ _WORD = re.compile(r"[^\W_]", re.UNICODE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _SENTENCE_END = re.compile(r"[.!?:]\s*$")
+# Markup tags, template placeholders and paths out of a folder.
+_NOT_WORDS = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|\{\{|\$\{|%\{|\.\.[/\\]")
 # The languages an index can hold, and how a question names them or their country.
 LANGUAGE_NAMES = {
     "fi": ("finnish", "finland", "finn", "suomi", "suomen", "suomalainen", "finsk", "finska"),
@@ -75,6 +81,16 @@ def unknown_names(
     return [w for w in names(query) if w.lower() not in own and not known(w.lower())]
 
 
+def made_of_words(query: str) -> bool:
+    """False for markup, template placeholders, paths out of a folder, and
+    queries no more than half of whose characters (spaces aside) are letters
+    or digits ("' OR 1=1 --"); "80 §", "2014/24/EU" and "€ 60 000" are words."""
+    if _NOT_WORDS.search(query):
+        return False
+    chars = [c for c in query if not c.isspace()]
+    return sum(c.isalnum() for c in chars) * 2 > len(chars)
+
+
 def no_relevant_passage(
     query: str,
     top_cosine: float | None,
@@ -84,7 +100,7 @@ def no_relevant_passage(
 ) -> bool:
     """The verdict; ``home``: the query's language is one of the index's;
     ``unknown``: the names of the query the index does not know."""
-    if not _WORD.search(query):
+    if not _WORD.search(query) or not made_of_words(query):
         return True
     if any(True for _ in unknown):
         return True

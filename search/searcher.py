@@ -209,18 +209,18 @@ class Searcher:
             hit_from_chunk(view.chunks[r], fused[r], i + 1, r, dense_rank.get(r), bm25_rank.get(r))
             for i, r in enumerate(rows)
         ]
-        if highlight:
-            hits = self._highlight(query, hits, qvec, semantic=highlight != "terms")
-        verdict = relevance.no_relevant_passage(
+        verdict = not named and relevance.no_relevant_passage(
             query,
             top_cosine,
             bool(bm25_rank),
             home=qlang is None or qlang in view.language_list,
             unknown=relevance.unknown_names(query, view.knows, view.language_list),
         )
-        return Results(
-            hits, no_relevant_passage=verdict and not named, section=key if named else None
-        )
+        if highlight:
+            # Nothing relevant: the query's words are marked, no "best sentence".
+            semantic = highlight != "terms" and not verdict
+            hits = self._highlight(query, hits, qvec, semantic=semantic)
+        return Results(hits, no_relevant_passage=verdict, section=key if named else None)
 
     def _retrieve(self, view: IndexView, query: str, mode: str, where, depth: int, qlang):
         """({name: (rows, weight)}, query vector, best cosine) of the retrievers

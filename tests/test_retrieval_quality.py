@@ -19,7 +19,7 @@ from ingest.titles import whole_title
 from ingest.versions import link_versions
 from search import Searcher
 from search.fusion import AWAY_WEIGHT, dense_weights, fuse
-from search.relevance import names, no_relevant_passage, unknown_names
+from search.relevance import made_of_words, names, no_relevant_passage, unknown_names
 
 from .conftest import SHARED, needs_testdata
 from .pdfgen import make_pdf
@@ -165,6 +165,22 @@ def test_no_relevant_passage_for_nonsense_and_far_queries() -> None:
     assert no_relevant_passage("hankinta", 0.95, True, unknown=["Tampereen"])
 
 
+def test_markup_code_and_symbols_are_not_questions() -> None:
+    for query in (
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "{{7*7}}",
+        "${jndi:ldap://x.example/a}",
+        "../../etc/passwd",
+        "' OR 1=1 --",
+    ):
+        assert not made_of_words(query), query
+        assert no_relevant_passage(query, 0.95, True), query
+    for query in ("80 §", "2014/24/EU", "€ 60 000", "a < b > c", "Mikä on kynnysarvo?"):
+        assert made_of_words(query), query
+        assert not no_relevant_passage(query, 0.95, True), query
+
+
 def test_names_the_corpus_never_mentions() -> None:
     assert names("Vem vann upphandlingen av skolmat i Vasa 2023?") == ["Vasa", "2023"]
     assert names("What VAT rate applies? Estonia has its own") == ["VAT"]  # sentence openers
@@ -196,6 +212,16 @@ def _act(settings, fake) -> Searcher:
         make_pdf(settings.corpus_dir / f"laki.{lang}.pdf", pages, title=f"Laki {lang}")
     build_index(settings, embedder=fake)
     return Searcher.load(settings.index_dir, settings, embedder=fake)
+
+
+def test_no_best_sentence_is_marked_when_nothing_is_relevant(settings, fake) -> None:
+    searcher = _act(settings, fake)
+    flagged = searcher.search("🙂 🙂", k=5)
+    assert flagged.no_relevant_passage and len(flagged)
+    assert not [x for h in flagged for x in h.highlights if x.kind == "sentence"]
+    # the same hits, highlighted as a relevant search's are, get their best sentences
+    marked = searcher.highlight("🙂 🙂", list(flagged))
+    assert [x for h in marked for x in h.highlights if x.kind == "sentence"]
 
 
 def test_one_hit_per_section_and_sections_by_number(settings, fake) -> None:
