@@ -47,7 +47,11 @@ DOC_SV = [
 
 
 @pytest.fixture
-def built(settings):
+def built(settings, monkeypatch):
+    # The fake embedder's cosines are not e5's: its searches would fall under
+    # the "no relevant passage" bar, which marks no best sentence.
+    monkeypatch.setattr("search.relevance.MIN_COSINE_HOME", -1.0)
+    monkeypatch.setattr("search.relevance.MIN_COSINE_AWAY", -1.0)
     c = settings.corpus_dir
     make_pdf(c / "laki.fi.pdf", DOC_FI, title="Hankintalaki")
     make_pdf(c / "lag.sv.pdf", DOC_SV, title="Upphandlingslag")
