@@ -6,12 +6,13 @@ whatever hits it still lists, when
   (``{{7*7}}``, ``${jndi:…}``), a path out of a folder (``../../etc``), or
   mostly symbols (``' OR 1=1 --``): no one asks a question that way, and
   the nearest passages would be noise;
-- it names something the corpus never mentions: a proper name, an acronym
-  or a year that no passage holds, in any of the stemmers' forms nor as the
-  start of a longer word ("Tampereen", "LOU", "Vasa 2023", "VAT", "Estonia");
-  names of the index's own languages and their countries are never unknown
-  ("a Finnish agency" over a Finnish act), nor are runs of capitalised
-  words ("the Market Court"), which other languages name in their own words;
+- it names something the corpus never mentions: a proper name or a year
+  that no passage holds, in any of the stemmers' forms nor as the start of
+  a longer word ("Tampereen", "Vasa 2023", "Estonia"); names of languages
+  and their countries are never unknown ("a Finnish agency", "in
+  English?"), nor are runs of capitalised words and acronyms ("the Market
+  Court", "EU Ecolabel"), which other languages name in their own words,
+  nor acronyms (see ``names``);
 - or its best passage is not close enough by the dense retriever's cosine:
   below ``MIN_COSINE_HOME`` when the query's language is among the index's
   (the passages in its own language are there to be found), below
@@ -48,37 +49,38 @@ LANGUAGE_NAMES = {
 
 def names(query: str) -> list[str]:
     """The words of ``query`` that name something: a capitalised word that
-    does not open a sentence, an acronym, or a year."""
+    does not open a sentence, or a year. Acronyms are not: they name bodies,
+    standards and forms (KKV, ESPD, ISO, CEO, VAT) that the documents spell
+    out in their own words as often as things they never mention (LOU)."""
     if query.isupper():  # typed in capitals: nothing stands out
         return []
     tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(query)]
-    # Capitalised words that do not open a sentence (acronyms aside).
+    opens = [start == 0 or bool(_SENTENCE_END.search(query[:start])) for _, start in tokens]
+    acronym = [w.isupper() and w.isalpha() for w, _ in tokens]
     capital = [
-        w[0].isupper() and not w.isupper() and start > 0 and not _SENTENCE_END.search(query[:start])
-        for w, start in tokens
+        w[0].isupper() and not a and not o
+        for (w, _), a, o in zip(tokens, acronym, opens, strict=True)
     ]
+    # A run of capitalised words or acronyms ("Market Court", "European
+    # Single Procurement Document", "EU Ecolabel") names an institution or a
+    # term, which the documents' languages name in their own words: not a sign.
+    upper = [c or a for c, a in zip(capital, acronym, strict=True)]
     out = []
     for i, (word, _) in enumerate(tokens):
         if len(word) < 2:
             continue
-        acronym = word.isupper() and word.isalpha()
-        year = bool(_YEAR.fullmatch(word))
-        # A run of capitalised words ("Market Court", "European Single
-        # Procurement Document") names an institution or a term, which the
-        # documents' languages name in their own words: not a sign.
-        run = (i > 0 and capital[i - 1]) or (i + 1 < len(tokens) and capital[i + 1])
-        if acronym or year or (capital[i] and not run):
+        run = (i > 0 and upper[i - 1]) or (i + 1 < len(tokens) and upper[i + 1])
+        if _YEAR.fullmatch(word) or (capital[i] and not run):
             out.append(word)
     return out
 
 
-def unknown_names(
-    query: str, known: Callable[[str], bool], languages: Iterable[str] = ()
-) -> list[str]:
+def unknown_names(query: str, known: Callable[[str], bool]) -> list[str]:
     """The names in ``query`` that ``known`` (the index's vocabulary) does not
-    hold and that are not one of ``languages``' names."""
-    own = {n for lang in languages for n in LANGUAGE_NAMES.get(lang, ())}
-    return [w for w in names(query) if w.lower() not in own and not known(w.lower())]
+    hold, the names of languages and their countries aside ("available in
+    English?", "a Finnish agency")."""
+    languages = {n for names_ in LANGUAGE_NAMES.values() for n in names_}
+    return [w for w in names(query) if w.lower() not in languages and not known(w.lower())]
 
 
 def made_of_words(query: str) -> bool:

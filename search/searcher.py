@@ -214,7 +214,7 @@ class Searcher:
             top_cosine,
             bool(bm25_rank),
             home=qlang is None or qlang in view.language_list,
-            unknown=relevance.unknown_names(query, view.knows, view.language_list),
+            unknown=relevance.unknown_names(query, view.knows),
         )
         if highlight:
             # Nothing relevant: the query's words are marked, no "best sentence".
