@@ -62,7 +62,7 @@ def cached_highlighted(index_dir: str, generation: str, query: str, **filters):
     """The hits with best sentences found by embedding them now: only for
     an index built before sentence vectors were stored (slower)."""
     hits = cached_hits(index_dir, generation, query, "terms", **filters)
-    return get_searcher(index_dir).highlight(query, hits, semantic=not hits.no_relevant_passage)
+    return get_searcher(index_dir).highlight(query, hits)  # none for a flagged search
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable
 
 MIN_COSINE_HOME = 0.815
 MIN_COSINE_AWAY = 0.79
-_WORD = re.compile(r"[^\W_]", re.UNICODE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _SENTENCE_END = re.compile(r"[.!?:]\s*$")
@@ -45,6 +44,7 @@ LANGUAGE_NAMES = {
     "sv": ("swedish", "sweden", "ruotsi", "ruotsin", "ruotsalainen", "svensk", "svenska"),
     "en": ("english", "englanti", "englannin", "engelska", "engelsk"),
 }
+_LANGUAGE_WORDS = frozenset(n for names_ in LANGUAGE_NAMES.values() for n in names_)
 
 
 def names(query: str) -> list[str]:
@@ -79,14 +79,14 @@ def unknown_names(query: str, known: Callable[[str], bool]) -> list[str]:
     """The names in ``query`` that ``known`` (the index's vocabulary) does not
     hold, the names of languages and their countries aside ("available in
     English?", "a Finnish agency")."""
-    languages = {n for names_ in LANGUAGE_NAMES.values() for n in names_}
-    return [w for w in names(query) if w.lower() not in languages and not known(w.lower())]
+    return [w for w in names(query) if w.lower() not in _LANGUAGE_WORDS and not known(w.lower())]
 
 
 def made_of_words(query: str) -> bool:
     """False for markup, template placeholders, paths out of a folder, and
     queries no more than half of whose characters (spaces aside) are letters
-    or digits ("' OR 1=1 --"); "80 §", "2014/24/EU" and "€ 60 000" are words."""
+    or digits ("' OR 1=1 --"; emoji and punctuation alone, with none);
+    "80 §", "2014/24/EU" and "€ 60 000" are words."""
     if _NOT_WORDS.search(query):
         return False
     chars = [c for c in query if not c.isspace()]
@@ -102,7 +102,7 @@ def no_relevant_passage(
 ) -> bool:
     """The verdict; ``home``: the query's language is one of the index's;
     ``unknown``: the names of the query the index does not know."""
-    if not _WORD.search(query) or not made_of_words(query):
+    if not made_of_words(query):
         return True
     if any(True for _ in unknown):
         return True

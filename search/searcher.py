@@ -256,8 +256,10 @@ class Searcher:
     def highlight(self, query: str, hits: list[Hit], semantic: bool = True) -> list[Hit]:
         """``hits`` with their highlights (re)computed: what ``search`` does
         with ``highlight=True``, or with ``highlight="terms"`` when
-        ``semantic`` is False. The page shows hits with their cheap highlights
-        first and adds the costly ones after."""
+        ``semantic`` is False or ``hits`` (a search's Results) found nothing
+        relevant. The page shows hits with their cheap highlights first and
+        adds the costly ones after."""
+        semantic = semantic and not getattr(hits, "no_relevant_passage", False)
         return self._highlight(query.strip(), hits, None, semantic)
 
     def _highlight(self, query, hits, qvec, semantic=True) -> list[Hit]:
