@@ -22,6 +22,7 @@ from .errors import (
     IndexWriteError,
     KBError,
     printable,
+    run_cli,
 )
 from .pipeline import FileResult, build_index
 from .settings import load_settings
@@ -54,9 +55,8 @@ def cmd_build(argv: list[str]) -> int:
     _setup_logging(args.verbose)
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
     if not settings.corpus_dir.is_dir():
-        print(
-            f"error: corpus folder {printable(settings.corpus_dir)} does not exist", file=sys.stderr
-        )
+        what = "is not a folder" if settings.corpus_dir.exists() else "does not exist"
+        print(f"error: corpus folder {printable(settings.corpus_dir)} {what}", file=sys.stderr)
         return EXIT_USAGE
 
     def on_file(r: FileResult) -> None:
@@ -367,5 +367,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def run(argv: list[str] | None = None) -> int:
+    """main() with its output's failures translated: a closed pipe ends
+    quietly, a full disk is a one-line error (``errors.run_cli``)."""
+    return run_cli(main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

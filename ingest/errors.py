@@ -100,3 +100,33 @@ def printable(text: object) -> str:
     recolour or clear the terminal nor forge a line of its own."""
     s = str(text).translate(_CONTROL)
     return s.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit does
+    not fail a second time on what could not be written."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def run_cli(main, argv: list[str] | None = None) -> int:
+    """A command line's ``main`` with its output's failures translated: a
+    closed pipe (``… | head``) ends quietly with exit 0, the reader had what
+    it wanted; output that cannot be written (a full disk) is a one-line
+    error and exit 1, never a traceback."""
+    import sys
+
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return 0
+    except OSError as exc:
+        _stdout_to_devnull()
+        print(f"error: the output could not be written: {printable(exc)}", file=sys.stderr)
+        return 1

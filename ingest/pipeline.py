@@ -180,6 +180,9 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file) -> _Documents
     paths = list(discover(corpus, settings.extensions))
     digests = {path.relative_to(corpus).as_posix(): sha256_file(path) for path in paths}
     reuse = reusable_entries(prior.files, digests)
+    # A file whose sources.toml entry was removed is read again: its
+    # metadata becomes what the file alone gives, as in a fresh build.
+    reuse = {rel: e for rel, e in reuse.items() if rel in by_file or not e.get("described")}
     ids = assign_ids(
         list(digests),
         by_file,
@@ -206,6 +209,7 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file) -> _Documents
             result = _read_file(
                 settings, path, rel, ids[rel], by_file, extracted, get_embedder, docs, entry
             )
+        entry["described"] = rel in by_file  # its metadata from a sources.toml entry
         docs.files[rel] = entry
         report.files.append(result)
         if on_file:

@@ -53,9 +53,10 @@ LIST_ITEM = re.compile(rf"\s*(?:{_ITEM}|[a-zåäö]\))")
 # A full stop after an abbreviation ends no sentence: the answer box quoted
 # "... 81 § 1 mom." for "81 § 1 mom. 5 punkten" and "tel." without the
 # number. Abbreviations that are never a sentence's last word (fi, sv, en) ...
+# ("jne.", "yms.", "tms.", "etc." often are: "palveluja jne. Hankintayksikön")
 _NEVER_LAST = frozenset(
-    "esim ks vrt ns mm ym yms tms jne puh nro "  # fi
-    "t.ex bl.a s.k dvs jfr tel tfn kl nr inkl exkl enl ang ca "  # sv
+    "esim ks vrt ns mm puh nro "  # fi
+    "t.ex bl.a s.k dvs jfr tel tfn kl nr inkl exkl enl ang ca t.o.m fr.o.m "  # sv
     "e.g i.e cf vs approx incl excl no nos mr mrs dr".split()  # en
 )
 # ... and those that are one only when no number follows ("1 mom. 5 punkten",

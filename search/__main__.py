@@ -15,7 +15,7 @@ import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
-from ingest.errors import KBError, printable
+from ingest.errors import KBError, printable, run_cli
 from ingest.settings import load_settings
 
 from .searcher import MODES, Hit, QueryError, Searcher
@@ -32,27 +32,40 @@ def hit_json(hit: Hit) -> dict:
     return d
 
 
-def read_queries(path: Path) -> list[str]:
-    """One query per line, or JSONL objects with a "query" field."""
+def _json_object(line: str) -> dict | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def read_queries(path: Path) -> list[str | QueryError]:
+    """The queries of a file, one per line: a JSON object's "query" string,
+    or the line itself ("{{placeholder}}" too). A line that is a JSON object
+    without a "query" string, or that starts as one ('{"') but is not valid
+    JSON, becomes a QueryError in its place: the batch reports it and goes
+    on. A byte-order mark is dropped; lines end at \\n (\\r\\n too), never at
+    the form feeds and separators Python's ``splitlines`` also breaks on."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise QueryError(f"{printable(path)}:{line}: not UTF-8 text ({exc.reason})") from exc
-    queries = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    queries: list[str | QueryError] = []
+    for n, line in enumerate(text.split("\n"), start=1):
         line = line.strip()
         if not line:
             continue
-        if line.startswith("{"):
-            try:
-                queries.append(str(json.loads(line)["query"]))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise QueryError(
-                    f'{printable(path)}:{n}: not a JSON object with a "query" field'
-                ) from exc
-        else:
+        obj = _json_object(line)
+        if obj is None and not line.startswith('{"'):
             queries.append(line)
+        elif isinstance((obj or {}).get("query"), str):
+            queries.append(obj["query"])
+        else:
+            queries.append(
+                QueryError(f'{printable(path)}:{n}: not a JSON object with a "query" string')
+            )
     return queries
 
 
@@ -101,16 +114,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _batch(searcher: Searcher, queries: list[str], args, filters: dict) -> int:
-    """One JSON line per query; a query that cannot be searched gets an
-    "error" line and the batch goes on. Exit 1 if any query failed."""
+def _batch(searcher: Searcher, queries: list[str | QueryError], args, filters: dict) -> int:
+    """One JSON line per query; a query that cannot be searched (or a line
+    of the file that holds none) gets an "error" line and the batch goes on.
+    Exit 1 if any query failed."""
     failed = 0
     for q in queries:
         try:
+            if isinstance(q, QueryError):
+                raise q
             line = result_json(q, searcher.search(q, k=args.k, mode=args.mode, **filters))
         except QueryError as exc:
             failed += 1
-            line = {"query": q, "error": str(exc), "hits": []}
+            line = {
+                "query": None if isinstance(q, QueryError) else q,
+                "error": str(exc),
+                "hits": [],
+            }
         print(json.dumps(line, ensure_ascii=False).encode("utf-8", "backslashreplace").decode())
     return 1 if failed else 0
 
@@ -137,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         hits = searcher.search(args.query, k=args.k, mode=args.mode, **filters)
     except BrokenPipeError:
         raise  # run() ends quietly
-    except (KBError, OSError) as exc:
+    except (KBError, OSError) as exc:  # a file that cannot be read, an index, settings
         print(f"error: {printable(exc)}", file=sys.stderr)
         return 1
     if args.json:
@@ -148,16 +168,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """main() with a closed pipe (``python -m search … | head``) ending
-    quietly with exit 0: the reader had what it wanted."""
-    try:
-        code = main(argv)
-        sys.stdout.flush()
-        return code
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
-        return 0
+    """main() with its output's failures translated (``ingest.errors.run_cli``)."""
+    return run_cli(main, argv)
 
 
 if __name__ == "__main__":

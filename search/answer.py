@@ -46,34 +46,37 @@ def best_sentence(hit: Hit) -> str:
     span = best_span(hit, spans)
     if span is None:
         return ""
-    start, end = _with_its_list(hit.text, spans, *span)
+    start, end, items_left = _with_its_list(hit.text, spans, *span)
     text = hit.text[start:end].strip()
     if not text:
         return ""
     first = spans[0][0] if spans else 0
     if start <= first and opens_mid_sentence(hit.text, first):
         text = "… " + text
-    if not hit.text[end:].strip() and closes_mid_sentence(hit.text):
+    if items_left or (not hit.text[end:].strip() and closes_mid_sentence(hit.text)):
         text += " …"
     return text
 
 
-def _with_its_list(text: str, spans: list[Span], start: int, end: int) -> Span:
+def _with_its_list(text: str, spans: list[Span], start: int, end: int) -> tuple[int, int, bool]:
     """(start, end) widened over the list items that follow a lead-in
     sentence (one that ends in a colon, or in no full stop before an
-    item), up to MAX_CHARS: the items are the answer."""
+    item), up to MAX_CHARS: the items are the answer; and whether items
+    were left out for that limit."""
     head = text[start:end].rstrip()
     if head[-1:] in ".!?":
-        return start, end
+        return start, end, False
     after = [sp for sp in spans if sp[0] >= end]
     items = [sp for sp in after if LIST_ITEM.match(text, sp[0])]
     if not items or (head[-1:] != ":" and after[0] != items[0]):
-        return start, end
+        return start, end, False
     for s, e in after:
-        if not LIST_ITEM.match(text, s) or e - start > MAX_CHARS:
+        if not LIST_ITEM.match(text, s):
             break
+        if e - start > MAX_CHARS:
+            return start, end, True
         end = e
-    return start, end
+    return start, end, False
 
 
 def _shorten(text: str, limit: int = MAX_CHARS) -> str:

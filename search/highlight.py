@@ -26,8 +26,10 @@ def opens_mid_sentence(text: str, start: int) -> bool:
 
 
 def closes_mid_sentence(text: str) -> bool:
-    """Whether a passage ends inside a sentence: on a letter or digit."""
-    return text.rstrip()[-1:].isalnum()
+    """Whether a passage ends inside a sentence: on a letter or digit, or on
+    a comma, semicolon or colon (a clause or a list item with more to come)."""
+    last = text.rstrip()[-1:]
+    return last.isalnum() or (last != "" and last in ",;:")
 
 
 def _fragment(text: str, span: tuple[int, int]) -> bool:

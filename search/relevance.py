@@ -36,18 +36,27 @@ MIN_COSINE_AWAY = 0.79
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _SENTENCE_END = re.compile(r"[.!?:]\s*$")
-# Markup tags, template placeholders and paths out of a folder.
-_NOT_WORDS = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|\{\{|\$\{|%\{|\.\.[/\\]")
-# The languages an index can hold, and how a question names them or their country.
-LANGUAGE_NAMES = {
-    "fi": ("finnish", "finland", "finn", "suomi", "suomen", "suomalainen", "finsk", "finska"),
-    "sv": ("swedish", "sweden", "ruotsi", "ruotsin", "ruotsalainen", "svensk", "svenska"),
-    "en": ("english", "englanti", "englannin", "engelska", "engelsk"),
-}
-_LANGUAGE_WORDS = frozenset(n for names_ in LANGUAGE_NAMES.values() for n in names_)
+# Markup tags (also entity- or URL-encoded), template placeholders ({{ }},
+# ${ }, %{ }, {% %}, [[ ]]), paths out of a folder, absolute paths (/etc/…,
+# ~/…, C:\\…, file://).
+_NOT_WORDS = re.compile(
+    r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|&(?:lt|gt|#\d+);|%3[cC]|\{\{|\$\{|%\{|\{%|\[\["
+    r"|\.\.[/\\]|(?:^|\s)(?:~?/|[A-Za-z]:\\)[\w.-]+[/\\]|\bfile:/"
+)
+# A query needs a word of 2 to MAX_WORD letters: "x" or a pasted run of
+# letters is not a question (the Act's longest Finnish compounds have about
+# 35; scripts written without spaces are not held to it).
+MAX_WORD = 40
+# How a question names the languages an index can hold or their countries,
+# inflected too ("suomeksi", "ruotsinkielinen", "Englanniksi", "svenska").
+_LANGUAGE_WORD = re.compile(
+    r"(?:finnish|finland\w*|finns?|finsk\w*|suom\w*|swedish|sweden\w*|ruotsi\w*|ruotsa\w*"
+    r"|svensk\w*|sverige\w*|english|englan\w*|engelsk\w*)",
+    re.IGNORECASE,
+)
 
 
-def names(query: str) -> list[str]:
+def names(query: str, lang: str | None = None) -> list[str]:
     """The words of ``query`` that name something: a capitalised word that
     does not open a sentence, or a year. Acronyms are not: they name bodies,
     standards and forms (KKV, ESPD, ISO, CEO, VAT) that the documents spell
@@ -63,8 +72,15 @@ def names(query: str) -> list[str]:
     ]
     # A run of capitalised words or acronyms ("Market Court", "European
     # Single Procurement Document", "EU Ecolabel") names an institution or a
-    # term, which the documents' languages name in their own words: not a sign.
-    upper = [c or a for c, a in zip(capital, acronym, strict=True)]
+    # term, which the documents' languages name in their own words: not a
+    # sign. Finnish and Swedish capitalise only an institution's first word
+    # ("Markkinaoikeus", "Europeiska unionen"): there a run of capitalised
+    # words is a person or a place ("Sanna Marin"), and only an acronym
+    # beside a word makes a run.
+    if lang in ("fi", "sv"):
+        upper = acronym
+    else:
+        upper = [c or a for c, a in zip(capital, acronym, strict=True)]
     out = []
     for i, (word, _) in enumerate(tokens):
         if len(word) < 2:
@@ -75,11 +91,13 @@ def names(query: str) -> list[str]:
     return out
 
 
-def unknown_names(query: str, known: Callable[[str], bool]) -> list[str]:
-    """The names in ``query`` that ``known`` (the index's vocabulary) does not
-    hold, the names of languages and their countries aside ("available in
-    English?", "a Finnish agency")."""
-    return [w for w in names(query) if w.lower() not in _LANGUAGE_WORDS and not known(w.lower())]
+def unknown_names(query: str, known: Callable[[str], bool], lang: str | None = None) -> list[str]:
+    """The names in ``query`` (in ``lang``, when known) that ``known`` (the
+    index's vocabulary) does not hold, the names of languages and their
+    countries aside ("available in English?", "a Finnish agency")."""
+    return [
+        w for w in names(query, lang) if not _LANGUAGE_WORD.fullmatch(w) and not known(w.lower())
+    ]
 
 
 def made_of_words(query: str) -> bool:
@@ -89,6 +107,8 @@ def made_of_words(query: str) -> bool:
     "80 §", "2014/24/EU" and "€ 60 000" are words."""
     if _NOT_WORDS.search(query):
         return False
+    if not any(2 <= len(w) <= MAX_WORD or not w.isascii() for w in _TOKEN.findall(query)):
+        return False  # "x", "xxxx…": no word a question is made of
     chars = [c for c in query if not c.isspace()]
     return sum(c.isalnum() for c in chars) * 2 > len(chars)
 

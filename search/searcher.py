@@ -191,6 +191,7 @@ class Searcher:
             if highlight:
                 hits = self._highlight(query, hits, None, semantic=False)
             return Results(hits, section=key)
+        missing_section = key is not None  # "999 §": no passage is that section
 
         depth = min(int(mask.sum()), max(MIN_CANDIDATES, 4 * k))
         qlang = query_language(query)
@@ -209,13 +210,17 @@ class Searcher:
             hit_from_chunk(view.chunks[r], fused[r], i + 1, r, dense_rank.get(r), bm25_rank.get(r))
             for i, r in enumerate(rows)
         ]
-        verdict = not named and relevance.no_relevant_passage(
-            query,
-            top_cosine,
-            bool(bm25_rank),
-            home=qlang is None or qlang in view.language_list,
-            unknown=relevance.unknown_names(query, view.knows),
-        )
+        unknown = relevance.unknown_names(query, view.knows, qlang)
+        if named:  # "section 80 of the Estonian act": the section, unless a name is unknown
+            verdict = bool(unknown)
+        else:
+            verdict = missing_section or relevance.no_relevant_passage(
+                query,
+                top_cosine,
+                bool(bm25_rank),
+                home=qlang is None or qlang in view.language_list,
+                unknown=unknown,
+            )
         if highlight:
             # Nothing relevant: the query's words are marked, no "best sentence".
             semantic = highlight != "terms" and not verdict

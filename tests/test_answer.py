@@ -184,6 +184,12 @@ def test_a_full_stop_after_an_abbreviation_ends_no_sentence():
     ]
     assert split("i 3 mom.\n1) bortledande") == ["i 3 mom.", "1) bortledande"]
     assert split("enligt 2 mom.\n\n5 Rubrik") == ["enligt 2 mom.", "5 Rubrik"]
+    # "jne." (etc.) often ends a sentence; "t.o.m." (until) never does
+    assert split("Palveluja jne. Hankintayksikön on.") == ["Palveluja jne.", "Hankintayksikön on."]
+    assert split("Avtalet gäller t.o.m. 31 december 2021. Sedan.") == [
+        "Avtalet gäller t.o.m. 31 december 2021.",
+        "Sedan.",
+    ]
 
 
 def _best(text: str, sentence: str, section=()):
@@ -220,3 +226,27 @@ def test_a_quote_cut_by_the_passage_says_so():
     assert _best(text, "Toinen lause, joka jatkuu seuraavaan kohtaan") == (
         "Toinen lause, joka jatkuu seuraavaan kohtaan …"
     )
+
+
+def test_a_quote_that_ends_on_a_comma_or_semicolon_or_a_cut_list_says_so():
+    # the passage ends after a list item or a clause: more follows in the next one
+    items = (
+        "Kansalliset kynnysarvot ovat:\n1) 60 000 euroa tavaroille;\n2) 150 000 euroa urakoille;"
+    )
+    assert _best(items, "Kansalliset kynnysarvot ovat:").endswith("urakoille; …")
+    clause = "Sen lisäksi, mitä I osassa säädetään, sovelletaan tätä lukua,"
+    assert _best(clause, clause) == clause + " …"
+    # a list longer than the quote's limit is cut after a whole item, and says so
+    long_list = (
+        "Direktupphandling får användas, om\n"
+        + "".join(
+            f"{n}) ett villkor som är ganska långt och fyller ut texten nummer {n};\n"
+            for n in range(1, 12)
+        )
+        + "Slut."
+    )
+    quoted = _best(long_list, "Direktupphandling får användas, om")
+    assert quoted.endswith("; …") and "11)" not in quoted
+    # a list that fits, ending on its last item's full stop, gets no mark
+    short = "Villkoren är:\n1) det första;\n2) det sista.\nEfter listan."
+    assert _best(short, "Villkoren är:").endswith("det sista.")

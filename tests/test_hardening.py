@@ -321,3 +321,38 @@ def test_search_cli_with_filters_that_match_nothing(finlex_index) -> None:
     proc = _search_cli(finlex_index, "innovaatio", "--lang", "fi", "--doc", "hankintalaki-sv")
     assert proc.returncode == 0, proc.stderr.decode()[-500:]
     assert proc.stdout.decode().strip() == "no results"
+
+
+def test_output_that_cannot_be_written_is_a_one_line_error(tmp_path) -> None:
+    """`python -m ingest status > /dev/full` (and the search CLI, through the
+    same wrapper): one line on stderr and exit 1, no traceback."""
+    if not Path("/dev/full").exists():
+        pytest.skip("this system has no /dev/full to stand for a full disk")
+    env = dict(os.environ, KB_INDEX=str(tmp_path / "index"), KB_CORPUS=str(tmp_path))
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ingest", "status"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    err = proc.stderr.decode()
+    assert proc.returncode == 1
+    assert "the output could not be written" in err and "Traceback" not in err, err
+
+
+def test_the_search_cli_translates_a_full_disk(monkeypatch, capsys) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("this system has no /dev/full to stand for a full disk")
+
+    def main(argv):
+        print("hit " * 5000)  # more than the buffer holds: the write itself fails
+        return 0
+
+    monkeypatch.setattr(search_cli, "main", main)
+    with open("/dev/full", "w") as full:
+        monkeypatch.setattr(sys, "stdout", full)
+        assert search_cli.run([]) == 1
+    assert "the output could not be written" in capsys.readouterr().err

@@ -159,6 +159,18 @@ def test_metadata_edit_applies_without_re_embedding(settings, corpus):
     fi = [c for c in gen.chunks if c.doc_id == "strategy-fi"]
     assert fi and {c.title for c in fi} == {"Strategia"} and {c.kind for c in fi} == {"strategy"}
     assert fi[0].chunk_id == "strategy-fi#0"
+    # the entry removed again: the file's metadata is what it alone gives, as
+    # in a fresh build, not the entry's left behind
+    (corpus / "sources.toml").unlink()
+    build_index(settings, embedder=FakeEmbedder())
+    after = {c.doc_id: c for c in load_generation(settings.index_dir).chunks}
+    fresh = replace(settings, index_dir=settings.index_dir.parent / "fresh")
+    build_index(fresh, embedder=FakeEmbedder())
+    expected = {c.doc_id: c for c in load_generation(fresh.index_dir).chunks}
+    assert "strategy-fi" not in after and after.keys() == expected.keys()
+    assert {(c.title, c.kind, c.group) for c in after.values()} == {
+        (c.title, c.kind, c.group) for c in expected.values()
+    }
 
 
 def _bad_files(c: Path) -> dict[str, str]:

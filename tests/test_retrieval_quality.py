@@ -176,7 +176,29 @@ def test_markup_code_and_symbols_are_not_questions() -> None:
     ):
         assert not made_of_words(query), query
         assert no_relevant_passage(query, 0.95, True), query
-    for query in ("80 §", "2014/24/EU", "€ 60 000", "a < b > c", "Mikä on kynnysarvo?"):
+    for query in (
+        "/etc/passwd",
+        "file:///etc/passwd",
+        "~/.ssh/id_rsa",
+        "C:\\Users\\admin\\hankinta.docx",
+        "{% include 'hankinta' %}",
+        "[[placeholder]]",
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "x",
+        "x" * 2000,
+    ):
+        assert not made_of_words(query), query
+    for query in (
+        "80 §",
+        "2014/24/EU",
+        "€ 60 000",
+        "hinta < 60 000 € ja > 0",
+        "Mikä on kynnysarvo?",
+        "50 % alennus",
+        "hankinta- ja/tai käyttöoikeussopimus",
+        "公共采购的门槛值是多少",
+    ):
         assert made_of_words(query), query
         assert not no_relevant_passage(query, 0.95, True), query
 
@@ -201,8 +223,16 @@ def test_names_the_corpus_never_mentions() -> None:
 
     assert unknown_names("Paljonko Tampereen kaupunki käytti?", known) == ["Tampereen"]
     assert unknown_names("finansieras av Världsbanken", known) == []  # "värld..."
-    # languages and their countries are never unknown, in the index or not
+    # languages and their countries are never unknown, in the index or not, inflected too
     assert unknown_names("Is the report available in English? Finnish agencies", known) == []
+    assert unknown_names("Onko laki saatavilla Englanniksi tai Ruotsiksi?", known) == []
+    assert unknown_names("Finns det den på Svenska?", known) == []
+    # Finnish and Swedish capitalise an institution's first word only: a run
+    # of capitalised words there is a person or a place; in English it is not
+    assert unknown_names("Mitä Sanna Marin sanoi?", known, "fi") == ["Sanna", "Marin"]
+    assert unknown_names("Vad sade Magdalena Andersson?", known, "sv") == ["Magdalena", "Andersson"]
+    assert unknown_names("Can the Market Court cancel it?", known, "en") == []
+    assert unknown_names("Saako vaatia EU Ecolabel -merkkiä?", known, "fi") == []
 
 
 def _act(settings, fake) -> Searcher:
@@ -247,4 +277,11 @@ def test_one_hit_per_section_and_sections_by_number(settings, fake) -> None:
             ("fi", "4 § Otsikko 4"),
             ("sv", "4 § Rubrik 4"),
         ]
-    assert searcher.search("999 §", k=5).section is None  # no such section: a plain search
+    # no such section: a plain search, and nothing found to be relevant
+    missing = searcher.search("999 §", k=5)
+    assert missing.section is None and missing.no_relevant_passage and len(missing)
+    assert not searcher.search("4 §", k=5).no_relevant_passage
+    # a section named in a question leads, but a name the corpus lacks is still a sign
+    named = searcher.search("section 4 of the Estonian procurement act", k=5)
+    assert named.section == "4§" and named.no_relevant_passage
+    assert not searcher.search("section 4 of the procurement act", k=5).no_relevant_passage

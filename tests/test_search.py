@@ -242,9 +242,28 @@ def test_cli_queries_file_writes_one_line_per_query(
     assert [x["query"] for x in lines] == ["Innovatiiviset hankinnat", "klimatavtrycket"]
     assert all(len(x["hits"]) <= 2 and x["hits"][0]["citation"] for x in lines)
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"q": 1}\n')
-    assert search_cli.main(["--queries-file", str(bad)]) == 1
-    assert "bad.jsonl:1" in capsys.readouterr().err
+    bad.write_text('{"q": 1}\n{"query": "klimatavtrycket"}\n')
+    assert search_cli.main(["--queries-file", str(bad), "--mode", "bm25"]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "bad.jsonl:1" in lines[0]["error"] and lines[1]["hits"]  # the batch went on
+
+
+def test_queries_files_plain_or_jsonl(tmp_path):
+    plain = tmp_path / "q.txt"
+    # a plain file: every line is a query, one that starts with "{" too; lines
+    # end at \n only; a byte-order mark is dropped
+    plain.write_bytes("\ufeffhankinta\r\n{{ placeholder }}\nyksi\x0ckaksi\n\n".encode())
+    assert search_cli.read_queries(plain) == ["hankinta", "{{ placeholder }}", "yksi\x0ckaksi"]
+    jsonl = tmp_path / "q.jsonl"
+    jsonl.write_bytes(
+        '\ufeff{"query": "kynnysarvot"}\r\n{"query": null}\n{"query": ["a"]}\n{"query": "x\n'
+        "plain\n".encode()
+    )
+    got = search_cli.read_queries(jsonl)
+    assert got[0] == "kynnysarvot" and got[-1] == "plain"
+    errors = got[1:-1]
+    assert [str(q).split(": ", 1)[0].rsplit(":", 1)[-1] for q in errors] == ["2", "3", "4"]
+    assert all(isinstance(q, search_cli.QueryError) and "query" in str(q) for q in errors)
 
 
 def test_cli_reports_missing_index(tmp_path, capsys):
