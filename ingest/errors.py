@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -108,15 +109,23 @@ def _stdout_to_devnull() -> None:
     import os
     import sys
 
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor behind it
+        pass
+
+
+# What a write to stdout fails with when its disk or device cannot take it.
+_WRITE_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EIO", "EDQUOT", "EFBIG") if hasattr(errno, name)
+)
 
 
 def run_cli(main, argv: list[str] | None = None) -> int:
     """A command line's ``main`` with its output's failures translated: a
     closed pipe (``… | head``) ends quietly with exit 0, the reader had what
     it wanted; output that cannot be written (a full disk) is a one-line
-    error and exit 1, never a traceback."""
+    error and exit 1, never a traceback. Any other error is left alone."""
     import sys
 
     try:
@@ -127,6 +136,8 @@ def run_cli(main, argv: list[str] | None = None) -> int:
         _stdout_to_devnull()
         return 0
     except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS or exc.filename is not None:
+            raise
         _stdout_to_devnull()
         print(f"error: the output could not be written: {printable(exc)}", file=sys.stderr)
         return 1

@@ -8,8 +8,10 @@ python -m search --queries-file FILE [...]    # one JSON line per query
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
+import re
 import sys
 import textwrap
 from dataclasses import asdict
@@ -32,6 +34,9 @@ def hit_json(hit: Hit) -> dict:
     return d
 
 
+_STARTS_AS_OBJECT = re.compile(r'\{\s*"')  # a JSON object meant, if not valid
+
+
 def _json_object(line: str) -> dict | None:
     try:
         value = json.loads(line)
@@ -43,14 +48,16 @@ def _json_object(line: str) -> dict | None:
 def read_queries(path: Path) -> list[str | QueryError]:
     """The queries of a file, one per line: a JSON object's "query" string,
     or the line itself ("{{placeholder}}" too). A line that is a JSON object
-    without a "query" string, or that starts as one ('{"') but is not valid
+    without a "query" string, or that starts as one ('{"', '{ "') but is not valid
     JSON, becomes a QueryError in its place: the batch reports it and goes
     on. A byte-order mark is dropped; lines end at \\n (\\r\\n too), never at
     the form feeds and separators Python's ``splitlines`` also breaks on."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raw = path.read_bytes()
+        bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+        line = raw[: exc.start + bom].count(b"\n") + 1
         raise QueryError(f"{printable(path)}:{line}: not UTF-8 text ({exc.reason})") from exc
     queries: list[str | QueryError] = []
     for n, line in enumerate(text.split("\n"), start=1):
@@ -58,7 +65,7 @@ def read_queries(path: Path) -> list[str | QueryError]:
         if not line:
             continue
         obj = _json_object(line)
-        if obj is None and not line.startswith('{"'):
+        if obj is None and not _STARTS_AS_OBJECT.match(line):
             queries.append(line)
         elif isinstance((obj or {}).get("query"), str):
             queries.append(obj["query"])

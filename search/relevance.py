@@ -38,29 +38,35 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _SENTENCE_END = re.compile(r"[.!?:]\s*$")
 # Markup tags (also entity- or URL-encoded), template placeholders ({{ }},
 # ${ }, %{ }, {% %}, [[ ]]), paths out of a folder, absolute paths (/etc/…,
-# ~/…, C:\\…, file://).
+# ~/…, C:\\…, file://; not the path of an address, "vm.fi/hankinnat/").
 _NOT_WORDS = re.compile(
     r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|&(?:lt|gt|#\d+);|%3[cC]|\{\{|\$\{|%\{|\{%|\[\["
-    r"|\.\.[/\\]|(?:^|\s)(?:~?/|[A-Za-z]:\\)[\w.-]+[/\\]|\bfile:/"
+    r"|\.\.[/\\]|(?<![\w.:/])(?:~?/|[A-Za-z]:\\)[\w.-]+[/\\]|\bfile:/"
 )
-# A query needs a word of 2 to MAX_WORD letters: "x" or a pasted run of
+# A query needs a word of 2 to MAX_WORD characters: "x" or a pasted run of
 # letters is not a question (the Act's longest Finnish compounds have about
-# 35; scripts written without spaces are not held to it).
+# 35 letters; words in scripts written without spaces are not held to it).
 MAX_WORD = 40
 # How a question names the languages an index can hold or their countries,
-# inflected too ("suomeksi", "ruotsinkielinen", "Englanniksi", "svenska").
+# inflected too ("suomeksi", "ruotsinkielinen", "Englanniksi", "Finlands"),
+# but not the places and names that start like them ("Suomussalmi",
+# "Ruotsinpyhtää", "Finnair").
 _LANGUAGE_WORD = re.compile(
-    r"(?:finnish|finland\w*|finns?|finsk\w*|suom\w*|swedish|sweden\w*|ruotsi\w*|ruotsa\w*"
-    r"|svensk\w*|sverige\w*|english|englan\w*|engelsk\w*)",
+    r"finnish|finlands?|finns?|finsk\w*|suomi|suome\w*|suomalai\w*"
+    r"|swedish|swedes?|sweden|sveriges?|svensk\w*"
+    r"|ruotsi(?:a|n|ksi|ssa|sta|in)?|ruotsinkieli\w*|ruotsalai\w*"
+    r"|english|englanti|englanni\w*|engelsk\w*",
     re.IGNORECASE,
 )
 
 
-def names(query: str, lang: str | None = None) -> list[str]:
-    """The words of ``query`` that name something: a capitalised word that
-    does not open a sentence, or a year. Acronyms are not: they name bodies,
-    standards and forms (KKV, ESPD, ISO, CEO, VAT) that the documents spell
-    out in their own words as often as things they never mention (LOU)."""
+def name_groups(query: str, lang: str | None = None) -> list[list[str]]:
+    """The names in ``query``, each a list of words: a capitalised word
+    that does not open a sentence, or a year; in a Finnish or Swedish
+    question, a run of capitalised words too ("Sanna Marin"). Acronyms are
+    not names: they name bodies, standards and forms (KKV, ESPD, ISO, CEO,
+    VAT) that the documents spell out in their own words as often as things
+    they never mention (LOU)."""
     if query.isupper():  # typed in capitals: nothing stands out
         return []
     tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(query)]
@@ -75,36 +81,53 @@ def names(query: str, lang: str | None = None) -> list[str]:
     # term, which the documents' languages name in their own words: not a
     # sign. Finnish and Swedish capitalise only an institution's first word
     # ("Markkinaoikeus", "Europeiska unionen"): there a run of capitalised
-    # words is a person or a place ("Sanna Marin"), and only an acronym
-    # beside a word makes a run.
-    if lang in ("fi", "sv"):
-        upper = acronym
-    else:
-        upper = [c or a for c, a in zip(capital, acronym, strict=True)]
-    out = []
+    # words is one name, a person's or a place's ("Sanna Marin", "Business
+    # Finland"), and only an acronym beside a word exempts it.
+    nordic = lang in ("fi", "sv")
+    upper = acronym if nordic else [c or a for c, a in zip(capital, acronym, strict=True)]
+    groups: list[list[str]] = []
+    last = -2  # the token index of the last capitalised name word
     for i, (word, _) in enumerate(tokens):
         if len(word) < 2:
             continue
         run = (i > 0 and upper[i - 1]) or (i + 1 < len(tokens) and upper[i + 1])
-        if _YEAR.fullmatch(word) or (capital[i] and not run):
-            out.append(word)
-    return out
+        if _YEAR.fullmatch(word):
+            groups.append([word])
+        elif capital[i] and not run:
+            if nordic and last == i - 1:
+                groups[-1].append(word)
+            else:
+                groups.append([word])
+            last = i
+    return groups
+
+
+def names(query: str, lang: str | None = None) -> list[str]:
+    """The words of ``query`` that name something (``name_groups``)."""
+    return [w for group in name_groups(query, lang) for w in group]
 
 
 def unknown_names(query: str, known: Callable[[str], bool], lang: str | None = None) -> list[str]:
     """The names in ``query`` (in ``lang``, when known) that ``known`` (the
     index's vocabulary) does not hold, the names of languages and their
-    countries aside ("available in English?", "a Finnish agency")."""
-    return [
-        w for w in names(query, lang) if not _LANGUAGE_WORD.fullmatch(w) and not known(w.lower())
-    ]
+    countries aside ("available in English?", "a Finnish agency"). A name of
+    several words is unknown when none of them is known ("Sanna Marin", but
+    not "Business Finland" or "Svenska Kraftnät")."""
+    out = []
+    for group in name_groups(query, lang):
+        unknown = [w for w in group if not _LANGUAGE_WORD.fullmatch(w) and not known(w.lower())]
+        if len(unknown) == len(group):
+            out.extend(unknown)
+    return out
 
 
 def made_of_words(query: str) -> bool:
-    """False for markup, template placeholders, paths out of a folder, and
-    queries no more than half of whose characters (spaces aside) are letters
-    or digits ("' OR 1=1 --"; emoji and punctuation alone, with none);
-    "80 §", "2014/24/EU" and "€ 60 000" are words."""
+    """False for markup (also encoded), template placeholders, paths out of
+    a folder and absolute paths (``_NOT_WORDS``), queries without a word of
+    2 to ``MAX_WORD`` characters ("x"), and queries no more than half of
+    whose characters (spaces aside) are letters or digits ("' OR 1=1 --";
+    emoji and punctuation alone, with none); "80 §", "2014/24/EU" and
+    "€ 60 000" are words."""
     if _NOT_WORDS.search(query):
         return False
     if not any(2 <= len(w) <= MAX_WORD or not w.isascii() for w in _TOKEN.findall(query)):

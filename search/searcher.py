@@ -191,7 +191,9 @@ class Searcher:
             if highlight:
                 hits = self._highlight(query, hits, None, semantic=False)
             return Results(hits, section=key)
-        missing_section = key is not None  # "999 §": no passage is that section
+        # "999 §": no passage is that section (a chapter or a numbered heading
+        # may be written otherwise: "luku 5" over a strategy's "5 Otsikko")
+        missing_section = key is not None and key.endswith("§")
 
         depth = min(int(mask.sum()), max(MIN_CANDIDATES, 4 * k))
         qlang = query_language(query)
@@ -212,7 +214,7 @@ class Searcher:
         ]
         unknown = relevance.unknown_names(query, view.knows, qlang)
         if named:  # "section 80 of the Estonian act": the section, unless a name is unknown
-            verdict = bool(unknown)
+            verdict = bool(unknown) or not relevance.made_of_words(query)
         else:
             verdict = missing_section or relevance.no_relevant_passage(
                 query,

@@ -356,3 +356,21 @@ def test_the_search_cli_translates_a_full_disk(monkeypatch, capsys) -> None:
         monkeypatch.setattr(sys, "stdout", full)
         assert search_cli.run([]) == 1
     assert "the output could not be written" in capsys.readouterr().err
+
+
+def test_only_output_failures_are_translated() -> None:
+    """A file the command could not read is not "the output could not be
+    written": such errors go on to where they are handled (or shown)."""
+    from ingest.errors import run_cli
+
+    def missing(argv):
+        open("/nonexistent-dir/x")
+
+    with pytest.raises(FileNotFoundError):
+        run_cli(missing)
+
+    def full_cache(argv):
+        raise OSError(errno.ENOSPC, "No space left on device", "/some/cache/file")
+
+    with pytest.raises(OSError):  # a full disk under a named file: its own error
+        run_cli(full_cache)

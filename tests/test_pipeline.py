@@ -173,6 +173,32 @@ def test_metadata_edit_applies_without_re_embedding(settings, corpus):
     }
 
 
+def test_an_index_from_before_entries_were_marked_forgets_a_removed_entry(settings, corpus):
+    (corpus / "sources.toml").write_text(
+        '[[document]]\nid = "strategy-fi"\nfile = "strategia.fi.pdf"\ntitle = "Strategia"\n'
+        'lang = "fi"\nkind = "strategy"\n',
+        encoding="utf-8",
+    )
+    build_index(settings, embedder=FakeEmbedder())
+    # the manifest as builds wrote it before files were marked "described"
+    live = (settings.index_dir / CURRENT).read_text().strip()
+    manifest_path = settings.index_dir / live / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["files"].values():
+        entry.pop("described")
+    manifest_path.write_text(json.dumps(manifest))
+    (corpus / "sources.toml").unlink()
+    report = build_index(settings, embedder=FakeEmbedder())
+    assert report.written
+    chunks = load_generation(settings.index_dir).chunks
+    assert "strategy-fi" not in {c.doc_id for c in chunks}
+    assert "strategy" not in {c.kind for c in chunks}
+    # and once marked, a re-run with nothing changed embeds nothing
+    again = FakeEmbedder()
+    build_index(settings, embedder=again)
+    assert again.embedded == []
+
+
 def _bad_files(c: Path) -> dict[str, str]:
     """Each bad file, and the words its error must contain."""
     (c / "empty.pdf").write_bytes(b"")
