@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import os
+import sys
 from pathlib import Path
 
 
@@ -106,9 +108,6 @@ def printable(text: object) -> str:
 def _stdout_to_devnull() -> None:
     """Point stdout at /dev/null, so that Python's own flush at exit does
     not fail a second time on what could not be written."""
-    import os
-    import sys
-
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # no file descriptor behind it
@@ -126,8 +125,6 @@ def run_cli(main, argv: list[str] | None = None) -> int:
     closed pipe (``… | head``) ends quietly with exit 0, the reader had what
     it wanted; output that cannot be written (a full disk) is a one-line
     error and exit 1, never a traceback. Any other error is left alone."""
-    import sys
-
     try:
         code = main(argv)
         sys.stdout.flush()

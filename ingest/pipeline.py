@@ -179,12 +179,7 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file) -> _Documents
     docs = _Documents(now=datetime.now(UTC).isoformat(timespec="seconds"))
     paths = list(discover(corpus, settings.extensions))
     digests = {path.relative_to(corpus).as_posix(): sha256_file(path) for path in paths}
-    reuse = reusable_entries(prior.files, digests)
-    # A file whose sources.toml entry was removed is read again: its
-    # metadata becomes what the file alone gives, as in a fresh build. An
-    # index from before entries were marked may hold one: its files without
-    # an entry are read again once.
-    reuse = {rel: e for rel, e in reuse.items() if rel in by_file or not e.get("described", True)}
+    reuse = reusable_entries(prior.files, digests, set(by_file))
     ids = assign_ids(
         list(digests),
         by_file,

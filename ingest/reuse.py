@@ -54,10 +54,16 @@ def prior_index(store: IndexStore, fingerprint: str, chunking: dict) -> Prior:
     return Prior(previous, True, previous.manifest["files"], rows)
 
 
-def reusable_entries(prev_files: dict[str, dict], digests: dict[str, str]) -> dict[str, dict]:
+def reusable_entries(
+    prev_files: dict[str, dict], digests: dict[str, str], described: set[str]
+) -> dict[str, dict]:
     """The previous build's entries of files whose content is unchanged (by
     path). An id that two files shared in the previous index (a build before
-    ids were unique) is not trusted: those files are read again."""
+    ids were unique) is not trusted: those files are read again. Nor is the
+    metadata of a file whose ``sources.toml`` entry was removed (it is not in
+    ``described`` now): it is read again and gets what the file alone gives,
+    as in a fresh build; an index from before entries were marked may hold
+    one, so its files without an entry are read again once."""
     count: dict[str, int] = {}
     for e in prev_files.values():
         doc_id = (e.get("doc") or {}).get("id", "")
@@ -65,7 +71,10 @@ def reusable_entries(prev_files: dict[str, dict], digests: dict[str, str]) -> di
     return {
         rel: old
         for rel, old in prev_files.items()
-        if rel in digests and unchanged(old, digests[rel]) and count[old["doc"]["id"]] == 1
+        if rel in digests
+        and unchanged(old, digests[rel])
+        and count[old["doc"]["id"]] == 1
+        and (rel in described or not old.get("described", True))
     }
 
 

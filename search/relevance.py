@@ -136,6 +136,13 @@ def made_of_words(query: str) -> bool:
     return sum(c.isalnum() for c in chars) * 2 > len(chars)
 
 
+def not_a_question_here(query: str, unknown: Iterable[str] = ()) -> bool:
+    """The verdict's part that needs no retrieval: the query is not made of
+    words, or names something the index does not know (``unknown``). A
+    search that names a section is judged by this alone."""
+    return not made_of_words(query) or any(True for _ in unknown)
+
+
 def no_relevant_passage(
     query: str,
     top_cosine: float | None,
@@ -145,9 +152,7 @@ def no_relevant_passage(
 ) -> bool:
     """The verdict; ``home``: the query's language is one of the index's;
     ``unknown``: the names of the query the index does not know."""
-    if not made_of_words(query):
-        return True
-    if any(True for _ in unknown):
+    if not_a_question_here(query, unknown):
         return True
     if top_cosine is None:  # BM25 alone: relevant when any word matched
         return not lexical_match

@@ -214,7 +214,7 @@ class Searcher:
         ]
         unknown = relevance.unknown_names(query, view.knows, qlang)
         if named:  # "section 80 of the Estonian act": the section, unless a name is unknown
-            verdict = bool(unknown) or not relevance.made_of_words(query)
+            verdict = relevance.not_a_question_here(query, unknown)
         else:
             verdict = missing_section or relevance.no_relevant_passage(
                 query,
