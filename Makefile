@@ -35,10 +35,10 @@ search: index  ## only the example search, without starting the app
 	$(PY) -m search -k 5 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
 
 lint: install
-	$(PY) -m ruff check app.py ingest search tests benchmarks
+	$(PY) -m ruff check app.py kb ingest search webapp evaluation tests benchmarks
 
 format: install
-	$(PY) -m ruff format app.py ingest search tests benchmarks
+	$(PY) -m ruff format app.py kb ingest search webapp evaluation tests benchmarks
 
 test: model lint  ## the whole default test suite, offline
 	$(PY) -m pytest -q

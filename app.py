@@ -11,17 +11,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest.errors import BackendUnavailableError, BuildLockedError, IndexMissingError, KBError
 from ingest.pipeline import build_index
-from ingest.settings import load_settings
 from ingest.status import index_status
-from search import MODES, QueryError, Results, Searcher, StaleHitError
+from kb.errors import BackendUnavailableError, BuildLockedError, IndexMissingError, KBError
+from kb.labels import EXAMPLES, UI_LANGS, label
+from kb.settings import load_settings
+from search import Highlighting, QueryError, Searcher, SearchMode, StaleHitError
 from search.answer import answer
 from search.cite import citation_text, cite
 from search.grouping import best_by_language
-from search.labels import EXAMPLES, UI_LANGS, label
-from search.pdfs import publish
-from search.ui import (
+from webapp.cards import (
     answer_html,
     card_html,
     column_names,
@@ -34,8 +33,9 @@ from search.ui import (
     query_error_message,
     ui_language,
 )
-from search.ui_library import add_documents, remove_document
-from search.ui_page import PAGE_CSS, chunks_chart, draw_filters, remember_in_url, show_exports
+from webapp.editing import add_documents, remove_document
+from webapp.page import PAGE_CSS, chunks_chart, draw_filters, remember_in_url, show_exports
+from webapp.pdfs import publish
 
 VIEWS = ("search", "docs")
 # Widgets whose value must outlive a change of the page's language: their
@@ -61,7 +61,7 @@ def cached_hits(index_dir: str, generation: str, query: str, highlight, **filter
 def cached_highlighted(index_dir: str, generation: str, query: str, **filters):
     """The hits with best sentences found by embedding them now: only for
     an index built before sentence vectors were stored (slower)."""
-    hits = cached_hits(index_dir, generation, query, "terms", **filters)
+    hits = cached_hits(index_dir, generation, query, Highlighting.TERMS, **filters)
     return get_searcher(index_dir).highlight(query, hits)  # none for a flagged search
 
 
@@ -92,7 +92,7 @@ def seed_state(params, searcher: Searcher | None, ui: str) -> None:
         return [x for x in params.get(name, "").split(",") if x in known]
 
     state.q = params.get("q", "")
-    state.mode = params.get("mode") if params.get("mode") in MODES else "hybrid"
+    state.mode = params.get("mode") if params.get("mode") in list(SearchMode) else SearchMode.HYBRID
     state.langs = listed("lang", searcher.languages) if searcher else []
     state.docs = listed("doc", searcher.documents) if searcher else []
     state.kinds = listed("kind", searcher.kinds) if searcher else []
@@ -244,7 +244,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     # index built before them gets the query's words first and the best
     # sentences, embedded now, once the cards are on screen.
     stored = searcher.generation.sentences is not None
-    highlight = True if stored else "terms"
+    highlight = Highlighting.FULL if stored else Highlighting.TERMS
     try:
         hits = cached_hits(index_dir, generation, query, highlight, **filters)
     except QueryError as exc:
@@ -281,7 +281,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
                         put_card(cards[new.chunk_id], new, ui, links)
             # the answer box takes the ungrouped list (cached unless grouped)
             best = cached_highlighted(index_dir, generation, query, **filters)
-            hits = Results(best, hits.no_relevant_passage)
+            hits = hits.with_hits(list(best))
         except BackendUnavailableError:
             pass  # the cards are on screen, with their query words marked
     show_answer(answer_box, hits, ui, searcher)

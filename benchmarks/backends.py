@@ -30,8 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-
 from query import _queries, _resident_mb, build_finlex, scale, time_modes  # noqa: E402
+
+from search.modes import Highlighting  # noqa: E402 - after the path above
 
 CLIENTS = 4
 
@@ -39,8 +40,8 @@ CLIENTS = 4
 def build_postgres(index_dir: Path, url: str) -> float:
     """Seconds to write the folder's generation into PostgreSQL as a new
     live generation (tables, COPY, HNSW, GIN, statistics, switch)."""
-    from ingest.pgstore import PgStore
-    from ingest.store import load_generation
+    from ingest.storage.pgstore import PgStore
+    from kb.index.folder import load_generation
 
     gen = load_generation(index_dir)
     vectors = gen.vectors(list(range(len(gen.chunks))))
@@ -55,7 +56,7 @@ def build_postgres(index_dir: Path, url: str) -> float:
 
 
 def worker(index_dir: Path, backend: str, repeat: int) -> dict:
-    from ingest.settings import load_settings
+    from kb.settings import load_settings
     from search import Searcher
 
     queries = _queries()
@@ -67,7 +68,7 @@ def worker(index_dir: Path, backend: str, repeat: int) -> dict:
     searcher.embedder.embed_queries(["warm up"])
     out = {"chunks": len(searcher.chunks), "load_s": time.perf_counter() - start, "modes": {}}
     for q in queries[:5]:
-        searcher.search(q, highlight=False)
+        searcher.search(q, highlight=Highlighting.NONE)
     out["modes"] = time_modes(searcher, queries, ("dense", "hybrid"), repeat)
     out["qps_hybrid_4_clients"] = _qps(searcher, queries)
     out["rss_mb"] = _resident_mb("VmRSS:")
@@ -82,7 +83,7 @@ def _qps(searcher, queries: list[str]) -> float:
     def client(offset: int) -> None:
         try:
             for q in queries[offset:] + queries[:offset]:
-                searcher.search(q, k=10, mode="hybrid", highlight=False)
+                searcher.search(q, k=10, mode="hybrid", highlight=Highlighting.NONE)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -114,7 +115,7 @@ def _server(work: Path):
 
 
 def measure(work: Path, source: Path, sizes: list[str], url: str, repeat: int) -> dict:
-    from ingest.pgschema import connect
+    from kb.index.pgschema import connect
 
     results: dict = {}
     for size in sizes:

@@ -11,7 +11,7 @@ FINLEX_INDEX: an index folder of the Public Procurement Act (`python -m
 ingest --corpus C --index FINLEX_INDEX` with C holding the two PDFs of
 ../shared/testdata/finlex and eval/finlex.sources.toml as sources.toml).
 The database must be empty or hold an earlier copy (a new generation is
-written). For the held-out set, run `python -m search.heldout` with and
+written). For the held-out set, run `python -m evaluation.heldout` with and
 without `--backend` (it builds its own corpora).
 """
 
@@ -52,10 +52,10 @@ def same_citations(searchers: dict, evaluations) -> dict:
 def main() -> int:
     from backends import build_postgres
 
-    from ingest.settings import load_settings
+    from evaluation.evaluate import evaluate, heading_evaluations, load_qrels
+    from kb.settings import load_settings
     from search import Searcher
     from search.encoders import load_query_embedder
-    from search.evaluate import evaluate, heading_evaluations, load_qrels
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--index", type=Path, required=True)

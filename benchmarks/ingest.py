@@ -39,7 +39,7 @@ def _peak_mb() -> float:
 
 def worker_ours(corpus: Path, index: Path) -> dict:
     from ingest.pipeline import build_index
-    from ingest.settings import load_settings
+    from kb.settings import load_settings
 
     settings = load_settings(corpus_dir=corpus, index_dir=index)
     report = build_index(settings)
@@ -128,8 +128,8 @@ def main() -> int:
     if not args.corpus.is_dir():
         print(f"corpus {args.corpus} not found", file=sys.stderr)
         return 2
-    from ingest.embed import resolve_model
-    from ingest.settings import load_settings
+    from kb.model.embedder import resolve_model
+    from kb.settings import load_settings
 
     model_path, model_name, _ = resolve_model(load_settings())
     with tempfile.TemporaryDirectory() as tmp:

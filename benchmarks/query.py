@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from search.modes import Highlighting  # noqa: E402 - after the path above
+
 FINLEX = ROOT.parent / "shared" / "testdata" / "finlex"
 
 
@@ -43,7 +45,7 @@ def time_modes(searcher, queries: list[str], modes, repeat: int) -> dict:
         for _ in range(repeat):
             for q in queries:
                 t = time.perf_counter()
-                searcher.search(q, k=10, mode=mode, highlight=False)
+                searcher.search(q, k=10, mode=mode, highlight=Highlighting.NONE)
                 samples.append(time.perf_counter() - t)
         out[mode] = _percentiles(samples)
     return out
@@ -56,7 +58,7 @@ def _percentiles(samples: list[float]) -> dict:
 
 def build_finlex(workdir: Path) -> Path:
     from ingest.pipeline import build_index
-    from ingest.settings import load_settings
+    from kb.settings import load_settings
 
     corpus = workdir / "corpus"
     corpus.mkdir()
@@ -72,7 +74,7 @@ def scale(source: Path, target: Path, n_chunks: int) -> Path:
     """A synthetic index of ``n_chunks`` from copies of ``source``."""
     import numpy as np
 
-    from ingest.store import load_generation, write_generation
+    from kb.index.folder import load_generation, write_generation
 
     gen = load_generation(source)
     base = gen.vectors(list(range(gen.index.ntotal)))
@@ -101,8 +103,8 @@ def scale(source: Path, target: Path, n_chunks: int) -> Path:
 
 
 def worker(index_dir: Path, repeat: int) -> dict:
-    from ingest.settings import load_settings
-    from search import MODES, Searcher
+    from kb.settings import load_settings
+    from search import Highlighting, Searcher, SearchMode
 
     queries = _queries()
     start = time.perf_counter()
@@ -117,12 +119,12 @@ def worker(index_dir: Path, repeat: int) -> dict:
     out_engine = type(getattr(searcher.embedder, "engine", searcher.embedder)).__name__
     out = {"chunks": len(searcher.chunks), "load_s": load_s, "engine": out_engine, "modes": {}}
     for q in queries[:5]:
-        searcher.search(q, highlight=False)
-    out["modes"].update(time_modes(searcher, queries, MODES, repeat))
+        searcher.search(q, highlight=Highlighting.NONE)
+    out["modes"].update(time_modes(searcher, queries, tuple(SearchMode), repeat))
     samples = []
     for q in queries:
         t = time.perf_counter()
-        searcher.search(q, k=10, mode="hybrid", highlight=True)
+        searcher.search(q, k=10, mode="hybrid", highlight=Highlighting.FULL)
         samples.append(time.perf_counter() - t)
     out["modes"]["hybrid + highlights"] = _percentiles(samples)
     samples = []

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
-    from ingest.embed import SentenceTransformerEmbedder, resolve_model
-    from ingest.settings import load_settings
-    from search.bitext import bitext_accuracy, read_pairs
+    from evaluation.bitext import bitext_accuracy, read_pairs
+    from kb.model.embedder import SentenceTransformerEmbedder, resolve_model
+    from kb.settings import load_settings
 
     p = argparse.ArgumentParser()
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "testdata" / "tatoeba")
@@ -64,8 +64,8 @@ def query_encoders(data: Path, model_dir: Path, name: str, fingerprint: str) -> 
 
     import numpy as np
 
-    from ingest.embed import _export_float32, export_onnx
-    from search.bitext import read_pairs
+    from evaluation.bitext import read_pairs
+    from kb.model.embedder import _export_float32, export_onnx
     from search.encoders import OnnxQueryEmbedder
 
     shipped = export_onnx(model_dir)

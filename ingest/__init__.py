@@ -1,8 +1,8 @@
 """Ingestion: corpus files → cleaned pages → chunks → embeddings → FAISS index."""
 
-from .chunk import Chunker
-from .embed import Embedder, SentenceTransformerEmbedder, load_embedder
-from .errors import (
+from ingest.chunk import Chunker
+from ingest.pipeline import BuildReport, FileResult, build_index, read_pages
+from kb.errors import (
     BuildLockedError,
     ExtractionError,
     IndexCorruptError,
@@ -11,9 +11,9 @@ from .errors import (
     IndexMissingError,
     KBError,
 )
-from .pipeline import BuildReport, FileResult, build_index, read_pages
-from .records import Chunk, DocumentMeta, Heading, Page
-from .settings import Settings, load_settings
+from kb.model.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+from kb.records import Chunk, DocumentMeta, Heading, Page
+from kb.settings import Settings, load_settings
 
 __all__ = [
     "BuildLockedError",

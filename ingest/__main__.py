@@ -15,18 +15,17 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import (
+from ingest.corpus.sources import SourcesError
+from ingest.pipeline import FileResult, build_index
+from kb.errors import (
     BackendSchemaError,
     BackendUnavailableError,
     BuildLockedError,
     IndexWriteError,
     KBError,
-    printable,
-    run_cli,
 )
-from .pipeline import FileResult, build_index
-from .settings import load_settings
-from .sources import SourcesError
+from kb.settings import load_settings
+from kb.terminal import printable, run_cli
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
@@ -112,8 +111,8 @@ def cmd_build(argv: list[str]) -> int:
 
 
 def cmd_status(argv: list[str]) -> int:
-    from .availability import indexed_files, source_states
-    from .status import index_status
+    from ingest.fetching.availability import indexed_files, source_states
+    from ingest.status import index_status
 
     p = argparse.ArgumentParser(
         prog="python -m ingest status",
@@ -199,7 +198,7 @@ def _print_sources(states) -> None:
 
 
 def cmd_prepare_model(argv: list[str]) -> int:
-    from .embed import resolve_model
+    from kb.model.embedder import resolve_model
 
     p = argparse.ArgumentParser(
         prog="python -m ingest prepare-model",
@@ -212,7 +211,7 @@ def cmd_prepare_model(argv: list[str]) -> int:
     path, name, fingerprint = resolve_model(settings)
     print(f"model {name} ready at {path} (fingerprint {fingerprint})")
     if settings.model is None:
-        from .embed import export_onnx, map_onnx, mapped_onnx_path
+        from kb.model.embedder import export_onnx, map_onnx, mapped_onnx_path
 
         try:
             exported = export_onnx(Path(path))
@@ -296,8 +295,9 @@ def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
 
 
 def cmd_fetch(argv: list[str]) -> int:
-    from .fetch import FAILED, FetchError, FetchOptions, FetchResult, fetch_all
-    from .webfetch import KEPT
+    from ingest.fetching.fetch import FetchError, FetchOptions, fetch_all
+    from ingest.fetching.results import FAILED, FetchResult
+    from ingest.fetching.webfetch import KEPT
 
     defaults = FetchOptions()
     args = _fetch_parser(defaults, load_settings()).parse_args(argv)

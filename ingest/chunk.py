@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from .records import Chunk, DocumentMeta, Page
+from kb.records import Chunk, DocumentMeta, Page
 
 # A single newline: a page break is no stronger a boundary than a line break.
 PAGE_SEPARATOR = "\n"

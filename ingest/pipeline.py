@@ -11,21 +11,21 @@ from pathlib import Path
 
 import numpy as np
 
-from . import failpoints
-from .chunk import Chunker
-from .dspace import item_sources
-from .embed import Embedder, load_embedder, resolve_model
-from .errors import ExtractionError
-from .model import sha256_file
-from .readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
-from .records import Chunk, Page
-from .reuse import Prior, kept_document, prior_index, reusable_entries
-from .sentences import build_sentences
-from .settings import Settings
-from .sources import Source, assign_ids, discover, load_sources, meta_for
-from .store import FORMAT_VERSION
-from .stores import open_store
-from .versions import link_versions
+from ingest.chunk import Chunker
+from ingest.corpus.sources import Source, assign_ids, discover, load_sources, meta_for
+from ingest.fetching.dspace import item_sources
+from ingest.reading.readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
+from ingest.reuse import Prior, kept_document, prior_index, reusable_entries
+from ingest.storage.stores import open_store
+from ingest.versions import link_versions
+from kb import failpoints
+from kb.errors import ExtractionError
+from kb.hashing import sha256_file
+from kb.index.folder import FORMAT_VERSION
+from kb.index.sentences import build_sentences
+from kb.model.embedder import Embedder, load_embedder, resolve_model
+from kb.records import Chunk, Page
+from kb.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
     """Bring the index in ``settings.index_dir`` (or, with ``settings.backend``,
-    in PostgreSQL: ingest/stores.py) up to date with the corpus.
+    in PostgreSQL: ingest/storage/stores.py) up to date with the corpus.
 
     Unchanged files keep their vectors; changed files are re-embedded; removed
     files leave the index. ``on_file`` hears about each file as it is done;

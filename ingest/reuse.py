@@ -10,10 +10,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .errors import IndexError_
-from .records import Chunk, DocumentMeta
-from .sources import Source
-from .stores import IndexStore, PreviousIndex
+from ingest.corpus.sources import Source
+from ingest.storage.stores import IndexStore, PreviousIndex
+from kb.errors import IndexError_
+from kb.records import Chunk, DocumentMeta
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .availability import PRESENT, source_states
-from .stores import live_manifest
+from ingest.fetching.availability import PRESENT, source_states
+from ingest.storage.stores import live_manifest
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def index_status(
     """(manifest without the per-file table, one row per document), with the
     sources.toml entries of ``corpus_dir`` (default: the corpus the index was
     built from) that are not in the index, each saying what to do
-    (ingest/availability.py). Raises
+    (ingest/fetching/availability.py). Raises
     IndexMissingError / IndexCorruptError when there is nothing to read.
     ``backend``: a PostgreSQL address to read the live generation from."""
     name, manifest = live_manifest(index_dir, backend)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .headings import title_key
-from .records import Chunk
+from kb.records import Chunk
+from kb.text.headings import title_key
 
 MIN_SHARED = 5  # numbered headings two versions must share at least
 MIN_JACCARD = 0.6  # shared / all numbered headings of the two

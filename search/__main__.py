@@ -17,21 +17,47 @@ import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
-from ingest.errors import KBError, printable, run_cli
-from ingest.settings import load_settings
-
-from .searcher import MODES, Hit, QueryError, Searcher
+from kb.errors import KBError
+from kb.settings import load_settings
+from kb.terminal import printable, run_cli
+from search.cite import citation_text, cite, where_text
+from search.hits import Results
+from search.modes import SearchMode
+from search.searcher import Hit, QueryError, Searcher
 
 
 def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-def hit_json(hit: Hit) -> dict:
-    d = asdict(hit)
-    d["section"] = list(hit.section)
-    d["citation"] = hit.citation
-    return d
+def hit_json(hit: Hit, doc: dict) -> dict:
+    """A hit as JSON: its passage's fields (pages under the names the JSON
+    has always used), what the search found, and its citation, worded as
+    the page and the exports word it (a web page by address and date)."""
+    c = hit.chunk
+    return {
+        "chunk_id": c.chunk_id,
+        "doc_id": c.doc_id,
+        "title": c.title,
+        "lang": c.lang,
+        "kind": c.kind,
+        "group": c.group,
+        "page": c.page_start,
+        "page_label": c.label_start,
+        "page_end": c.page_end,
+        "page_end_label": c.label_end,
+        "section": list(c.section),
+        "text": c.text,
+        "score": hit.score,
+        "rank": hit.rank,
+        "row": hit.row,
+        "char_start": c.char_start,
+        "char_end": c.char_end,
+        "dense_rank": hit.dense_rank,
+        "bm25_rank": hit.bm25_rank,
+        "highlights": [asdict(h) for h in hit.highlights],
+        "citation": citation_text(cite(hit, doc), CLI_LANGUAGE),
+    }
 
 
 _STARTS_AS_OBJECT = re.compile(r'\{\s*"')  # a JSON object meant, if not valid
@@ -76,31 +102,30 @@ def read_queries(path: Path) -> list[str | QueryError]:
     return queries
 
 
+CLI_LANGUAGE = "en"  # the command line speaks English (citations: "p. 12")
 NO_RELEVANT = "no relevant passage found; the nearest passages follow"
 
 
-def result_json(query: str, hits: list[Hit]) -> dict:
+def result_json(query: str, hits: Results, searcher: Searcher) -> dict:
     """One search as JSON: the query, the verdict, the section the query
     named (if any) and the hits."""
     return {
         "query": query,
-        "no_relevant_passage": bool(getattr(hits, "no_relevant_passage", False)),
-        "section": getattr(hits, "section", None),
-        "hits": [hit_json(h) for h in hits],
+        "no_relevant_passage": hits.no_relevant_passage,
+        "section": hits.section,
+        "hits": [hit_json(h, searcher.document(h.doc_id)) for h in hits],
     }
 
 
-def _print_hits(hits: list[Hit]) -> None:
+def _print_hits(hits: Results, searcher: Searcher) -> None:
     if not hits:
         print("no results")
-    elif getattr(hits, "no_relevant_passage", False):
+    elif hits.no_relevant_passage:
         print(NO_RELEVANT)
     for h in hits:
         section = printable(" › ".join(h.section) or "-")
-        print(
-            f"{h.rank:2}. {printable(h.title)} [{printable(h.lang)}] p. {printable(h.pages)} "
-            f"· {section}  ({h.score:.4f})"
-        )
+        where = printable(where_text(cite(h, searcher.document(h.doc_id)), CLI_LANGUAGE))
+        print(f"{h.rank:2}. {printable(h.title)} [{printable(h.lang)}] {where} · {section}")
         snippet = printable(" ".join(h.text.split()))
         print(textwrap.indent(textwrap.shorten(snippet, 300), "    "))
 
@@ -111,7 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--queries-file", type=Path, help='one query per line, or JSONL with "query"')
     p.add_argument("--index", type=Path, help="index folder (default: index/, or $KB_INDEX)")
     p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
-    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument(
+        "--mode", choices=list(SearchMode), type=SearchMode.from_str, default=SearchMode.HYBRID
+    )
     p.add_argument("--lang", help="only these languages, comma-separated (fi,sv,en)")
     p.add_argument("--doc", help="only these document ids, comma-separated")
     p.add_argument("--kind", help="only these kinds, comma-separated")
@@ -130,7 +157,7 @@ def _batch(searcher: Searcher, queries: list[str | QueryError], args, filters: d
         try:
             if isinstance(q, QueryError):
                 raise q
-            line = result_json(q, searcher.search(q, k=args.k, mode=args.mode, **filters))
+            line = result_json(q, searcher.search(q, k=args.k, mode=args.mode, **filters), searcher)
         except QueryError as exc:
             failed += 1
             line = {
@@ -168,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(result_json(args.query, hits), ensure_ascii=False, indent=2))
+        print(json.dumps(result_json(args.query, hits, searcher), ensure_ascii=False, indent=2))
     else:
-        _print_hits(hits)
+        _print_hits(hits, searcher)
     return 0
 
 

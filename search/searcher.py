@@ -15,19 +15,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embed import Embedder, resolve_model
-from ingest.headings import heading_key, section_query, section_reference
-from ingest.records import Chunk
-from ingest.settings import Settings, load_settings
-from ingest.store import Generation
-
-from . import highlight as highlighting
-from . import relevance, retrieval, sections, versions
-from .backend import Backend, FileBackend, SearchIndex, open_backend
-from .encoders import load_query_embedder
-from .fusion import fuse
-from .highlight import sentence_spans
-from .hits import (
+from kb.choices import ChoiceError
+from kb.index.folder import Generation
+from kb.model.embedder import Embedder, resolve_model
+from kb.records import Chunk
+from kb.settings import Settings, load_settings
+from kb.text.headings import heading_key, section_query, section_reference
+from search import highlight as highlighting
+from search import relevance, retrieval, sections, versions
+from search.backend import Backend, FileBackend, SearchIndex, open_backend
+from search.encoders import load_query_embedder
+from search.fusion import fuse
+from search.highlight import sentence_spans
+from search.hits import (
     Highlight,
     Hit,
     QueryError,
@@ -36,21 +36,22 @@ from .hits import (
     StaleHitError,
     hit_from_chunk,
 )
-from .retrieval import query_language
-from .view import IndexView
+from search.modes import Highlighting, SearchMode
+from search.retrieval import query_language
+from search.view import IndexView
 
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000
-MODES = ("dense", "bm25", "hybrid")
 MIN_CANDIDATES = 100  # per retriever, before fusion
 
 __all__ = [
-    "MODES",
+    "Highlighting",
     "Highlight",
     "Hit",
     "QueryError",
     "Results",
+    "SearchMode",
     "Searcher",
     "heading_key",
     "query_language",
@@ -134,7 +135,7 @@ class Searcher:
 
     # ------------------------------------------------------------ search
 
-    def _check(self, query: str, mode: str, k: int, languages, docs, kinds) -> None:
+    def _check(self, query: str, mode: SearchMode, k: int, languages, docs, kinds) -> None:
         if not isinstance(query, str) or not query.strip():
             raise QueryError("the query is empty")
         try:
@@ -146,8 +147,6 @@ class Searcher:
             ) from exc
         if len(query) > MAX_QUERY_CHARS:
             raise QueryTooLongError(len(query), MAX_QUERY_CHARS)
-        if mode not in MODES:
-            raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         if k < 1:
             raise QueryError("k must be at least 1")
         for name, values, known in (
@@ -166,17 +165,19 @@ class Searcher:
         self,
         query: str,
         k: int = 10,
-        mode: str = "hybrid",
+        mode: SearchMode | str = SearchMode.HYBRID,
         languages=None,
         docs=None,
         kinds=None,
-        highlight: bool | str = True,
+        highlight: Highlighting = Highlighting.FULL,
     ) -> Results:
         """The ``k`` best passages for ``query``, one per section, optionally
-        only in some languages, documents or kinds. ``highlight``: True for
-        query words and best sentences, "terms" for the query words and the
-        sentences holding them (no sentence embedding), False for none. The
-        result list says whether anything cleared the relevance bar."""
+        only in some languages, documents or kinds, marked as ``highlight``
+        says. The result list says whether anything cleared the relevance bar."""
+        try:
+            mode = SearchMode.from_str(mode)
+        except ChoiceError as exc:
+            raise QueryError(str(exc)) from None
         self._check(query, mode, k, languages, docs, kinds)
         view = self._view
         query = query.strip()
@@ -188,7 +189,7 @@ class Searcher:
         named = sections.named_section_rows(view, key, mask) if key else []
         if named:
             hits = [hit_from_chunk(view.chunks[r], 1.0, i + 1, r) for i, r in enumerate(named[:k])]
-            if highlight:
+            if highlight is not Highlighting.NONE:
                 hits = self._highlight(query, hits, None, semantic=False)
             return Results(hits, section=key)
         # "999 §": no passage is that section (a chapter or a numbered heading
@@ -223,29 +224,30 @@ class Searcher:
                 home=qlang is None or qlang in view.language_list,
                 unknown=unknown,
             )
-        if highlight:
+        if highlight is not Highlighting.NONE:
             # Nothing relevant: the query's words are marked, no "best sentence".
-            semantic = highlight != "terms" and not verdict
+            semantic = highlight is Highlighting.FULL and not verdict
             hits = self._highlight(query, hits, qvec, semantic=semantic)
         return Results(hits, no_relevant_passage=verdict, section=key if named else None)
 
-    def _retrieve(self, view: IndexView, query: str, mode: str, where, depth: int, qlang):
+    def _retrieve(self, view: IndexView, query: str, mode: SearchMode, where, depth: int, qlang):
         """({name: (rows, weight)}, query vector, best cosine) of the retrievers
         that ``mode`` runs; ``qlang``: the query's language (or None)."""
         ranked: dict[str, tuple[list[int], object]] = {}
         qvec, top_cosine = None, None
-        qlang = qlang if mode == "hybrid" else None
-        if mode in ("dense", "hybrid"):
+        hybrid = mode is SearchMode.HYBRID
+        qlang = qlang if hybrid else None
+        if mode.dense:
             qvec = self.embedder.embed_queries([query])
             rows, cosines = retrieval.dense(view, qvec, where, depth)
             top_cosine = float(cosines[0]) if len(cosines) else None
             weight = 1.0
-            if mode == "hybrid" and qlang is not None:
+            if hybrid and qlang is not None:
                 weight = view.dense_weights(qlang)  # fair across languages
             ranked["dense"] = (rows, weight)
-        if mode == "bm25":
+        if mode is SearchMode.BM25:
             ranked["bm25"] = (retrieval.bm25(view, query, where, depth), 1.0)
-        if mode == "hybrid":
+        if hybrid:
             # Lexical matches across languages are mostly shared numbers and
             # names: BM25 takes part only where the query's language is.
             home = where if qlang is None else view.narrow(where, qlang)
@@ -260,14 +262,14 @@ class Searcher:
 
     # ------------------------------------------------------------ highlights
 
-    def highlight(self, query: str, hits: list[Hit], semantic: bool = True) -> list[Hit]:
-        """``hits`` with their highlights (re)computed: what ``search`` does
-        with ``highlight=True``, or with ``highlight="terms"`` when
-        ``semantic`` is False or ``hits`` (a search's Results) found nothing
-        relevant. The page shows hits with their cheap highlights first and
-        adds the costly ones after."""
-        semantic = semantic and not getattr(hits, "no_relevant_passage", False)
-        return self._highlight(query.strip(), hits, None, semantic)
+    def highlight(self, query: str, results: Results, semantic: bool = True) -> Results:
+        """``results`` with their highlights (re)computed: what ``search`` does
+        with ``Highlighting.FULL``, or with ``Highlighting.TERMS`` when
+        ``semantic`` is False or the search found nothing relevant. The page
+        shows hits with their cheap highlights first and adds the costly ones
+        after."""
+        semantic = semantic and not results.no_relevant_passage
+        return results.with_hits(self._highlight(query.strip(), list(results), None, semantic))
 
     def _highlight(self, query, hits, qvec, semantic=True) -> list[Hit]:
         view = self._view

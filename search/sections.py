@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.headings import chapter_key
-from ingest.records import Chunk
-
-from .view import IndexView
+from kb.records import Chunk
+from kb.text.headings import chapter_key
+from search.view import IndexView
 
 
 def collapse(view: IndexView, order: list[int], k: int) -> list[int]:

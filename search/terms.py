@@ -1,14 +1,14 @@
 """The query side of lexical search: a query's terms (each word's stem in
 every language, since a query's language is not always known) and the spans
 of query terms in a passage, for highlights. The index side (stemming
-passages, BM25) is ingest/lexical.py."""
+passages, BM25) is kb/text/lexical.py."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
 
-from ingest.lexical import STEMMERS, stem, words
+from kb.text.lexical import STEMMERS, stem, words
 
 
 def query_terms(text: str, langs: Iterable[str] = STEMMERS) -> list[str]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import retrieval
-from .backend import Where
-from .fusion import fuse
-from .view import IndexView
+from search import retrieval
+from search.backend.base import Where
+from search.fusion import fuse
+from search.view import IndexView
 
 ALIGN_POSITION_PENALTY = 0.3  # cosine given up per whole document of offset
 PIVOT_DEPTH = 20  # same-language hits mapped to their other-language versions

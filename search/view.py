@@ -9,13 +9,12 @@ import threading
 
 import numpy as np
 
-from ingest.headings import heading_key
-from ingest.records import Chunk
-from ingest.store import Generation
-
-from .backend import MIN_PREFIX, FileIndex, SearchIndex, Where
-from .fusion import dense_weights
-from .terms import query_terms
+from kb.index.folder import Generation
+from kb.records import Chunk
+from kb.text.headings import heading_key
+from search.backend import MIN_PREFIX, FileIndex, SearchIndex, Where
+from search.fusion import dense_weights
+from search.terms import query_terms
 
 # Below this many passages in a language, no word counts as common: in a
 # handful of passages every word is in "most" of them.

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.settings import PROJECT_ROOT, Settings, load_settings
-
-from .fakes import FakeEmbedder
+from kb.settings import PROJECT_ROOT, Settings, load_settings
+from tests.fakes import FakeEmbedder
 
 SHARED = Path(os.environ.get("KB_SHARED", PROJECT_ROOT.parent / "shared"))
 TESTDATA = SHARED / "testdata"
@@ -76,7 +75,7 @@ def finlex_index(tmp_path_factory, real_embedder) -> Settings:
 @pytest.fixture(scope="session")
 def real_embedder():
     """The real default model (converted once into the git-ignored cache)."""
-    from ingest.embed import load_embedder
+    from kb.model.embedder import load_embedder
 
     return load_embedder(Settings())
 
@@ -85,7 +84,7 @@ def real_embedder():
 def pg_server(tmp_path_factory):
     """PostgreSQL with pgvector (tests/pgtest.py), once per session; skips
     only when the server cannot start on this machine, saying why."""
-    from .pgtest import PgTestServer
+    from tests.pgtest import PgTestServer
 
     try:
         server = PgTestServer(tmp_path_factory.mktemp("postgres") / "data")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from .apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
-from .test_browser import ANSWER, QUESTION, _screenshot
+from tests.apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
+from tests.test_browser import ANSWER, QUESTION, _screenshot
 
 pytestmark = pytest.mark.model
 

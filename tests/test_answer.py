@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 
+from kb.labels import LABELS, UI_LANGS
 from search.answer import answer
 from search.highlight import heading_end, highlight
 from search.hits import Highlight, Results
-from search.labels import LABELS, UI_LANGS
-from search.ui import anchor, answer_html, card_html
-
-from .fakes import FakeEmbedder
-from .test_export import hit
+from tests.fakes import FakeEmbedder
+from tests.test_export import hit
+from webapp.cards import anchor, answer_html, card_html
 
 TEXT = (
     "38 § Innovaatiokumppanuus\n"
@@ -29,7 +28,7 @@ def marked(h, kind: str) -> list[str]:
 
 def common(words: set[str]):
     """A share function: the stems of ``words`` are in 90 % of passages."""
-    from ingest.lexical import stem
+    from kb.text.lexical import stem
 
     stems = {stem(w, "fi") for w in words}
     return lambda term, lang: 0.9 if term in stems else 0.01
@@ -137,7 +136,7 @@ def test_every_label_exists_in_every_language():
 
 
 def test_a_marked_sentence_is_one_mark_element_with_its_bold_words_inside():
-    from search.ui import mark_html
+    from webapp.cards import mark_html
 
     text = "Alku. Innovaatio on hyvä asia. Loppu."
     marks = (Highlight(6, 30, "sentence"), Highlight(6, 16, "term"), Highlight(0, 4, "term"))
@@ -148,7 +147,7 @@ def test_a_marked_sentence_is_one_mark_element_with_its_bold_words_inside():
 
 def test_the_documents_table_speaks_the_page_language():
     from ingest.status import DocStatus
-    from search.ui import counts_line, documents_table_row
+    from webapp.cards import counts_line, documents_table_row
 
     missing = DocStatus("a.pdf", "a", "A", "fi", "web page", 0, 0, "missing", "not here", "")
     row = documents_table_row(missing, "sv")
@@ -159,7 +158,7 @@ def test_the_documents_table_speaks_the_page_language():
 
 
 def test_a_full_stop_after_an_abbreviation_ends_no_sentence():
-    from ingest.sentences import sentence_spans
+    from kb.text.sentences import sentence_spans
 
     def split(text: str) -> list[str]:
         return [text[a:b] for a, b in sentence_spans(text)]

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ingest.pipeline import build_index
-from ingest.settings import PROJECT_ROOT
+from kb.settings import PROJECT_ROOT
+from search.modes import Highlighting
 
 APP = str(PROJECT_ROOT / "app.py")
 
@@ -117,7 +118,7 @@ def test_group_by_language_searches_each_language(built, settings, real_embedder
     from search.searcher import Searcher
 
     searcher = Searcher.load(settings.index_dir, settings, real_embedder)
-    ranked = searcher.search("innovaatiot hankinnat", k=1, highlight=False)
+    ranked = searcher.search("innovaatiot hankinnat", k=1, highlight=Highlighting.NONE)
     assert len({h.lang for h in ranked}) == 1  # regrouping it would show one group
     at = _run(q="innovaatiot hankinnat", group="1", k="1", ui="fi")
     assert not at.exception, at.exception
@@ -135,8 +136,8 @@ def test_parallel_pdf_reading_still_works_after_the_page_ran(settings):
     processes must not re-import it (they crashed when they did)."""
     from dataclasses import replace
 
-    from .fakes import FakeEmbedder
-    from .pdfgen import make_pdf
+    from tests.fakes import FakeEmbedder
+    from tests.pdfgen import make_pdf
 
     _run()
     for name in ("a.pdf", "b.pdf"):
@@ -161,7 +162,7 @@ def _open(at, control: str, settings, query: str):
     from search import Searcher
 
     hit = Searcher.load(settings.index_dir, settings).search(
-        query, languages=["fi"], highlight=False
+        query, languages=["fi"], highlight=Highlighting.NONE
     )[0]
     at.session_state[f"{control}:{hit.chunk_id}"] = True
     at.run()
@@ -172,7 +173,7 @@ def _open(at, control: str, settings, query: str):
 @pytest.mark.model
 @pytest.mark.parametrize("ui", ["fi", "sv", "en"])
 def test_the_search_view_says_when_documents_are_not_in_the_index(built, settings, ui):
-    from search.labels import label
+    from kb.labels import label
 
     at = _run(q="innovaatiot", ui=ui)
     notes = [c.value for c in at.caption if c.value.startswith(label(ui, "not_in_index")[:20])]
@@ -290,7 +291,7 @@ lang = '{HOSTILE_LANG}'
 
 
 def test_plain_text_forms_no_markdown_or_math():
-    from search.ui import failure_message, group_heading, plain
+    from webapp.cards import failure_message, group_heading, plain
 
     for raw in (LINK_NAME, IMAGE_NAME, MATH_NAME, "# heading", "1. item", "- item", ":red[x]"):
         text = re.sub(r"&#\d+;", "", plain(raw))  # what is left outside references
@@ -460,7 +461,7 @@ def test_no_english_label_shows_on_the_finnish_or_swedish_page(built, ui):
     assert "2001" in at.error[0].value and "2000" in at.error[0].value
     at.radio(key="view").set_value("docs").run()  # the documents view, a rebuild
     assert not at.exception and at.dataframe and at.get("vega_lite_chart")
-    from search.labels import label
+    from kb.labels import label
 
     next(b for b in at.button if b.label == label(ui, "rebuild")).click().run()
     assert not at.exception and at.success
@@ -492,7 +493,7 @@ def test_the_view_and_every_widget_keep_their_state_when_the_language_changes(bu
 
 @pytest.mark.model
 def test_example_questions_are_buttons_that_search(built):
-    from search.labels import EXAMPLES
+    from kb.labels import EXAMPLES
 
     at = _run(ui="fi")
     buttons = [b for b in at.button if b.label in EXAMPLES]
@@ -546,7 +547,7 @@ def test_an_open_panel_stays_open_when_the_language_changes(built, settings):
 def test_an_index_without_stored_sentence_vectors_still_answers(built, settings):
     """An index written before sentence vectors were stored: the page
     embeds the best sentences after the cards, and the answer comes first."""
-    from ingest.store import load_generation, write_generation
+    from kb.index.folder import load_generation, write_generation
 
     gen = load_generation(settings.index_dir)
     manifest = {k: v for k, v in gen.manifest.items() if k != "checksums"}

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.sources import load_sources
-
-from .pdfgen import make_pdf
-from .test_app import _run, _values
-from .test_library import FINNISH, server  # noqa: F401 - server is a fixture
+from ingest.corpus.sources import load_sources
+from tests.pdfgen import make_pdf
+from tests.test_app import _run, _values
+from tests.test_library import FINNISH, server  # noqa: F401 - server is a fixture
 
 pytestmark = pytest.mark.model
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from ingest.pipeline import build_index
-from search.labels import label
-
-from .test_app import HOSTILE, _run
+from kb.labels import label
+from search.modes import Highlighting
+from tests.test_app import HOSTILE, _run
 
 ALONE = """
 [[document]]
@@ -36,7 +36,9 @@ def test_other_languages_says_when_a_document_has_no_other_version(settings, rea
     build_index(settings, embedder=real_embedder)
     from search import Searcher
 
-    hit = Searcher.load(settings.index_dir, settings).search("innovaatiot", highlight=False)[0]
+    hit = Searcher.load(settings.index_dir, settings).search(
+        "innovaatiot", highlight=Highlighting.NONE
+    )[0]
     at = _run(q="innovaatiot", ui=ui)
     at.session_state[f"panels:{hit.chunk_id}"] = True
     at.run()
@@ -49,7 +51,7 @@ def test_other_languages_says_when_a_document_has_no_other_version(settings, rea
 def test_chart_bars_tell_two_laws_apart():
     """The documents chart cut titles at their start: two laws looked
     alike. A bar's name keeps the title's start and end (the number)."""
-    from search.ui_page import bar_name
+    from webapp.page import bar_name
 
     fi = "Laki julkisista hankinnoista ja käyttöoikeussopimuksista 1397/2016"
     special = (

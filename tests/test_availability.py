@@ -8,10 +8,9 @@ import json
 
 from ingest import __main__ as cli
 from ingest import pipeline
-from ingest.availability import source_states
+from ingest.fetching.availability import source_states
 from ingest.status import index_status
-
-from .fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder
 
 SOURCES = """
 [[document]]

@@ -18,19 +18,19 @@ import numpy as np
 import psycopg
 import pytest
 
-from ingest.errors import (
+from ingest.pipeline import build_index
+from ingest.storage.pgstore import PgStore
+from kb.errors import (
     BackendSchemaError,
     BackendUnavailableError,
     BuildLockedError,
     IndexMissingError,
 )
-from ingest.pgstore import PgStore
-from ingest.pipeline import build_index
-from ingest.settings import PROJECT_ROOT
+from kb.settings import PROJECT_ROOT
 from search import Searcher
 from search.cite import cite
-
-from .fakes import FakeEmbedder
+from search.modes import Highlighting
+from tests.fakes import FakeEmbedder
 
 # Passages long enough that the fake embedder's cosines rarely tie.
 OLD = {
@@ -169,7 +169,7 @@ def test_two_searchers_see_a_rebuild_and_the_old_generation_goes_after_them(pg):
 PAGE_PROCESS = r"""
 import json, sys
 from ingest.pipeline import build_index
-from ingest.settings import load_settings
+from kb.settings import load_settings
 from search import Searcher
 from tests.fakes import FakeEmbedder
 
@@ -336,7 +336,7 @@ KILLED_BUILD = """
 import sys
 from dataclasses import replace
 sys.path.insert(0, {root!r})
-from ingest.settings import load_settings
+from kb.settings import load_settings
 from ingest.pipeline import build_index
 from tests.fakes import FakeEmbedder
 build_index(replace(load_settings(), backend={url!r}), embedder=FakeEmbedder())
@@ -378,7 +378,7 @@ def test_a_build_killed_midway_leaves_the_live_generation(pg, point, tmp_path):
 def test_the_page_says_the_database_is_out_of_reach(settings, monkeypatch, ui):
     from streamlit.testing.v1 import AppTest
 
-    from search.labels import label
+    from kb.labels import label
 
     monkeypatch.setenv("KB_BACKEND", f"postgresql://kb@127.0.0.1:{_free_port()}/kb")
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
@@ -435,8 +435,12 @@ def test_filtered_dense_searches_stay_exact_when_repeated(settings, pg_url):
     for i in range(12):
         query = f"innovation{i % 9} upphandling{(i + 3) % 9} hankinta{i % 9}"
         for languages in (["sv"], ["fi"]):
-            a = files.search(query, k=10, mode="dense", languages=languages, highlight=False)
-            b = postgres.search(query, k=10, mode="dense", languages=languages, highlight=False)
+            a = files.search(
+                query, k=10, mode="dense", languages=languages, highlight=Highlighting.NONE
+            )
+            b = postgres.search(
+                query, k=10, mode="dense", languages=languages, highlight=Highlighting.NONE
+            )
             assert len(b) == 10 and _key(a) == _key(b), (i, languages)
 
 

@@ -12,9 +12,8 @@ import urllib.parse
 
 import pytest
 
-from ingest.settings import PROJECT_ROOT
-
-from .apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
+from kb.settings import PROJECT_ROOT
+from tests.apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
 
 pytestmark = pytest.mark.model
 
@@ -173,9 +172,8 @@ def test_the_answer_comes_first_cited_and_linked_to_its_card(app_url, locale, tm
 def hostile_app_url(tmp_path_factory, real_embedder):
     require_chromium()
     from ingest.pipeline import build_index
-    from ingest.settings import Settings
-
-    from .test_app import HOSTILE
+    from kb.settings import Settings
+    from tests.test_app import HOSTILE
 
     root = tmp_path_factory.mktemp("hostile")
     (root / "corpus").mkdir()
@@ -211,9 +209,8 @@ def hostile_names_app_url(tmp_path_factory, real_embedder):
     Markdown links, images and KaTeX; three of the files fail."""
     require_chromium()
     from ingest.pipeline import build_index
-    from ingest.settings import Settings
-
-    from .test_app import write_hostile_names
+    from kb.settings import Settings
+    from tests.test_app import write_hostile_names
 
     root = tmp_path_factory.mktemp("hostile-names")
     (root / "corpus").mkdir()
@@ -235,7 +232,7 @@ def _assert_inert(page) -> None:
 def test_hostile_names_titles_and_languages_form_no_link_image_or_math(
     hostile_names_app_url, tmp_path
 ):
-    from .test_app import HOSTILE_LANG, HOSTILE_TITLE, IMAGE_NAME, LINK_NAME, MATH_NAME
+    from tests.test_app import HOSTILE_LANG, HOSTILE_TITLE, IMAGE_NAME, LINK_NAME, MATH_NAME
 
     requested: list[str] = []
     with browser_page("en-GB") as page:

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from .apprunner import CARD, browser_page, require_chromium, search, serve_app
-from .pdfgen import make_pdf
-from .test_browser import _assert_inert, _screenshot
+from tests.apprunner import CARD, browser_page, require_chromium, search, serve_app
+from tests.pdfgen import make_pdf
+from tests.test_browser import _assert_inert, _screenshot
 
 pytestmark = pytest.mark.model
 

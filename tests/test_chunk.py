@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ingest.chunk import Chunker
-from ingest.records import DocumentMeta, Heading, Page
-
-from .fakes import FakeEmbedder
+from kb.records import DocumentMeta, Heading, Page
+from tests.fakes import FakeEmbedder
 
 META = DocumentMeta(id="doc", title="Doc", lang="fi", kind="strategy", group="g")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.clean import (
+from ingest.reading.clean import (
     clean_pages,
     dehyphenate,
     normalize_unicode,

@@ -9,10 +9,10 @@ import time
 from dataclasses import replace
 
 from ingest.pipeline import build_index
-from ingest.store import load_generation
+from kb.index.folder import load_generation
 from search import Searcher, StaleHitError
-
-from .fakes import FakeEmbedder
+from search.modes import Highlighting
+from tests.fakes import FakeEmbedder
 
 QUERIES = ["hankinnat innovaatiot", "upphandling", "procurement innovation", "ympäristö"]
 
@@ -42,8 +42,8 @@ def _answers(searcher: Searcher) -> dict[str, list]:
     out = {}
     for q in QUERIES:
         for mode in ("dense", "bm25", "hybrid"):
-            hits = searcher.search(q, k=5, mode=mode, highlight=False)
-            out[(q, mode)] = [(h.chunk_id, h.page, h.text, round(h.score, 9)) for h in hits]
+            hits = searcher.search(q, k=5, mode=mode, highlight=Highlighting.NONE)
+            out[(q, mode)] = [(h.chunk_id, h.page_start, h.text, round(h.score, 9)) for h in hits]
     return out
 
 
@@ -73,8 +73,8 @@ def test_queries_during_a_rebuild_never_mix_generations(settings, tmp_path):
         while not stop.is_set():
             reloads.append(searcher.reload_if_changed())
             for (q, mode), _ in expected["old"].items():
-                hits = searcher.search(q, k=5, mode=mode, highlight=False)
-                got = [(h.chunk_id, h.page, h.text, round(h.score, 9)) for h in hits]
+                hits = searcher.search(q, k=5, mode=mode, highlight=Highlighting.NONE)
+                got = [(h.chunk_id, h.page_start, h.text, round(h.score, 9)) for h in hits]
                 if got == expected["old"][(q, mode)]:
                     seen.append("old")
                 elif got == expected["new"][(q, mode)]:

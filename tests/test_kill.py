@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from ingest.failpoints import ENV, POINTS, SIGNAL_ENV
 from ingest.pipeline import build_index
-from ingest.settings import PROJECT_ROOT, Settings
-from ingest.store import build_lock, current_name
+from kb.failpoints import ENV, POINTS, SIGNAL_ENV
+from kb.index.folder import build_lock, current_name
+from kb.settings import PROJECT_ROOT, Settings
 from search import Searcher
-
-from .conftest import finlex_corpus
-from .fakes import FakeEmbedder
-from .pdfgen import make_pdf
-from .procs import descendants, wait_gone
+from search.modes import Highlighting
+from tests.conftest import finlex_corpus
+from tests.fakes import FakeEmbedder
+from tests.pdfgen import make_pdf
+from tests.procs import descendants, wait_gone
 
 pytestmark = pytest.mark.model
 
@@ -73,7 +73,10 @@ def _change(corpus: Path) -> None:
 def _answers(settings: Settings) -> list[list[tuple[str, float]]]:
     searcher = Searcher.load(settings.index_dir, settings)
     return [
-        [(h.chunk_id, round(h.score, 6)) for h in searcher.search(q, k=5, highlight=False)]
+        [
+            (h.chunk_id, round(h.score, 6))
+            for h in searcher.search(q, k=5, highlight=Highlighting.NONE)
+        ]
         for q in QUERIES
     ]
 
@@ -163,7 +166,7 @@ def test_kill_at_each_point_keeps_the_previous_index(indexed, tmp_path):
     generations = {p.name for p in settings.index_dir.glob("gen-*")}
     assert generations == {live, new_live}  # the orphan of the swap kill is gone
     searcher = Searcher.load(settings.index_dir, settings)
-    hits = searcher.search("Tilannekatsaus hankinnoista", k=3, highlight=False)
+    hits = searcher.search("Tilannekatsaus hankinnoista", k=3, highlight=Highlighting.NONE)
     assert hits and hits[0].doc_id == "raportti-fi"
     assert "yearly" in " ".join(c.text for c in searcher.chunks if c.doc_id == "notes-en")
 

@@ -1,4 +1,4 @@
-"""Adding documents to the corpus and removing them (ingest/library.py),
+"""Adding documents to the corpus and removing them (ingest/corpus/library.py),
 without Streamlit: the checks, safe names, sources.toml edited with its
 comments kept and written atomically, and the build that follows."""
 
@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.address import fetch_address
-from ingest.download import FetchOptions
-from ingest.library import (
+from ingest.corpus.address import fetch_address
+from ingest.corpus.library import (
     AddressError,
     DuplicateError,
     Form,
@@ -24,12 +23,12 @@ from ingest.library import (
     remove,
     safe_id,
 )
+from ingest.corpus.sources import SourcesError, load_sources
+from ingest.fetching.download import FetchOptions
 from ingest.pipeline import build_index
-from ingest.sources import SourcesError, load_sources
-
-from .fakes import FakeEmbedder
-from .httpserve import serve
-from .pdfgen import make_pdf
+from tests.fakes import FakeEmbedder
+from tests.httpserve import serve
+from tests.pdfgen import make_pdf
 
 FINNISH = (
     "# Hankintojen innovaatiot\n\nJulkiset hankinnat kannustavat yrityksiä uusien "
@@ -364,7 +363,7 @@ def test_a_pdf_address_goes_where_fetch_puts_pdfs(settings, server):
 
 
 def test_a_web_page_address_is_kept_as_a_snapshot(settings, server):
-    from ingest.webpage import read_snapshot
+    from ingest.reading.webpage import read_snapshot
 
     base, _ = server
     c = fetch_address(f"{base}/sv/innovationer", settings, FAST)
@@ -399,7 +398,8 @@ def test_no_network_is_reported_as_such(settings):
 
 
 def test_fetch_leaves_an_uploaded_pdf_alone(settings, tmp_path):
-    from ingest.fetch import NO_IDENTIFIER, fetch_all
+    from ingest.fetching.fetch import fetch_all
+    from ingest.fetching.results import NO_IDENTIFIER
 
     pdf = make_pdf(tmp_path / "s.pdf", [["1 Johdanto", "Hankinnat edistävät innovaatioita."]])
     added = _add(settings, "oma.pdf", pdf.read_bytes(), kind="report")
@@ -411,7 +411,7 @@ def test_fetch_leaves_an_uploaded_pdf_alone(settings, tmp_path):
 
 
 def test_a_version_of_an_indexed_page_without_an_entry_keeps_its_kind(settings):
-    from ingest.webpage import snapshot_text
+    from ingest.reading.webpage import snapshot_text
 
     corpus = settings.corpus_dir
     (corpus / "web").mkdir()

@@ -10,15 +10,14 @@ from dataclasses import replace
 
 import pytest
 
-from ingest import readers
 from ingest.__main__ import main as ingest_main
+from ingest.corpus.sources import SourcesError, load_sources
 from ingest.pipeline import build_index
-from ingest.readers import UNEXPECTED
-from ingest.settings import load_settings
-from ingest.sources import SourcesError, load_sources
-
-from .fakes import FakeEmbedder
-from .pdfgen import make_pdf
+from ingest.reading import readers
+from ingest.reading.readers import UNEXPECTED
+from kb.settings import load_settings
+from tests.fakes import FakeEmbedder
+from tests.pdfgen import make_pdf
 
 
 @pytest.fixture

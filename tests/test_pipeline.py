@@ -12,12 +12,11 @@ import pytest
 
 from ingest import __main__ as cli
 from ingest import pipeline
-from ingest.errors import BuildLockedError, IndexWriteError
 from ingest.pipeline import build_index
-from ingest.store import CURRENT, build_lock, load_generation
-
-from .fakes import FakeEmbedder
-from .pdfgen import encrypt_pdf, make_image_only_pdf, make_pdf
+from kb.errors import BuildLockedError, IndexWriteError
+from kb.index.folder import CURRENT, build_lock, load_generation
+from tests.fakes import FakeEmbedder
+from tests.pdfgen import encrypt_pdf, make_image_only_pdf, make_pdf
 
 FI_PAGES = [
     [
@@ -140,7 +139,7 @@ def test_chunk_settings_change_forces_full_rebuild(settings, corpus):
     fake = FakeEmbedder()
     report = build_index(replace(settings, chunk_tokens=64, chunk_overlap=8), embedder=fake)
     assert report.full_rebuild and report.embedded == report.chunks
-    # every passage embedded again (the rest are its sentences, ingest/sentences.py)
+    # every passage embedded again (the rest are its sentences, kb/text/sentences.py)
     chunks = load_generation(settings.index_dir).chunks
     assert {c.indexed_text for c in chunks} <= set(fake.embedded)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.embed import SentenceTransformerEmbedder, resolve_model, resolve_precision
-from ingest.settings import Settings
-from search.bitext import bitext_accuracy, read_pairs
-
-from .conftest import needs_testdata
+from evaluation.bitext import bitext_accuracy, read_pairs
+from kb.model.embedder import SentenceTransformerEmbedder, resolve_model, resolve_precision
+from kb.settings import Settings
+from tests.conftest import needs_testdata
 
 pytestmark = pytest.mark.model
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest import readers
-from ingest.errors import BuildLockedError
-from ingest.store import build_lock
-
-from .procs import alive, descendants, wait_gone
+from ingest.reading import readers
+from kb.errors import BuildLockedError
+from kb.index.folder import build_lock
+from tests.procs import alive, descendants, wait_gone
 
 FORK = multiprocessing.get_context("fork")
 

@@ -10,19 +10,20 @@ import shutil
 import numpy as np
 import pytest
 
-from ingest.extract import plain_headings
-from ingest.headings import section_query, section_reference
 from ingest.pipeline import build_index
-from ingest.records import Chunk
-from ingest.store import load_generation
-from ingest.titles import whole_title
+from ingest.reading.extract import plain_headings
+from ingest.reading.titles import whole_title
 from ingest.versions import link_versions
+from kb.index.folder import load_generation
+from kb.records import Chunk
+from kb.text.headings import section_query, section_reference
 from search import Searcher, relevance
 from search.fusion import AWAY_WEIGHT, dense_weights, fuse
+from search.hits import Results
+from search.modes import Highlighting
 from search.relevance import made_of_words, names, no_relevant_passage, unknown_names
-
-from .conftest import SHARED, needs_testdata
-from .pdfgen import make_pdf
+from tests.conftest import SHARED, needs_testdata
+from tests.pdfgen import make_pdf
 
 # ---------------------------------------------------------------- ingest side
 
@@ -269,7 +270,7 @@ def test_no_best_sentence_is_marked_when_nothing_is_relevant(settings, fake) -> 
     again = searcher.highlight("🙂 🙂", flagged)
     assert not [x for h in again for x in h.highlights if x.kind == "sentence"]
     # ... while the same hits, highlighted as a relevant search's are, get them
-    marked = searcher.highlight("🙂 🙂", list(flagged))
+    marked = searcher.highlight("🙂 🙂", Results(list(flagged)))
     assert [x for h in marked for x in h.highlights if x.kind == "sentence"]
 
 
@@ -280,7 +281,7 @@ def test_one_hit_per_section_and_sections_by_number(settings, fake, monkeypatch)
     searcher = _act(settings, fake)
     assert not searcher.search("tarjoajia tasapuolisesti", k=5).no_relevant_passage
     assert max(c.ordinal for c in searcher.chunks) >= 7  # more chunks than sections
-    hits = searcher.search("tarjoajia tasapuolisesti", k=10, highlight=False)
+    hits = searcher.search("tarjoajia tasapuolisesti", k=10, highlight=Highlighting.NONE)
     keys = [(h.doc_id, h.section) for h in hits]
     assert len(keys) == len(set(keys))
     for query in ("4 §", "§ 4", "section 4", "4 pykälä"):

@@ -9,14 +9,15 @@ from types import SimpleNamespace
 
 import pytest
 
+from evaluation.evaluate import heading_evaluations, load_qrels, score
 from ingest.pipeline import build_index
 from search import QueryError, Searcher, StaleHitError, sentence_spans
 from search import __main__ as search_cli
-from search.evaluate import heading_evaluations, load_qrels, score
+from search.cite import citation_text, cite
+from search.modes import Highlighting
 from search.searcher import heading_key, query_language
-
-from .fakes import FakeEmbedder
-from .pdfgen import make_pdf
+from tests.fakes import FakeEmbedder
+from tests.pdfgen import make_pdf
 
 SOURCES = """
 [[document]]
@@ -91,10 +92,10 @@ def test_bm25_mode_finds_stemmed_swedish_words(searcher):
 def test_every_mode_returns_ranked_cited_hits(searcher, mode):
     hits = searcher.search("Innovatiiviset hankinnat", k=3, mode=mode)
     assert hits and [h.rank for h in hits] == list(range(1, len(hits) + 1))
-    assert all(h.title and h.page >= 1 and h.page_label for h in hits)
-    assert hits[0].doc_id == "strategy-fi" and hits[0].citation.startswith(
-        "Hankintastrategia, p. 1"
-    )
+    assert all(h.title and h.page_start >= 1 and h.label_start for h in hits)
+    cited = citation_text(cite(hits[0], searcher.document(hits[0].doc_id)), "en")
+    assert hits[0].doc_id == "strategy-fi" and cited.startswith("Hankintastrategia, ")
+    assert ", p. 1" in cited
 
 
 def test_filters_restrict_results(searcher):
@@ -113,7 +114,7 @@ def test_filters_restrict_results(searcher):
         ({"query": ""}, "empty"),
         ({"query": " \n\t "}, "empty"),
         ({"query": "x" * 2001}, "limit is 2000"),
-        ({"query": "a", "mode": "fuzzy"}, "unknown mode"),
+        ({"query": "a", "mode": "fuzzy"}, "unknown search mode"),
         ({"query": "a", "languages": ["de"]}, "unknown language de"),
         ({"query": "a", "docs": ["nope"]}, "unknown document nope"),
         ({"query": "a", "kinds": ["memo"]}, "unknown kind memo"),
@@ -169,7 +170,7 @@ def test_highlights_mark_query_terms_and_a_sentence(searcher):
     assert "Upphandlingarna" in terms and "klimatavtrycket" in terms  # stem-aware
     for h in hit.highlights:
         assert 0 <= h.start < h.end <= len(hit.text)
-    plain = searcher.search("upphandlingar klimatavtrycket", k=1, highlight=False)[0]
+    plain = searcher.search("upphandlingar klimatavtrycket", k=1, highlight=Highlighting.NONE)[0]
     assert plain.highlights == ()
 
 
@@ -284,7 +285,7 @@ def test_metrics_arithmetic(searcher):
         "mrr@10": 0.0,
         "ndcg@10": 0.0,
     }
-    one = [replace(hits[0], section=("9 X",))]
+    one = [replace(hits[0], chunk=replace(hits[0].chunk, section=("9 X",)))]
     assert score(one, 1, ("9",))["ndcg@10"] == 1.0
 
 

@@ -1,4 +1,4 @@
-"""Sentence vectors stored at build time (ingest/sentences.py) and used by
+"""Sentence vectors stored at build time (kb/text/sentences.py) and used by
 the highlighter: the same best sentence as embedding at query time, reuse
 in incremental builds, and indexes built before them still highlight."""
 
@@ -10,20 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.errors import IndexCorruptError
 from ingest.pipeline import build_index
-from ingest.sentences import (
-    SENTENCES_DIR,
-    SentencesUnreadable,
-    SentenceVectors,
-    choice_spans,
-    load_sentences,
-)
-from ingest.store import load_generation, write_generation
+from kb.errors import IndexCorruptError
+from kb.index.folder import load_generation, write_generation
+from kb.index.sentences import SENTENCES_DIR, SentencesUnreadable, SentenceVectors, load_sentences
+from kb.text.sentences import choice_spans
 from search import Searcher
-
-from .fakes import FakeEmbedder
-from .pdfgen import make_pdf
+from tests.fakes import FakeEmbedder
+from tests.pdfgen import make_pdf
 
 DOC_FI = [
     [
@@ -160,7 +154,7 @@ def test_real_index_stored_and_query_time_vectors_choose_the_same_sentence(finle
     (best sentences found by embedding), the stored vectors and the
     sentences embedded at query time by the same model mark the same
     sentence."""
-    from ingest.embed import load_embedder
+    from kb.model.embedder import load_embedder
 
     embedder = load_embedder(finlex_index)
     gen = load_generation(finlex_index.index_dir)

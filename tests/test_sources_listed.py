@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import shutil
 
+from ingest.corpus.sources import load_sources
 from ingest.pipeline import build_index
-from ingest.settings import PROJECT_ROOT, Settings
-from ingest.sources import load_sources
-from ingest.store import load_generation
-
-from .fakes import FakeEmbedder
+from kb.index.folder import load_generation
+from kb.settings import PROJECT_ROOT, Settings
+from tests.fakes import FakeEmbedder
 
 CORPUS = PROJECT_ROOT / "corpus"
 

@@ -7,10 +7,10 @@ import re
 import time
 from pathlib import Path
 
-from ingest.extract import HeadingHint, markdown_heading
-from ingest.readers import read_pages
-from ingest.settings import Settings
-from ingest.structure import HeadingFinder
+from ingest.reading.extract import HeadingHint, markdown_heading
+from ingest.reading.readers import read_pages
+from ingest.reading.structure import HeadingFinder
+from kb.settings import Settings
 
 
 def titles(finder: HeadingFinder, page: int, text: str) -> list[tuple[int, str]]:

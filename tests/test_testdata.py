@@ -12,11 +12,10 @@ import pytest
 
 from ingest import __main__ as cli
 from ingest.pipeline import build_index, read_pages
-from ingest.settings import Settings
-from ingest.store import load_generation
-
-from .conftest import finlex_corpus, needs_testdata
-from .fakes import FakeEmbedder
+from kb.index.folder import load_generation
+from kb.settings import Settings
+from tests.conftest import finlex_corpus, needs_testdata
+from tests.fakes import FakeEmbedder
 
 CLEAR_REASONS = ("encrypted", "no text layer", "corrupt")
 

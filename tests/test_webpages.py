@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 
 from ingest.__main__ import main
-from ingest.extract import extract
 from ingest.pipeline import build_index
-from ingest.store import load_generation
-from ingest.webpage import main_content, read_snapshot
+from ingest.reading.extract import extract
+from ingest.reading.webpage import main_content, read_snapshot
+from kb.index.folder import load_generation
 from search.searcher import Searcher
-
-from .fakes import FakeEmbedder
-from .httpserve import serve
+from tests.fakes import FakeEmbedder
+from tests.httpserve import serve
 
 COOKIE = "Tämä sivusto käyttää evästeitä analytiikkaan"
 FOOTER = "Valtiovarainministeriö, Snellmaninkatu 1 A, PL 28, 00023 Valtioneuvosto"

@@ -1,0 +1,1 @@
+"""The evaluation harness: held-out questions, labelled sets, the naive baseline, bitext."""

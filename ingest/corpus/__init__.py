@@ -1,0 +1,1 @@
+"""The corpus as files and sources.toml: discovery, metadata, adding and removing documents."""

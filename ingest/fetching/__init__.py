@@ -1,0 +1,1 @@
+"""Fetching the official documents: downloads, web pages, repository items, the lock file."""

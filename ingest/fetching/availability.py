@@ -1,0 +1,145 @@
+"""Which official documents of sources.toml are here, at a glance.
+
+Each ``[[document]]`` is *present* (its file is in the corpus folder),
+*missing* (with what to do: ``python -m ingest fetch`` and the address it
+would download, or where to put the file by hand) or *failed* (with the
+reason: the last fetch could not get it, or the build could not read it).
+
+The last fetch's outcome per source is kept in ``.fetch-state.json``
+beside ``sources.toml`` (hidden, so never indexed; not for committing),
+written by ``python -m ingest fetch`` after each source.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.corpus.sources import Source, load_sources
+from ingest.fetching.httpread import FetchOptions
+from ingest.fetching.results import addresses
+from ingest.reading.webpage import is_html_file, read_snapshot
+from ingest.storage.stores import live_manifest
+from kb.errors import KBError
+from kb.terminal import printable
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = ".fetch-state.json"
+PRESENT, MISSING, FAILED = "present", "missing", "failed"
+
+
+@dataclass(frozen=True)
+class SourceState:
+    id: str
+    title: str
+    lang: str
+    kind: str
+    path: str  # where its file is or goes, relative to the corpus folder
+    state: str  # present | missing | failed
+    detail: str  # what to do, or why it failed
+    url: str = ""
+
+
+def expected_path(source: Source) -> str:
+    """Where a source's file is, or goes: its ``file``, else where fetch
+    puts a PDF (``official/<id>.pdf``)."""
+    return source.file or f"official/{source.id}.pdf"
+
+
+def source_states(corpus_dir: Path, indexed: dict[str, dict] | None = None) -> list[SourceState]:
+    """The state of every document of ``corpus_dir``'s sources.toml, in its
+    order. ``indexed``: the index manifest's files (path -> entry), to tell
+    files the build could not read. Raises SourcesError."""
+    last = read_fetch_states(corpus_dir)
+    out = []
+    for src in load_sources(corpus_dir):
+        rel = expected_path(src)
+        state, detail = _state(src, corpus_dir, rel, indexed, last.get(src.id))
+        out.append(SourceState(src.id, src.title, src.lang, src.kind, rel, state, detail, src.url))
+    return out
+
+
+def _state(src: Source, corpus_dir: Path, rel: str, indexed, fetched) -> tuple[str, str]:
+    path = corpus_dir / rel
+    shown = f"{corpus_dir.name}/{rel}"
+    last_failure, kept = "", False
+    if isinstance(fetched, dict) and fetched.get("status") in ("failed", "kept"):
+        kept = fetched["status"] == "kept"  # a snapshot that could not be checked
+        last_failure = f"fetch of {fetched.get('at', '?')} failed: {fetched.get('detail', '')}"
+    if path.is_file():
+        entry = (indexed or {}).get(rel) or {}
+        if entry.get("status") == "failed":
+            return FAILED, f"the build could not read it: {entry.get('error', '')}"
+        notes = []
+        snapshot = read_snapshot(path) if is_html_file(rel) else None
+        if snapshot:
+            notes.append(f"snapshot of {snapshot.retrieved}")
+        if indexed is not None and not entry:
+            notes.append("not indexed yet: run python -m ingest")
+        if kept:
+            notes.append(f"the last {last_failure}")
+        return PRESENT, "; ".join(notes)
+    todo = _what_to_do(src, shown)
+    if last_failure:
+        said = shown in last_failure  # the fetch's reason says where to put it already
+        return FAILED, last_failure if said else f"{last_failure}; to get it: {todo}"
+    return MISSING, todo
+
+
+def _what_to_do(src: Source, shown: str) -> str:
+    urls = addresses(src, FetchOptions())
+    if is_html_file(shown) and urls:
+        return (
+            f"python -m ingest fetch (keeps a snapshot of {urls[0]}), or save the page at {shown}"
+        )
+    if urls and shown.lower().endswith(".pdf"):
+        return f"python -m ingest fetch (downloads it from {urls[0]}), or put the PDF at {shown}"
+    if shown.lower().endswith(".pdf"):
+        return f"put the PDF at {shown} (no address known: add url, handle or urn to sources.toml)"
+    return f"put the file at {shown}"
+
+
+def indexed_files(index_dir: Path, backend: str = "") -> dict[str, dict] | None:
+    """The index manifest's files (path -> entry), or None where there is
+    no readable index (``backend``: in that PostgreSQL database)."""
+    try:
+        return live_manifest(index_dir, backend)[1]["files"]
+    except KBError:
+        return None
+
+
+# ---------------------------------------------------------------- last fetch
+
+
+def read_fetch_states(corpus_dir: Path) -> dict[str, dict]:
+    """The last fetch's outcome by source id; {} when none is recorded or
+    the file is unreadable (it is only a report)."""
+    try:
+        data = json.loads((corpus_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record_fetch(corpus_dir: Path, states: dict[str, dict], doc_id: str, status: str, detail: str):
+    """Add one source's outcome to ``states`` and write them; a state file
+    that cannot be written is logged, not fatal (the fetch report said it)."""
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    states[doc_id] = {"status": status, "detail": detail, "at": at}
+    path = corpus_dir / STATE_FILE
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f"{STATE_FILE}.", suffix=".tmp", dir=corpus_dir)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(dict(sorted(states.items())), f, indent=2, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError as exc:
+        logger.warning("could not write %s: %s", printable(path), printable(exc))
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,136 @@
+"""What a fetch reports, for every fetcher (fetch, webfetch, dspace) and
+for availability: a source's addresses, the result of fetching it, and the
+placing of a complete download beside the lock file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urljoin
+
+from ingest.corpus.sources import Source
+from ingest.fetching.httpread import FetchOptions
+from ingest.fetching.lock import LOCK_FILE
+from kb.hashing import sha256_file
+
+
+class FetchStatus(StrEnum):
+    """What became of one source in a fetch (its value is what is printed and stored)."""
+
+    FETCHED = "fetched"
+    UP_TO_DATE = "up to date"
+    FAILED = "failed"
+    NO_IDENTIFIER = "no identifier"
+    LOCAL = "local file"
+
+
+FETCHED, UP_TO_DATE, FAILED = FetchStatus.FETCHED, FetchStatus.UP_TO_DATE, FetchStatus.FAILED
+NO_IDENTIFIER, LOCAL = FetchStatus.NO_IDENTIFIER, FetchStatus.LOCAL
+
+
+@dataclass
+class FetchResult:
+    id: str
+    status: str
+    detail: str = ""
+    path: str = ""
+    url: str = ""
+    sha256: str = ""
+    size: int = 0
+    title: str = ""  # a publication's other file: its own name (ingest/fetching/dspace.py)
+    parent: str = ""  # ... and the source it belongs to
+    landing: tuple[str, str] | None = None  # (URL, HTML) of the landing page read, if one was
+
+
+@dataclass
+class FetchReport:
+    results: list[FetchResult] = field(default_factory=list)
+    removed_parts: list[str] = field(default_factory=list)  # left by killed fetches
+
+    @property
+    def failed(self) -> list[FetchResult]:
+        return [r for r in self.results if r.status == FAILED]
+
+    @property
+    def downloaded(self) -> list[FetchResult]:
+        return [r for r in self.results if r.status == FETCHED]
+
+
+def addresses(source: Source, options: FetchOptions) -> list[str]:
+    """Where ``source`` can be fetched from, best first."""
+    out = []
+    if source.url:
+        out.append(source.url)
+    if source.handle:
+        out.append(urljoin(options.handle_base, source.handle))
+    if source.urn:
+        out.append(options.urn_resolver + source.urn)
+    return list(dict.fromkeys(out))
+
+
+def offline_message(target: Path, corpus_dir: Path) -> str:
+    return f"network unavailable: put the PDF at {shown_path(target, corpus_dir)}"
+
+
+def shown_path(path: Path, corpus_dir: Path) -> str:
+    """``corpus/official/x.pdf`` style: relative to the corpus folder's parent."""
+    try:
+        return path.relative_to(corpus_dir.parent).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def check_present(doc_id: str, target: Path, shown: str, locked: dict | None) -> FetchResult:
+    """A file already at ``target``: verified against the lock, never replaced."""
+    try:
+        digest, size = sha256_file(target), target.stat().st_size
+    except OSError as exc:
+        return FetchResult(doc_id, FAILED, f"cannot read {shown} ({exc.strerror or exc})", shown)
+    if locked and digest != locked["sha256"]:
+        return FetchResult(
+            doc_id,
+            FAILED,
+            f"{shown} does not match {LOCK_FILE} (sha256 {digest[:12]}…, "
+            f"locked {locked['sha256'][:12]}…); left as it is. Delete its lock entry to "
+            "accept this file, or delete the file to fetch it again",
+            shown,
+            sha256=digest,
+        )
+    if locked:
+        return FetchResult(doc_id, UP_TO_DATE, "sha256 verified", shown, sha256=digest)
+    return FetchResult(
+        doc_id,
+        UP_TO_DATE,
+        f"placed by hand; its sha256 is now recorded in {LOCK_FILE}",
+        shown,
+        sha256=digest,
+        size=size,
+    )
+
+
+def place_download(
+    doc_id, tmp: Path, target: Path, corpus_dir, locked, url, digest, size
+) -> FetchResult:
+    """Rename a complete download to ``target``, or aside when it does not
+    match the lock."""
+    shown = shown_path(target, corpus_dir)
+    aside = target.with_name(f"{target.name}.mismatch-{digest[:12]}")
+    try:
+        os.replace(tmp, aside if locked and digest != locked["sha256"] else target)
+    except OSError as exc:
+        return FetchResult(doc_id, FAILED, f"cannot write {shown} ({exc.strerror or exc})", shown)
+    if locked and digest != locked["sha256"]:
+        return FetchResult(
+            doc_id,
+            FAILED,
+            f"checksum mismatch: {url} now serves sha256 {digest[:12]}…, "
+            f"{LOCK_FILE} has {locked['sha256'][:12]}…; the download is kept aside at "
+            f"{shown_path(aside, corpus_dir)}, {shown} was not written",
+            shown,
+            url,
+            digest,
+            size,
+        )
+    return FetchResult(doc_id, FETCHED, f"{size / 2**20:.1f} MB", shown, url, digest, size)

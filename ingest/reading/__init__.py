@@ -1,0 +1,1 @@
+"""Reading a file into clean pages: extraction, cleaning, headings, titles, reader processes."""

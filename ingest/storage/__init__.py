@@ -1,0 +1,1 @@
+"""Where a build writes: the index folder or PostgreSQL."""

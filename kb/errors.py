@@ -1,0 +1,85 @@
+"""Typed errors. The library raises them; the CLI and the app translate them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KBError(Exception):
+    """Base class for every error this project raises on purpose."""
+
+
+class ExtractionError(KBError):
+    """A source file could not be read into text. Names the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+class IndexError_(KBError):
+    """The index folder is missing, corrupt, or was built differently."""
+
+    advice = "rebuild it with `python -m ingest`"
+
+    def __init__(self, index_dir: Path | str, reason: str) -> None:
+        super().__init__(f"index at {index_dir}: {reason}; {self.advice}")
+        self.index_dir = str(index_dir)
+        self.reason = reason
+
+
+class IndexMissingError(IndexError_):
+    advice = "build it with `python -m ingest` (or `make run`)"
+
+
+class IndexCorruptError(IndexError_):
+    pass
+
+
+class IndexMismatchError(IndexError_):
+    """Built with another model, format version or chunk settings."""
+
+
+class IndexWriteError(KBError):
+    """A build could not write its new generation (full disk, read-only
+    folder...). The previous index is untouched and stays live."""
+
+    def __init__(self, index_dir: Path | str, reason: str) -> None:
+        super().__init__(
+            f"cannot write the index at {index_dir}: {reason}; the previous index is unchanged"
+        )
+        self.index_dir = str(index_dir)
+        self.reason = reason
+
+
+class BuildLockedError(KBError):
+    """Another build holds the index lock."""
+
+
+class BackendError(KBError):
+    """The PostgreSQL backend cannot serve: ``where`` is the server's address
+    without its password, ``reason`` what went wrong."""
+
+    advice = ""
+
+    def __init__(self, where: str, reason: str) -> None:
+        tail = f"; {self.advice}" if self.advice else ""
+        super().__init__(f"PostgreSQL at {where}: {reason}{tail}")
+        self.where = where
+        self.reason = reason
+
+
+class BackendUnavailableError(BackendError):
+    """A wrong address, a refused connection, a server that went away. The
+    live generation is untouched and answers again once the server is back."""
+
+    advice = "check KB_BACKEND and that the server is running; the index there is unchanged"
+
+
+class BackendSchemaError(BackendError):
+    """The database lacks pgvector, or holds a schema of another format version."""
+
+
+class SettingsError(KBError, ValueError):
+    """A setting (a KB_* environment variable or an option) has an invalid value."""

@@ -1,0 +1,1 @@
+"""The index format: the folder's generations and manifest, the PostgreSQL schema."""

@@ -1,0 +1,1 @@
+"""The embedding model: converting the bundled weights, loading them, the ONNX export."""

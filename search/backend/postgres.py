@@ -1,0 +1,270 @@
+"""The PostgreSQL backend (pgvector and full-text search): the read side.
+
+A ``PgIndex`` is one generation, read from start to end: its chunk records
+are loaded once, its tables never change, and its own connection holds a
+shared advisory lock on it (the lease), so a build drops it only once every
+searcher has moved on. Dense search is pgvector's HNSW (exact when a filter
+leaves the index too few rows); lexical search is the generation's tsvector
+(each chunk analysed with its language's Snowball configuration) scored
+with BM25 from its term statistics, as the embedded backend scores it.
+
+A lost connection raises BackendUnavailableError for that search; the next
+one reconnects, takes the lease again and answers from the same generation.
+Schema, lock and write side: ingest/storage/pgstore.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from kb.errors import BackendUnavailableError
+from kb.index.pgschema import (
+    BM25_B,
+    BM25_K1,
+    CHUNK_COLUMNS,
+    LEASE_SPACE,
+    chunk_from_row,
+    connect,
+    redact,
+    require_live,
+    table,
+    translated,
+    tsquery_text,
+)
+from search.backend.base import Where
+
+logger = logging.getLogger(__name__)
+
+MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
+
+
+class PgBackend:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn = None
+        self._lock = threading.Lock()
+
+    def __str__(self) -> str:
+        return redact(self.url)
+
+    def live_name(self) -> str | None:
+        """The live generation's name (one short query on a kept connection)."""
+        from kb.index.pgschema import live_generation
+
+        with self._lock:
+            if self._conn is None or self._conn.closed or self._conn.broken:
+                self._conn = connect(self.url)
+            try:
+                with translated(self.url):
+                    live = live_generation(self._conn, self.url)
+            except BackendUnavailableError:
+                self._conn.close()
+                raise
+        return live.name if live else None
+
+    def load(self, fingerprint: str | None) -> PgIndex:
+        return PgIndex(self.url, fingerprint)
+
+
+class PgIndex:
+    # Sentence vectors are not stored in PostgreSQL: the best sentences are
+    # embedded at query time (search/highlight.py), as for an older folder.
+    sentences = None
+
+    def __init__(self, url: str, fingerprint: str | None) -> None:
+        self.url = url
+        self._lock = threading.Lock()
+        # Idle connections, each holding the lease: a query takes one (or
+        # opens one) and gives it back, so threads never share a connection
+        # and there are never more than the searches running at once.
+        self._idle: list = []
+        conn = connect(url)
+        try:
+            with translated(url):
+                self._lease_live(conn, fingerprint)
+                self.chunks = self._load_chunks(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._idle.append(conn)
+        self.dim = int(self.manifest["model"]["dim"])
+
+    def _lease_live(self, conn, fingerprint: str | None) -> None:
+        """Take the lease on the live generation; if a build swapped (and
+        dropped) it between reading its name and taking the lease, again."""
+        for _ in range(5):
+            live = require_live(conn, self.url, fingerprint)
+            conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LEASE_SPACE, live.id))
+            if conn.execute("SELECT 1 FROM kb_generations WHERE id = %s", (live.id,)).fetchone():
+                self.id, self.name, self.manifest = live.id, live.name, live.manifest
+                return
+            conn.execute("SELECT pg_advisory_unlock_shared(%s, %s)", (LEASE_SPACE, live.id))
+        raise BackendUnavailableError(redact(self.url), "the live generation kept changing")
+
+    def _load_chunks(self, conn):
+        from psycopg import sql
+
+        query = sql.SQL("SELECT {} FROM {} ORDER BY row").format(
+            sql.SQL(", ").join(map(sql.Identifier, CHUNK_COLUMNS)), table("chunks", self.id)
+        )
+        return [chunk_from_row(r) for r in conn.execute(query)]
+
+    def close(self) -> None:
+        """Close the idle connections (each lets go of its lease); one in use
+        is closed when its query gives it back."""
+        with self._lock:
+            idle, self._idle, self._closed = self._idle, [], True
+        for conn in idle:
+            conn.close()
+
+    _closed = False
+
+    def _take(self):
+        """An idle connection holding the lease on this generation, or a new one."""
+        with self._lock:
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and not conn.broken:
+                    return conn
+        conn = connect(self.url)
+        conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LEASE_SPACE, self.id))
+        if not conn.execute("SELECT 1 FROM kb_generations WHERE id = %s", (self.id,)).fetchone():
+            conn.close()
+            raise BackendUnavailableError(
+                redact(self.url), f"generation {self.name} has been dropped; reload the index"
+            )
+        return conn
+
+    def _give_back(self, conn) -> None:
+        with self._lock:
+            if not self._closed and not conn.closed and not conn.broken:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _run(self, query, params, setup=()):
+        """Rows of one query in its own transaction, on a connection of its
+        own (a new one, lease and all, after a lost one)."""
+        import psycopg
+
+        with translated(self.url):
+            conn = self._take()
+            try:
+                with conn.transaction():
+                    for statement in setup:
+                        conn.execute(statement)
+                    return conn.execute(query, params).fetchall()
+            except psycopg.errors.UndefinedTable as exc:  # dropped under a lease-less reader
+                raise BackendUnavailableError(
+                    redact(self.url),
+                    f"generation {self.name} has been dropped; the next search loads the live one",
+                ) from exc
+            finally:
+                self._give_back(conn)
+
+    # ------------------------------------------------------------ retrieval
+
+    def dense(self, qvec: np.ndarray, where: Where, depth: int) -> tuple[list[int], np.ndarray]:
+        from psycopg import sql
+
+        depth = min(depth, where.count)
+        if depth < 1:
+            return [], np.zeros(0, dtype=np.float32)
+        clause, params = _filters(where)
+        query = sql.SQL(
+            "SELECT row, -(embedding <#> %(q)s::vector) FROM {} WHERE true{}"
+            " ORDER BY embedding <#> %(q)s::vector LIMIT %(k)s"
+        ).format(table("chunks", self.id), clause)
+        params.update(q=_vector_text(qvec[0]), k=depth)
+        ef = min(MAX_EF_SEARCH, max(2 * depth, 100))
+        got = self._run(query, params, [f"SET LOCAL hnsw.ef_search = {int(ef)}"])
+        if len(got) < depth:
+            # HNSW filters after its graph walk: with a narrow filter it can
+            # come back short. Then scan the allowed rows exactly.
+            got = self._run(query, params, ["SET LOCAL enable_indexscan = off"])
+        got.sort(key=lambda r: (-r[1], r[0]))
+        return [int(r[0]) for r in got], np.asarray([r[1] for r in got], dtype=np.float32)
+
+    def lexical(self, terms: list[str], where: Where, depth: int) -> list[int]:
+        from psycopg import sql
+
+        text = tsquery_text(terms)
+        if not text or depth < 1:
+            return []
+        clause, params = _filters(where, alias="c.")
+        query = sql.SQL(
+            "SELECT c.row, sum(t.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * c.n_terms"
+            " / g.avgdl))) AS score"
+            " FROM {chunks} c CROSS JOIN LATERAL (SELECT lexeme,"
+            " coalesce(array_length(positions, 1), 1) AS tf FROM unnest(ts_delete(c.tsv,"
+            " tsvector_to_array(ts_delete(c.tsv, %(terms)s::text[]))))) u"
+            " JOIN {terms} t ON t.lexeme = u.lexeme"
+            " JOIN kb_generations g ON g.id = %(gen)s"
+            " WHERE c.tsv @@ %(tsq)s::tsquery AND u.lexeme = ANY(%(terms)s){where}"
+            " GROUP BY c.row ORDER BY score DESC, c.row LIMIT %(k)s"
+        ).format(chunks=table("chunks", self.id), terms=table("terms", self.id), where=clause)
+        params.update(k1=BM25_K1, b=BM25_B, gen=self.id, tsq=text, terms=list(terms), k=depth)
+        return [int(r[0]) for r in self._run(query, params) if r[1] > 0]
+
+    def vectors(self, rows: list[int]) -> np.ndarray:
+        from psycopg import sql
+
+        if not len(rows):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = [int(r) for r in rows]
+        query = sql.SQL("SELECT row, embedding::real[] FROM {} WHERE row = ANY(%s)").format(
+            table("chunks", self.id)
+        )
+        got = dict(self._run(query, (rows,)))
+        return np.asarray([got[r] for r in rows], dtype=np.float32)
+
+    def postings(self, term: str) -> np.ndarray:
+        from psycopg import sql
+
+        text = tsquery_text([term])
+        if not text:
+            return np.zeros(0, dtype=np.int64)
+        query = sql.SQL("SELECT row FROM {} WHERE tsv @@ %s::tsquery").format(
+            table("chunks", self.id)
+        )
+        return np.asarray([r[0] for r in self._run(query, (text,))], dtype=np.int64)
+
+    def knows(self, terms: list[str], prefix: str | None) -> bool | None:
+        """(IndexView.knows caches the answer per word.)"""
+        from psycopg import sql
+
+        like = _like_prefix(prefix) if prefix else None
+        query = sql.SQL(
+            "SELECT EXISTS (SELECT 1 FROM {t}), EXISTS (SELECT 1 FROM {t} WHERE lexeme ="
+            " ANY(%s) OR (%s::text IS NOT NULL AND lexeme LIKE %s))"
+        ).format(t=table("terms", self.id))
+        any_terms, found = self._run(query, (list(terms), like, like))[0]
+        return found if any_terms else None
+
+
+def _filters(where: Where, alias: str = ""):
+    """SQL conditions for ``where`` (each bound as a parameter) and their values."""
+    from psycopg import sql
+
+    parts, params = [], {}
+    for name, column in (("languages", "lang"), ("docs", "doc_id"), ("kinds", "kind")):
+        values = getattr(where, name)
+        if values is not None:
+            parts.append(sql.SQL(f" AND {alias}{column} = ANY(%({name})s)"))
+            params[name] = sorted(values)
+    if where.exclude:
+        parts.append(sql.SQL(f" AND {alias}row <> ALL(%(exclude)s)"))
+        params["exclude"] = sorted(where.exclude)
+    return sql.Composed(parts), params
+
+
+def _vector_text(v: np.ndarray) -> str:
+    return "[" + ",".join(map(str, np.asarray(v, dtype=np.float32).tolist())) + "]"
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"

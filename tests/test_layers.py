@@ -1,0 +1,155 @@
+"""The house's floors, checked from the code's own imports (those inside
+functions included): ``kb`` at the bottom imports nothing of ours;
+``ingest`` and ``search`` stand beside each other on it; the page
+(``webapp``, ``app.py``) and the evaluation harness above them; no circle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("kb", "ingest", "search", "webapp", "evaluation")
+# What each floor may import: itself and the floors below it.
+ALLOWED = {
+    "kb": {"kb"},
+    "ingest": {"kb", "ingest"},
+    "search": {"kb", "search"},
+    "webapp": {"kb", "ingest", "search", "webapp"},
+    "evaluation": {"kb", "ingest", "search", "evaluation"},
+    "app": {"kb", "ingest", "search", "webapp"},
+}
+
+
+def modules(root: Path = ROOT) -> dict[str, Path]:
+    found = {"app": root / "app.py"}
+    for pkg in PACKAGES:
+        for path in (root / pkg).rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+def imports(path: Path, name: str, known: set[str]) -> set[str]:
+    """The project's modules that ``path`` imports, at any depth of its code."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*up, base] if base else up)
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names
+            ]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                out.add(target)
+    return out
+
+
+def graph(root: Path = ROOT) -> dict[str, set[str]]:
+    mods = modules(root)
+    return {name: imports(path, name, set(mods)) for name, path in mods.items()}
+
+
+def floor(module: str) -> str:
+    return module.split(".")[0]
+
+
+def wrong_floors(g: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{a} -> {b}"
+        for a, targets in g.items()
+        for b in targets
+        if floor(b) not in ALLOWED[floor(a)]
+    )
+
+
+def circles(g: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in g.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(g):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_each_floor_imports_only_the_floors_below_it():
+    assert wrong_floors(graph()) == []
+
+
+def test_no_circle_of_imports():
+    assert circles(graph()) == []
+
+
+def test_search_never_imports_ingest():
+    g = graph()
+    assert not [
+        a for a, t in g.items() if floor(a) == "search" and any(floor(b) == "ingest" for b in t)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "expect"),
+    [
+        # an import from search into ingest, hidden inside a function
+        (
+            {"search/a.py": "def f():\n    from ingest import b\n", "ingest/b.py": ""},
+            "floors",
+        ),
+        # a circle made by a relative import inside a function
+        (
+            {"kb/x.py": "from kb import y\n", "kb/y.py": "def g():\n    from . import x\n"},
+            "circle",
+        ),
+    ],
+)
+def test_the_checks_catch_what_they_are_for(tmp_path, files, expect):
+    (tmp_path / "app.py").write_text("")
+    for pkg in PACKAGES:
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "__init__.py").write_text("")
+    for rel, text in files.items():
+        (tmp_path / rel).write_text(text)
+    g = graph(tmp_path)
+    if expect == "floors":
+        assert wrong_floors(g) == ["search.a -> ingest.b"]
+    else:
+        assert circles(g) == [["kb.x", "kb.y"]]

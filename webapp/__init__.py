@@ -1,0 +1,1 @@
+"""The Streamlit page's wing: cards, frame, editing forms, PDF serving."""
