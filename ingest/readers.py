@@ -28,6 +28,7 @@ from .clean import clean_pages
 from .errors import ExtractionError
 from .extract import extract
 from .records import Page
+from .sandbox import limit_memory
 from .settings import Settings
 from .structure import HeadingFinder
 from .titles import whole_title
@@ -102,6 +103,7 @@ def _watch_parent(parent: int) -> None:
 def _reader_child(conn, path: Path, settings: Settings, parent: int) -> None:
     """Entry point of a reader process: one file, its result down the pipe."""
     die_with_parent(parent)
+    limit_memory(settings.reader_mb)
     try:
         conn.send(_read_pages_or_reason(path, settings))
     finally:

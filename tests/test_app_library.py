@@ -11,7 +11,7 @@ from .pdfgen import make_pdf
 from .test_app import _run, _values
 from .test_library import FINNISH, server  # noqa: F401 - server is a fixture
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.usefixtures("allow_loopback")]
 
 HOSTILE_NAME = "[x](https:127.0.0.1:9).pdf"
 
