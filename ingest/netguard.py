@@ -213,7 +213,8 @@ def check_url(url: str, allow: AllowList | None = None) -> Target:
         ip = ipaddress.ip_address(text.split("%")[0])
         why = None if named_ok or allow.allows_ip(ip) else refusal(ip)
         if why:
-            raise NotAllowedError(url, Refusal.INTERNAL, f"{host} is {why}")
+            shown = host if host == str(ip) else f"{host} = {ip}"
+            raise NotAllowedError(url, Refusal.INTERNAL, f"{shown} is {why}")
     return Target(url, scheme, host, port, ips[0])
 
 
