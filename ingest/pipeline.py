@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import failpoints
+from .buildwait import corpus_read_lock
 from .chunk import Chunker
 from .dspace import item_sources
 from .embed import Embedder, load_embedder, resolve_model
@@ -116,7 +117,7 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
         model_name, fingerprint = embedder.name, embedder.fingerprint
     else:
         _, model_name, fingerprint = resolve_model(settings)
-    with store.lock():
+    with store.lock(), corpus_read_lock(settings.corpus_dir):
         prior = prior_index(store, fingerprint, _chunk_settings(settings))
         report.full_rebuild = prior.index is not None and not prior.reusable
         docs = _gather(settings, prior, get_embedder, report, on_file)
