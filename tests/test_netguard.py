@@ -330,3 +330,89 @@ def test_the_allow_list(monkeypatch):
         check_url("http://127.0.0.2/", allow)
     with pytest.raises(Exception, match="KB_FETCH_ALLOW"):
         AllowList.parse("not a host!")
+
+
+def _self_signed(tmp_path, name: str):
+    """A certificate for ``name`` and its key, as PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_a_pinned_https_connection_keeps_the_name_for_sni_and_the_certificate(
+    tmp_path, monkeypatch
+):
+    """Connected to the checked IP, TLS still names the host: the server's
+    certificate for kb-test.example is verified, and the SNI it saw is that name."""
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert_file, key_file = _self_signed(tmp_path, "kb-test.example")
+    seen_sni: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda sock, name, ctx: seen_sni.append(name)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = f"host={self.headers['Host']}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    connected: list = []
+
+    def fake_connect(address, *args, **kw):
+        connected.append(address)
+        return socket.create_connection(("127.0.0.1", port), timeout=5)
+
+    monkeypatch.setattr(netguard, "resolve", lambda host, p: ["8.8.8.8"])
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", fake_connect)
+    try:
+        options = FetchOptions(retries=0, allow=AllowList())
+        with session(options) as http:
+            http.verify = str(cert_file)
+            body = read_body(http, f"https://kb-test.example:{port}/x", options, 1000)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert connected == [("8.8.8.8", port)]
+    assert seen_sni == ["kb-test.example"]
+    assert body.data == f"host=kb-test.example:{port}".encode()
