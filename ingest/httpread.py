@@ -25,7 +25,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutErr
 from urllib3.util.retry import Retry
 
 from .errors import KBError
-from .netguard import AllowList, NotAllowedError, guarded_session
+from .netguard import AllowList, GuardedAdapter, NotAllowedError, Refusal, guarded_session
 
 HANDLE_BASE = "https://julkaisut.valtioneuvosto.fi/handle/"
 URN_RESOLVER = "https://urn.fi/"
@@ -212,6 +212,8 @@ def request(http, url: str, options: FetchOptions, deadline: Deadline) -> reques
 def _get(http, url: str, options: FetchOptions, deadline: Deadline) -> requests.Response:
     wait = min(options.read_timeout, deadline.remaining())
     try:
+        if not isinstance(http.get_adapter(url), GuardedAdapter):  # fail closed
+            raise NotAllowedError(url, Refusal.UNGUARDED)
         return http.get(
             url, stream=True, timeout=(options.connect_timeout, wait), allow_redirects=False
         )
@@ -228,6 +230,8 @@ def _get(http, url: str, options: FetchOptions, deadline: Deadline) -> requests.
 
 
 def _request_failure(exc: BaseException, options: FetchOptions, deadline: Deadline) -> FetchError:
+    if isinstance(exc, requests.exceptions.InvalidSchema | requests.exceptions.MissingSchema):
+        return FetchError("not an http or https address", kind=NOT_ALLOWED)  # file://, gopher://
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return FetchError(
             f"connection timed out after {options.connect_timeout:g} s", kind=TIMED_OUT

@@ -50,6 +50,7 @@ __all__ = [
     "AllowList",
     "GuardedAdapter",
     "NotAllowedError",
+    "Refusal",
     "Target",
     "check_url",
     "guarded_session",
@@ -76,6 +77,7 @@ class Refusal(enum.Enum):
     LOCAL_NAME = "a local host name"
     INTERNAL = "an internal address"
     NO_HOST = "no host in the address"
+    UNGUARDED = "a session without this guard"
 
 
 class NotAllowedError(KBError):

@@ -416,3 +416,23 @@ def test_a_pinned_https_connection_keeps_the_name_for_sni_and_the_certificate(
     assert connected == [("8.8.8.8", port)]
     assert seen_sni == ["kb-test.example"]
     assert body.data == f"host=kb-test.example:{port}".encode()
+
+
+def test_a_session_without_the_guard_is_refused(internal):
+    import requests
+
+    options = FetchOptions(retries=0, allow=AllowList.parse("127.0.0.1"))
+    with requests.Session() as plain, pytest.raises(FetchError) as caught:
+        read_body(plain, f"{internal.url}/x", options, 1000)
+    assert caught.value.kind is Failure.NOT_ALLOWED and internal.hits == []
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "gopher://127.0.0.1:70/"])
+def test_a_redirect_to_another_scheme_is_refused(monkeypatch, target):
+    monkeypatch.setenv("KB_FETCH_ALLOW", "127.0.0.1")
+    options = FetchOptions(retries=0)
+    with serve(Redirector()) as site, session(options) as http:
+        site.target = target
+        with pytest.raises(FetchError) as caught:
+            read_body(http, f"{site.url}/moved", options, 1000)
+    assert caught.value.kind is Failure.NOT_ALLOWED
