@@ -61,7 +61,7 @@ class FetchOptions:
     # What else than public addresses may be fetched (KB_FETCH_ALLOW; ingest/netguard.py).
     allow: AllowList = field(default_factory=AllowList.from_env)
     parse_timeout: float = 120.0  # seconds to read a page's main text (KB_FILE_TIMEOUT)
-    parse_mb: int = 2048  # memory for it (KB_READER_MB; ingest/limits.py)
+    parse_mb: int = 2048  # memory for it (KB_READER_MB; ingest/sandbox.py)
 
     @property
     def max_bytes(self) -> int:
@@ -198,9 +198,9 @@ def request(http, url: str, options: FetchOptions, deadline: Deadline) -> reques
     so that the session checks the address of every hop."""
     for _ in range(MAX_REDIRECTS + 1):
         response = _get(http, url, options, deadline)
-        if not response.is_redirect:
+        location = http.get_redirect_target(response)  # requests' reading of Location
+        if not location:
             return response
-        location = response.headers.get("Location", "")
         response.close()
         try:
             url = urljoin(response.url, location)
