@@ -13,6 +13,7 @@ import streamlit as st
 
 from ingest.pipeline import build_index
 from ingest.status import index_status
+from ingest.storage.buildwait import build_in_turn
 from kb.errors import BackendUnavailableError, BuildLockedError, IndexMissingError, KBError
 from kb.labels import EXAMPLES, UI_LANGS, label
 from kb.settings import load_settings
@@ -130,7 +131,8 @@ def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
 
     try:
         with st.spinner(label(ui, "building")):
-            report = build_index(settings, on_file=on_file, progress=progress)
+            # Another build running: this one waits its turn (queued, not dropped).
+            report = build_in_turn(build_index, settings, on_file=on_file, progress=progress)
     except BuildLockedError:
         st.warning(label(ui, "locked"))
         return False

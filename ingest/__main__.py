@@ -296,11 +296,12 @@ def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
 
 def cmd_fetch(argv: list[str]) -> int:
     from ingest.fetching.fetch import FetchError, FetchOptions, fetch_all
+    from ingest.fetching.httpread import settings_options
     from ingest.fetching.results import FAILED, FetchResult
     from ingest.fetching.webfetch import KEPT
 
-    defaults = FetchOptions()
-    args = _fetch_parser(defaults, load_settings()).parse_args(argv)
+    defaults, settings = FetchOptions(), load_settings()
+    args = _fetch_parser(defaults, settings).parse_args(argv)
     _setup_logging(args.verbose)
     if not args.sources.is_file():
         print(f"error: sources file {printable(args.sources)} does not exist", file=sys.stderr)
@@ -319,6 +320,7 @@ def cmd_fetch(argv: list[str]) -> int:
         retries=args.retries,
         max_mb=args.max_mb,
         deadline=args.deadline,
+        **settings_options(settings),
     )
     dest = args.dest or args.sources.parent / "official"
 

@@ -16,6 +16,7 @@ from ingest.corpus.sources import Source, assign_ids, discover, load_sources, me
 from ingest.fetching.dspace import item_sources
 from ingest.reading.readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
 from ingest.reuse import Prior, kept_document, prior_index, reusable_entries
+from ingest.storage.buildwait import corpus_read_lock
 from ingest.storage.stores import open_store
 from ingest.versions import link_versions
 from kb import failpoints
@@ -116,7 +117,7 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
         model_name, fingerprint = embedder.name, embedder.fingerprint
     else:
         _, model_name, fingerprint = resolve_model(settings)
-    with store.lock():
+    with store.lock(), corpus_read_lock(settings.corpus_dir):
         prior = prior_index(store, fingerprint, _chunk_settings(settings))
         report.full_rebuild = prior.index is not None and not prior.reusable
         docs = _gather(settings, prior, get_embedder, report, on_file)

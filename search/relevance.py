@@ -43,6 +43,9 @@ _NOT_WORDS = re.compile(
     r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|&(?:lt|gt|#\d+);|%3[cC]|\{\{|\$\{|%\{|\{%|\[\["
     r"|\.\.[/\\]|(?<![\w.:/])(?:~?/|[A-Za-z]:\\)[\w.-]+[/\\]|\bfile:/"
 )
+# Control characters (NUL, ESC, C1) and bidirectional overrides: typed by no
+# one who asks a question; tab, newline and carriage return are spaces.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # A query needs a word of 2 to MAX_WORD characters: "x" or a pasted run of
 # letters is not a question (the Act's longest Finnish compounds have about
 # 35 letters; words in scripts written without spaces are not held to it).
@@ -127,8 +130,9 @@ def made_of_words(query: str) -> bool:
     2 to ``MAX_WORD`` characters ("x"), and queries no more than half of
     whose characters (spaces aside) are letters or digits ("' OR 1=1 --";
     emoji and punctuation alone, with none); "80 §", "2014/24/EU" and
-    "€ 60 000" are words."""
-    if _NOT_WORDS.search(query):
+    "€ 60 000" are words. A control character (a NUL byte) makes any query
+    not made of words."""
+    if _NOT_WORDS.search(query) or _CONTROL.search(query):
         return False
     if not any(2 <= len(w) <= MAX_WORD or not w.isascii() for w in _TOKEN.findall(query)):
         return False  # "x", "xxxx…": no word a question is made of

@@ -27,6 +27,13 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def allow_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let fetch reach the test servers on 127.0.0.1 (ingest/fetching/netguard.py
+    refuses loopback unless the operator allow-lists it)."""
+    monkeypatch.setenv("KB_FETCH_ALLOW", "127.0.0.1")
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings()
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @contextmanager
-def serve(state) -> Iterator[object]:
+def serve(state, host: str = "127.0.0.1") -> Iterator[object]:
     """Serve ``state`` until the block ends; sets ``state.url``. A client
     that hangs up mid-answer is ignored. If the state has a ``stop`` event
     (a trickling answer waits on it), it is set before shutting down."""
@@ -25,9 +25,9 @@ def serve(state) -> Iterator[object]:
         def log_message(self, *args) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = ThreadingHTTPServer((host, 0), Handler)  # loopback only (127.0.0.0/8)
     httpd.daemon_threads = True
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    state.url = f"http://{host}:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

@@ -19,6 +19,9 @@ from tests.fakes import FakeEmbedder
 from tests.httpserve import serve
 from tests.pdfgen import make_pdf
 
+# The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
+pytestmark = pytest.mark.usefixtures("allow_loopback")
+
 UUIDS = {
     "strategia.pdf": "0a1b2c3d-0000-4000-8000-000000000001",
     "Liite 1 toimeenpano.pdf": "0a1b2c3d-0000-4000-8000-000000000002",

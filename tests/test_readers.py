@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.reading import readers
+from ingest.reading import readers, sandbox
 from kb.errors import BuildLockedError
 from kb.index.folder import build_lock
 from tests.procs import alive, descendants, wait_gone
@@ -63,8 +63,8 @@ def _build_reading(settings) -> None:
 
 @pytest.mark.parametrize("prctl", [True, False], ids=["prctl", "polling"])
 def test_a_reader_dies_with_its_build(settings, tmp_path, monkeypatch, prctl):
-    monkeypatch.setattr(readers, "USE_PRCTL", prctl)
-    monkeypatch.setattr(readers, "PARENT_POLL_SECONDS", 0.1)
+    monkeypatch.setattr(sandbox, "USE_PRCTL", prctl)
+    monkeypatch.setattr(sandbox, "PARENT_POLL_SECONDS", 0.1)
     pid_file = tmp_path / "reader.pid"
 
     def read_pages(path, settings):  # what the forked reader runs

@@ -21,6 +21,9 @@ from search.searcher import Searcher
 from tests.fakes import FakeEmbedder
 from tests.httpserve import serve
 
+# The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
+pytestmark = pytest.mark.usefixtures("allow_loopback")
+
 COOKIE = "Tämä sivusto käyttää evästeitä analytiikkaan"
 FOOTER = "Valtiovarainministeriö, Snellmaninkatu 1 A, PL 28, 00023 Valtioneuvosto"
 ASIDE = "Tilaa Hankinta-Suomen uutiskirje sähköpostiisi"

@@ -56,7 +56,9 @@ def _candidates(settings, ui: str, round_: int) -> list:
             try:
                 fetched[address.strip()] = fetch_address(address, settings)
             except KBError as exc:
-                st.warning(f"{label(ui, 'refused')}: {plain(exc)}")
+                from webapp.refusals import refusal_text
+
+                st.warning(refusal_text(exc, ui))
     with st.spinner(label(ui, "checking")):
         for upload in uploads or []:
             if upload.file_id not in checked:

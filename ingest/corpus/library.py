@@ -301,14 +301,17 @@ def remove(settings: Settings, doc_id: str) -> Document:
         found = next((d for d in documents(settings) if d.id == doc_id), None)
         if found is None:
             raise UnknownDocumentError(doc_id, "no such document in the corpus")
+        # Refused before anything is written: a refused removal edits nothing.
+        if found.present and any(
+            part.startswith(".") or part == ".." for part in PurePath(found.path).parts
+        ):
+            raise LibraryError(found.path, "not a document file of the corpus")
         if found.entry:
             doc = sourcesfile.parse(_sources_text(corpus))
             sourcesfile.drop(doc, doc_id)
             sourcesfile.write(corpus, doc)
         if found.present:
             path = corpus / found.path
-            if any(part.startswith(".") or part == ".." for part in PurePath(found.path).parts):
-                raise LibraryError(found.path, "not a document file of the corpus")
             try:
                 path.unlink()  # a symbolic link goes, not what it points to
             except FileNotFoundError:

@@ -57,6 +57,8 @@ def load_sources(corpus_dir: Path, filename: str = SOURCES_FILE) -> list[Source]
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SourcesError(f"{path}: {exc}") from exc
+    except RecursionError as exc:  # arrays or tables nested ~1,000 deep
+        raise SourcesError(f"{path}: nested too deeply to be a sources file") from exc
     known = set(Source.__dataclass_fields__)
     sources: list[Source] = []
     seen: set[str] = set()

@@ -27,6 +27,7 @@ from ingest.fetching.httpread import (
     HANDLE_BASE,
     URN_RESOLVER,
     Deadline,
+    Failure,
     FetchError,
     FetchOptions,
     body_blocks,
@@ -60,6 +61,16 @@ FETCH_LOCK = ".fetch.lock"
 
 class FetchLockedError(FetchError):
     """Another fetch into the same folder is running."""
+
+
+class WebPageError(FetchError):
+    """The address serves an HTML page that names no PDF: ``body`` holds it
+    (at most ``options.max_page_bytes``; ``complete`` False when it was cut
+    there), so a caller that wants a web page need not ask again."""
+
+    def __init__(self, reason: str, url: str, body: bytes, charset: str | None, complete: bool):
+        super().__init__(reason, kind=Failure.NOT_A_DOCUMENT)
+        self.url, self.body, self.charset, self.complete = url, body, charset, complete
 
 
 # ---------------------------------------------------------------- landing pages
@@ -120,33 +131,49 @@ def download(
                     break
             if PDF_MAGIC in head[:MAGIC_WINDOW]:
                 return _save(response.url, head, blocks, dest_dir, options)
-            url = _landing_target(response, head, blocks, hop, landing)
+            url = _landing_target(response, head, blocks, hop, landing, options)
     raise AssertionError("unreachable: the second hop returns or raises")
 
 
-def _landing_target(response, head: bytes, blocks: Iterator[bytes], hop: int, landing) -> str:
+def _landing_target(
+    response, head: bytes, blocks: Iterator[bytes], hop: int, landing, options: FetchOptions
+) -> str:
     ctype = response.headers.get("Content-Type", "")
     looks_html = "html" in ctype.lower() or head.lstrip()[:1] == b"<"
     if not looks_html:
-        raise FetchError(f"not a PDF (no %PDF header; Content-Type {ctype or 'missing'})")
+        raise FetchError(
+            f"not a PDF (no %PDF header; Content-Type {ctype or 'missing'})",
+            kind=Failure.NOT_A_DOCUMENT,
+        )
     if hop >= 1:
-        raise FetchError(f"citation_pdf_url {response.url} leads to an HTML page, not a PDF")
-    body = head
+        raise FetchError(
+            f"citation_pdf_url {response.url} leads to an HTML page, not a PDF",
+            kind=Failure.NOT_A_DOCUMENT,
+        )
+    body, complete = bytearray(head), True
+    limit = max(MAX_LANDING_BYTES, options.max_page_bytes)
     for block in blocks:
         body += block
-        if len(body) > MAX_LANDING_BYTES:
+        if len(body) > limit:
+            complete = False
             break
+    body = bytes(body[:limit])
     try:
-        html = body.decode(response.encoding or "utf-8", errors="replace")
+        html = body[:MAX_LANDING_BYTES].decode(response.encoding or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
-        html = body.decode("utf-8", errors="replace")
+        html = body[:MAX_LANDING_BYTES].decode("utf-8", errors="replace")
     if landing is not None:
         landing.append((response.url, html))
     target = citation_pdf_url(html, response.url)
     if target is None:
-        raise FetchError(
+        charset = response.encoding if "charset" in ctype.lower() else None
+        raise WebPageError(
             "the server sent an HTML page, not a PDF, and it names no citation_pdf_url "
-            '(a web page to index: give its entry kind = "web page")'
+            '(a web page to index: give its entry kind = "web page")',
+            response.url,
+            body,
+            charset,
+            complete,
         )
     logger.info("%s: landing page names %s", printable(response.url), printable(target))
     return target
@@ -163,7 +190,9 @@ def _save(url: str, head: bytes, blocks: Iterator[bytes], dest_dir: Path, option
             for block in _chain(head, blocks):
                 size += len(block)
                 if size > options.max_bytes:
-                    raise FetchError(f"larger than the {options.max_mb:g} MB limit")
+                    raise FetchError(
+                        f"larger than the {options.max_mb:g} MB limit", kind=Failure.TOO_LARGE
+                    )
                 h.update(block)
                 f.write(block)
             f.flush()

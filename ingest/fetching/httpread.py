@@ -11,23 +11,37 @@ becomes a :class:`FetchError` that says why.
 from __future__ import annotations
 
 import email.utils
+import enum
 import http.client
+import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
+from ingest.fetching.netguard import (
+    AllowList,
+    GuardedAdapter,
+    NotAllowedError,
+    Refusal,
+    guarded_session,
+)
 from kb.errors import KBError
 
 HANDLE_BASE = "https://julkaisut.valtioneuvosto.fi/handle/"
 URN_RESOLVER = "https://urn.fi/"
 USER_AGENT = "hankinta-kb-fetch/1 (+https://github.com/; one request per document)"
 CHUNK_BYTES = 64 * 1024
+MAX_REDIRECTS = 10
+# A compressed answer may expand this many times (HTML gzips 5-10x); checked
+# once this much is decoded, so a small answer is never refused for it.
+MAX_RATIO = 100
+RATIO_AFTER = 1024 * 1024
 
 # What a request or a read can raise: requests' errors, urllib3's (raw reads),
 # http.client's (a broken status line) and socket errors.
@@ -49,19 +63,57 @@ class FetchOptions:
     deadline: float = 300.0  # seconds for one download, landing page included
     handle_base: str = HANDLE_BASE
     urn_resolver: str = URN_RESOLVER
+    max_page_mb: float = 5.0  # a web page's decoded size (KB_MAX_PAGE_MB)
+    # What else than public addresses may be fetched (KB_FETCH_ALLOW; ingest/fetching/netguard.py).
+    allow: AllowList = field(default_factory=AllowList.from_env)
+    parse_timeout: float = 120.0  # seconds to read a page's main text (KB_FILE_TIMEOUT)
+    parse_mb: int = 2048  # memory for it (KB_READER_MB; ingest/reading/sandbox.py)
 
     @property
     def max_bytes(self) -> int:
         return int(self.max_mb * 1024 * 1024)
 
+    @property
+    def max_page_bytes(self) -> int:
+        return int(self.max_page_mb * 1024 * 1024)
+
+
+def settings_options(settings) -> dict:
+    """FetchOptions' fields that come from the settings (kb/settings.py)."""
+    return {
+        "max_page_mb": float(settings.max_page_mb),
+        "allow": AllowList.parse(settings.fetch_allow),
+        "parse_timeout": float(settings.file_timeout),
+        "parse_mb": settings.reader_mb,
+    }
+
+
+class Failure(enum.Enum):
+    """The class of a failed fetch: all the page says of it (kb/labels.py)."""
+
+    NOT_FOUND = "not found"
+    NOT_ALLOWED = "not allowed"
+    TOO_LARGE = "too large"
+    TIMED_OUT = "timed out"
+    NOT_REACHABLE = "not reachable"
+    NOT_A_DOCUMENT = "not a document"
+
+
+NOT_FOUND, NOT_ALLOWED, TOO_LARGE = Failure.NOT_FOUND, Failure.NOT_ALLOWED, Failure.TOO_LARGE
+TIMED_OUT, NOT_REACHABLE = Failure.TIMED_OUT, Failure.NOT_REACHABLE
+
 
 class FetchError(KBError):
-    """One address of a source could not give a PDF; the message says why."""
+    """One address of a source could not give a PDF; the message says why,
+    ``kind`` its class."""
 
-    def __init__(self, reason: str, *, offline: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, offline: bool = False, kind: Failure = Failure.NOT_REACHABLE
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.offline = offline
+        self.kind = kind
 
 
 class Deadline:
@@ -76,7 +128,9 @@ class Deadline:
         """Seconds left; FetchError when none are."""
         left = self.end - time.monotonic()
         if left <= 0:
-            raise FetchError(f"download took longer than {self.seconds:g} s (--deadline)")
+            raise FetchError(
+                f"download took longer than {self.seconds:g} s (--deadline)", kind=TIMED_OUT
+            )
         return left
 
 
@@ -122,7 +176,9 @@ class CappedRetry(Retry):
 
 def session(options: FetchOptions) -> requests.Session:
     """A session that retries connection failures and 429/5xx answers with
-    exponential backoff (urllib3's Retry), and follows redirects."""
+    exponential backoff (urllib3's Retry), and connects only where
+    ingest/fetching/netguard.py allows (each connection pinned to the address
+    checked). Redirects are followed by :func:`request`, each hop checked."""
     retry = CappedRetry(
         total=options.retries,
         connect=options.retries,
@@ -135,10 +191,7 @@ def session(options: FetchOptions) -> requests.Session:
         respect_retry_after_header=True,
     )
     retry.wait_cap = options.read_timeout
-    s = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    s.mount("http://", adapter)
-    s.mount("https://", adapter)
+    s = guarded_session(options.allow, max_retries=retry)
     s.headers["User-Agent"] = USER_AGENT
     return s
 
@@ -147,20 +200,54 @@ def session(options: FetchOptions) -> requests.Session:
 
 
 def request(http, url: str, options: FetchOptions, deadline: Deadline) -> requests.Response:
+    """The answer at ``url``, redirects followed here (at most MAX_REDIRECTS),
+    so that the session checks the address of every hop."""
+    for _ in range(MAX_REDIRECTS + 1):
+        response = _get(http, url, options, deadline)
+        location = http.get_redirect_target(response)  # requests' reading of Location
+        if not location:
+            return response
+        response.close()
+        try:
+            url = urljoin(response.url, location)
+        except ValueError as exc:
+            raise FetchError("a redirect to an unusable address") from exc
+    raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _get(http, url: str, options: FetchOptions, deadline: Deadline) -> requests.Response:
     wait = min(options.read_timeout, deadline.remaining())
     try:
-        return http.get(url, stream=True, timeout=(options.connect_timeout, wait))
+        if not isinstance(http.get_adapter(url), GuardedAdapter):  # fail closed
+            raise NotAllowedError(url, Refusal.UNGUARDED)
+        return http.get(
+            url, stream=True, timeout=(options.connect_timeout, wait), allow_redirects=False
+        )
+    except NotAllowedError as exc:
+        raise FetchError(exc.reason, kind=NOT_ALLOWED) from exc
+    except socket.gaierror as exc:  # our own resolution (ingest/fetching/netguard.py)
+        raise FetchError(
+            f"network unavailable or no such host ({exc.strerror or exc})",
+            offline=True,
+            kind=NOT_FOUND,
+        ) from exc
     except (*NETWORK_ERRORS, ValueError) as exc:  # ValueError: an address that does not parse
         raise _request_failure(exc, options, deadline) from exc
 
 
 def _request_failure(exc: BaseException, options: FetchOptions, deadline: Deadline) -> FetchError:
+    if isinstance(exc, requests.exceptions.InvalidSchema | requests.exceptions.MissingSchema):
+        return FetchError("not an http or https address", kind=NOT_ALLOWED)  # file://, gopher://
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return FetchError(f"connection timed out after {options.connect_timeout:g} s")
+        return FetchError(
+            f"connection timed out after {options.connect_timeout:g} s", kind=TIMED_OUT
+        )
     if caused_by(exc, ReadTimeoutError, TimeoutError, requests.exceptions.ReadTimeout):
         if deadline.expired():  # the wait was cut to what was left of the deadline
-            return FetchError(f"download took longer than {deadline.seconds:g} s (--deadline)")
-        return FetchError(f"no answer within {options.read_timeout:g} s")
+            return FetchError(
+                f"download took longer than {deadline.seconds:g} s (--deadline)", kind=TIMED_OUT
+            )
+        return FetchError(f"no answer within {options.read_timeout:g} s", kind=TIMED_OUT)
     if isinstance(exc, requests.exceptions.RetryError):
         return FetchError(f"gave up after {options.retries} retries ({cause(exc)})")
     if caused_by(exc, NewConnectionError, ConnectionRefusedError):
@@ -168,12 +255,18 @@ def _request_failure(exc: BaseException, options: FetchOptions, deadline: Deadli
     if caused_by(exc, http.client.BadStatusLine) and not caused_by(
         exc, http.client.RemoteDisconnected
     ):
-        return FetchError(f"the answer is not HTTP ({cause(exc)})")
+        return FetchError("the answer is not HTTP")  # not the server's bytes: no banners
     if isinstance(exc, requests.exceptions.ConnectionError):
         return FetchError(f"connection broken ({cause(exc)})")
     if isinstance(exc, ValueError | requests.exceptions.InvalidURL):
-        return FetchError(f"not a usable address ({cause(exc)})")
+        return FetchError(f"not a usable address ({cause(exc)})", kind=NOT_ALLOWED)
     return FetchError(f"request failed ({cause(exc)})")
+
+
+def _status_kind(status: int) -> Failure:
+    if status in (404, 410):
+        return NOT_FOUND
+    return NOT_ALLOWED if status in (401, 403, 451) else NOT_REACHABLE
 
 
 def check_answer(response: requests.Response, options: FetchOptions) -> None:
@@ -185,18 +278,20 @@ def check_answer(response: requests.Response, options: FetchOptions) -> None:
                 f"; the server asks to retry after {wait:g} s, longer than fetch waits "
                 f"({options.read_timeout:g} s, --timeout): run fetch again later"
             )
-        raise FetchError(message)
+        raise FetchError(message, kind=_status_kind(response.status_code))
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > options.max_bytes:
         raise FetchError(
-            f"{int(declared) / 2**20:.1f} MB declared, over the {options.max_mb:g} MB limit"
+            f"{int(declared) / 2**20:.1f} MB declared, over the {options.max_mb:g} MB limit",
+            kind=TOO_LARGE,
         )
 
 
 def body_blocks(response: requests.Response, options: FetchOptions, deadline: Deadline):
     """The body, as it arrives: each read waits at most the read timeout and
     never past the deadline, so neither a stalled nor a trickling server
-    holds a download longer than the deadline."""
+    holds a download longer than the deadline. A compressed answer that
+    expands more than MAX_RATIO times is refused as it arrives."""
     raw, got = response.raw, 0
     while True:
         try:
@@ -205,16 +300,22 @@ def body_blocks(response: requests.Response, options: FetchOptions, deadline: De
         except NETWORK_ERRORS as exc:
             if caused_by(exc, ReadTimeoutError, TimeoutError) and deadline.expired():
                 raise FetchError(
-                    f"download took longer than {deadline.seconds:g} s (--deadline)"
+                    f"download took longer than {deadline.seconds:g} s (--deadline)",
+                    kind=TIMED_OUT,
                 ) from exc
             if caused_by(exc, ReadTimeoutError, TimeoutError):
                 raise FetchError(
-                    f"download stalled after {got} bytes: no data within {options.read_timeout:g} s"
+                    f"download stalled after {got} bytes: no data within {options.read_timeout:g} s",
+                    kind=TIMED_OUT,
                 ) from exc
             raise FetchError(f"download interrupted after {got} bytes ({cause(exc)})") from exc
         if not block:
             return
         got += len(block)
+        if got > RATIO_AFTER and got > MAX_RATIO * max(1, raw.tell()):
+            raise FetchError(
+                f"the compressed answer expands more than {MAX_RATIO} times", kind=TOO_LARGE
+            )
         yield block
 
 
@@ -287,7 +388,7 @@ def read_body(
             if len(data) > limit:
                 if not truncate:
                     mb = options.max_mb if limit == options.max_bytes else limit / 2**20
-                    raise FetchError(f"larger than the {mb:g} MB limit")
+                    raise FetchError(f"larger than the {mb:g} MB limit", kind=TOO_LARGE)
                 break
             if stop is not None and data.startswith(stop):
                 break

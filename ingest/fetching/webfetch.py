@@ -24,9 +24,10 @@ import requests
 
 from ingest.corpus.sources import Source
 from ingest.fetching.download import PDF_MAGIC
-from ingest.fetching.httpread import FetchError, FetchOptions, read_body
+from ingest.fetching.httpread import Failure, FetchError, FetchOptions, read_body
 from ingest.fetching.lock import LOCK_FILE, atomic_write
 from ingest.fetching.results import FAILED, FETCHED, UP_TO_DATE, FetchResult, addresses, shown_path
+from ingest.reading.sandbox import LimitError, call_limited
 from ingest.reading.webpage import MainContent, main_content, read_snapshot, snapshot_text
 from kb.terminal import printable
 
@@ -44,31 +45,44 @@ class PageDownload:
 
 
 def download_page(http: requests.Session, url: str, options: FetchOptions) -> PageDownload:
-    """The web page at ``url`` and its main content. Raises FetchError."""
-    answer = read_body(http, url, options, options.max_bytes)
+    """The web page at ``url`` (at most ``options.max_page_mb`` decoded) and
+    its main content, read in a reader process. Raises FetchError."""
+    answer = read_body(http, url, options, options.max_page_bytes)
     body, ctype = answer.data, answer.content_type
     if PDF_MAGIC in body[:1024]:
         raise FetchError(
             "the address serves a PDF, not a web page: give the entry the PDF's kind "
-            '(strategy, annex, report or other) and a file ending in ".pdf"'
+            '(strategy, annex, report or other) and a file ending in ".pdf"',
+            kind=Failure.NOT_A_DOCUMENT,
         )
     if "html" not in ctype.lower() and body.lstrip()[:1] != b"<":
-        raise FetchError(f"not a web page (Content-Type {ctype or 'missing'})")
-    html = _decode(body, answer.charset)
-    content = _main_text(html)
+        raise FetchError(
+            f"not a web page (Content-Type {ctype or 'missing'})", kind=Failure.NOT_A_DOCUMENT
+        )
+    html = decode_page(body, answer.charset)
+    content = _main_text(html, options)
     if not content.text.strip():
-        raise FetchError("the page has no main text (trafilatura found none)")
+        raise FetchError(
+            "the page has no main text (trafilatura found none)", kind=Failure.NOT_A_DOCUMENT
+        )
     return PageDownload(answer.url, html, content, len(body))
 
 
-def _main_text(html: str) -> MainContent:
+def _main_text(html: str, options: FetchOptions) -> MainContent:
+    """The page's main content, read in a reader process with fetch's time
+    and memory limits (ingest/reading/sandbox.py), never in this process."""
     try:
-        return main_content(html)
-    except Exception as exc:  # noqa: BLE001 - trafilatura and lxml raise many types on odd pages
-        raise FetchError(f"the page's main text could not be read ({type(exc).__name__})") from exc
+        return call_limited(
+            main_content, html, timeout=options.parse_timeout, memory_mb=options.parse_mb
+        )
+    except LimitError as exc:
+        kind = Failure.TIMED_OUT if exc.timed_out else Failure.NOT_A_DOCUMENT
+        raise FetchError(
+            f"the page's main text could not be read: {exc.reason}", kind=kind
+        ) from exc
 
 
-def _decode(body: bytes, charset: str | None) -> str:
+def decode_page(body: bytes, charset: str | None) -> str:
     """The page as text: in the charset its answer declares, else UTF-8,
     else what charset_normalizer (a dependency of requests) finds."""
     if charset:
@@ -96,11 +110,11 @@ def keep_snapshot(target: Path, page: PageDownload, write) -> str:
     return retrieved
 
 
-def _snapshot_sha256(target: Path) -> str:
+def _snapshot_sha256(target: Path, options: FetchOptions) -> str:
     """The sha256 of the main text of the snapshot at ``target``, or "" when
     there is none (or it cannot be read: it is then written anew)."""
     try:
-        return _main_text(target.read_text(encoding="utf-8")).sha256
+        return _main_text(target.read_text(encoding="utf-8"), options).sha256
     except (OSError, UnicodeDecodeError, FetchError):
         return ""
 
@@ -131,7 +145,7 @@ def fetch_page(
             reasons.append(f"{url}: {exc.reason}")
             offline = offline and exc.offline
             continue
-        return _keep(source.id, page, target, shown, locked)
+        return _keep(source.id, page, target, shown, locked, options)
     why = "network unavailable" if offline else "; ".join(reasons)
     if target.is_file():
         when = snapshot_date(target) or "an unknown date"
@@ -143,10 +157,12 @@ def fetch_page(
     return FetchResult(source.id, FAILED, why, shown)
 
 
-def _keep(doc_id: str, page: PageDownload, target: Path, shown: str, locked) -> FetchResult:
+def _keep(
+    doc_id: str, page: PageDownload, target: Path, shown: str, locked, options
+) -> FetchResult:
     digest = page.content.sha256
     chars = f"{len(page.content.text)} characters of main text"
-    if locked and locked["sha256"] == digest and _snapshot_sha256(target) == digest:
+    if locked and locked["sha256"] == digest and _snapshot_sha256(target, options) == digest:
         when = snapshot_date(target) or locked.get("fetched", "")
         detail = f"main text unchanged (sha256 verified); snapshot of {when} kept"
         return FetchResult(doc_id, UP_TO_DATE, detail, shown, sha256=digest)

@@ -12,19 +12,16 @@ build leaves no process behind; and it holds no copy of the build lock
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import multiprocessing
 import os
-import signal
-import sys
-import threading
 import time
 from multiprocessing import connection as mp_connection
 from pathlib import Path
 
 from ingest.reading.clean import clean_pages
 from ingest.reading.extract import extract
+from ingest.reading.sandbox import context as _context
+from ingest.reading.sandbox import die_with_parent, limit_memory
 from ingest.reading.structure import HeadingFinder
 from ingest.reading.titles import whole_title
 from kb import failpoints
@@ -35,9 +32,6 @@ from kb.settings import Settings
 logger = logging.getLogger(__name__)
 
 UNEXPECTED = "unexpected error while reading"
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-USE_PRCTL = sys.platform.startswith("linux")
-PARENT_POLL_SECONDS = 0.5  # how often a reader checks its parent where prctl is missing
 
 
 def read_pages(path: Path, settings: Settings) -> tuple[str, list[Page]]:
@@ -72,36 +66,10 @@ def _read_pages_or_reason(path: Path, settings: Settings):
         return f"{UNEXPECTED} ({type(exc).__name__}: {str(exc)[:160]})"
 
 
-def die_with_parent(parent: int) -> None:
-    """Make this (child) process end when ``parent`` does.
-
-    On Linux the kernel sends SIGKILL when the parent dies; the parent may
-    have died before the request, so the parent id is checked after it.
-    Elsewhere a daemon thread polls the parent id. (The kernel's signal
-    follows the thread that forked; the build's thread waits for its
-    readers, so it outlives them.)"""
-    armed = False
-    if USE_PRCTL:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-        except (OSError, AttributeError):
-            armed = False
-    if os.getppid() != parent:
-        os._exit(1)
-    if not armed:
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(PARENT_POLL_SECONDS)
-    os._exit(1)
-
-
 def _reader_child(conn, path: Path, settings: Settings, parent: int) -> None:
     """Entry point of a reader process: one file, its result down the pipe."""
     die_with_parent(parent)
+    limit_memory(settings.reader_mb)
     try:
         conn.send(_read_pages_or_reason(path, settings))
     finally:
@@ -123,14 +91,6 @@ def extract_many(paths: list[Path], settings: Settings) -> dict[Path, object]:
         value = _read_pages_or_reason(path, settings)
         out[path] = ExtractionError(path, value) if isinstance(value, str) else value
     return out
-
-
-def _context():
-    # fork where there is one: spawn and forkserver children re-import the
-    # parent's __main__, which under Streamlit (or its AppTest) is the page
-    # script. The children only read files, never run torch.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def _size(path: Path) -> int:

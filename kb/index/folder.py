@@ -225,7 +225,7 @@ def write_generation(
         index = faiss.IndexFlatIP(int(manifest["model"]["dim"]))
         if len(vectors):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(index, str(tmp / FAISS_FILE))
+        _write_faiss(faiss, index, tmp / FAISS_FILE)
         with open(tmp / CHUNKS_FILE, "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
@@ -264,6 +264,19 @@ def write_generation(
         raise IndexWriteError(index_dir, exc.strerror or str(exc)) from exc
     prune(index_dir)
     return final
+
+
+def _write_faiss(faiss, index, path: Path) -> None:
+    """The index as faiss serialises it, written by Python: a full disk is
+    an OSError here (the build's "cannot write the index"), where
+    faiss.write_index raises a RuntimeError, or on a short index only
+    prints its close error and leaves a truncated file."""
+    writer = faiss.VectorIOWriter()  # faiss.serialize_index, spelled out
+    faiss.write_index(index, writer)
+    data = faiss.vector_to_array(writer.data)
+    with open(path, "wb") as f:  # not numpy's tofile, which ignores write errors
+        f.write(memoryview(data))
+        f.flush()
 
 
 def _point_current(index_dir: Path, name: str) -> None:

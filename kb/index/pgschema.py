@@ -82,6 +82,13 @@ def translated(url: str) -> Iterator[None]:
         raise BackendUnavailableError(redact(url), _first_line(exc)) from exc
     except psycopg.InterfaceError as exc:  # the connection was closed under us
         raise BackendUnavailableError(redact(url), _first_line(exc)) from exc
+    except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable) as exc:
+        what = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise BackendSchemaError(
+            redact(url),
+            f"the database's kb_* tables are not this program's ({what}); "
+            "build into an empty database or drop the kb_* tables",
+        ) from exc
 
 
 def table(kind: str, gen_id: int):
@@ -97,7 +104,13 @@ def schema_version(conn) -> int | None:
     exists = conn.execute("SELECT to_regclass('kb_meta') IS NOT NULL").fetchone()[0]
     if not exists:
         return None
-    row = conn.execute("SELECT value FROM kb_meta WHERE key = 'format_version'").fetchone()
+    import psycopg
+
+    try:
+        with conn.transaction():  # a failed read rolls back only itself
+            row = conn.execute("SELECT value FROM kb_meta WHERE key = 'format_version'").fetchone()
+    except (psycopg.ProgrammingError, psycopg.DataError):  # a kb_meta of another program
+        return -1
     return int(row[0]) if row and str(row[0]).isdigit() else -1
 
 
@@ -105,6 +118,12 @@ def check_schema(conn, url: str) -> bool:
     """True when the database holds this program's schema, False when none;
     BackendSchemaError for another format version."""
     version = schema_version(conn)
+    if version == -1:
+        raise BackendSchemaError(
+            redact(url),
+            "the database holds a kb_meta table of another program or format; "
+            "build into an empty database or drop the kb_* tables",
+        )
     if version is not None and version != SCHEMA_VERSION:
         raise BackendSchemaError(
             redact(url),
