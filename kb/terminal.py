@@ -6,6 +6,18 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What both command lines exit with (``python -m ingest`` and ``python -m search``)."""
+
+    OK = 0
+    PARTIAL = 1  # some inputs failed (files skipped, queries refused); the rest is done
+    USAGE = 2  # bad settings, options, sources.toml or query; another build running
+    FAILED = 3  # nothing could be done: the index could not be written or read
+    INTERRUPTED = 130  # Ctrl+C
+
 
 _CONTROL = {i: f"\\x{i:02x}" for i in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 _CONTROL.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
@@ -56,4 +68,4 @@ def run_cli(main, argv: list[str] | None = None) -> int:
             raise
         _stdout_to_devnull()
         print(f"error: the output could not be written: {printable(exc)}", file=sys.stderr)
-        return 1
+        return ExitCode.PARTIAL

@@ -17,9 +17,9 @@ import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
-from kb.errors import KBError
+from kb.errors import KBError, SettingsError
 from kb.settings import load_settings
-from kb.terminal import printable, run_cli
+from kb.terminal import ExitCode, printable, run_cli
 from search.cite import citation_text, cite, where_text
 from search.hits import Results
 from search.modes import SearchMode
@@ -185,7 +185,7 @@ def _batch(searcher: Searcher, queries: list[str | QueryError], args, filters: d
                 "hits": [],
             }
         print(json.dumps(line, ensure_ascii=False).encode("utf-8", "backslashreplace").decode())
-    return 1 if failed else 0
+    return ExitCode.PARTIAL if failed else ExitCode.OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,18 +210,21 @@ def main(argv: list[str] | None = None) -> int:
         hits = searcher.search(args.query, k=args.k, mode=args.mode, **filters)
     except BrokenPipeError:
         raise  # run() ends quietly
-    except (KBError, OSError) as exc:  # a file that cannot be read, an index, settings
+    except (QueryError, SettingsError) as exc:  # the question or the settings
         print(f"error: {printable(exc)}", file=sys.stderr)
-        return 1
+        return ExitCode.USAGE
+    except (KBError, OSError) as exc:  # a file that cannot be read, the index
+        print(f"error: {printable(exc)}", file=sys.stderr)
+        return ExitCode.FAILED
     if args.json:
         print(json.dumps(result_json(args.query, hits, searcher), ensure_ascii=False, indent=2))
     else:
         _print_hits(hits, searcher)
-    return 0
+    return ExitCode.OK
 
 
 def run(argv: list[str] | None = None) -> int:
-    """main() with its output's failures translated (``ingest.errors.run_cli``)."""
+    """main() with its output's failures translated (``kb.terminal.run_cli``)."""
     return run_cli(main, argv)
 
 

@@ -125,7 +125,7 @@ def test_invalid_settings_are_a_clear_error(var, value, monkeypatch, capsys) -> 
         load_settings()
     assert cli.main([]) == 2
     assert cli.main(["status"]) == 2
-    assert search_cli.main(["x"]) == 1
+    assert search_cli.main(["x"]) == 2
     err = capsys.readouterr().err
     assert var.removeprefix("KB_").lower() in err.lower() and "Traceback" not in err
 

@@ -96,7 +96,7 @@ def test_search_cli_json(searcher, settings, capsys):
     assert result["no_relevant_passage"] in (True, False)
     assert code == 0 and len(hits) == 2 and {h["lang"] for h in hits} == {"en"}
     assert hits[0]["section"] == ["2 Environment"]
-    assert search_cli.main(["", "--json"]) == 1
+    assert search_cli.main(["", "--json"]) == 2
     assert "query is empty" in capsys.readouterr().err
 
 

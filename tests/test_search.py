@@ -268,7 +268,7 @@ def test_queries_files_plain_or_jsonl(tmp_path):
 
 
 def test_cli_reports_missing_index(tmp_path, capsys):
-    assert search_cli.main(["hankinta", "--index", str(tmp_path / "none")]) == 1
+    assert search_cli.main(["hankinta", "--index", str(tmp_path / "none")]) == 3
     assert "no index has been built" in capsys.readouterr().err
 
 
