@@ -153,3 +153,40 @@ def test_the_checks_catch_what_they_are_for(tmp_path, files, expect):
         assert wrong_floors(g) == ["search.a -> ingest.b"]
     else:
         assert circles(g) == [["kb.x", "kb.y"]]
+
+
+# ---------------------------------------------------------------- rooms of a size
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+
+
+def oversized(root: Path = ROOT) -> list[str]:
+    """Production modules over MAX_MODULE_LINES lines and functions over
+    MAX_FUNCTION_LINES, as "path" or "path:function (lines)"."""
+    out = []
+    for name, path in sorted(modules(root).items()):
+        text = path.read_text()
+        lines = len(text.splitlines())
+        if lines > MAX_MODULE_LINES:
+            out.append(f"{path.relative_to(root)} ({lines})")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    out.append(f"{path.relative_to(root)}:{node.name} ({n})")
+    return out
+
+
+def test_no_module_or_function_is_too_long():
+    assert oversized() == []
+
+
+def test_the_size_check_catches_a_long_function(tmp_path):
+    (tmp_path / "app.py").write_text("")
+    for pkg in PACKAGES:
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "__init__.py").write_text("")
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    (tmp_path / "kb" / "long.py").write_text(f"def f():\n{body}")
+    assert oversized(tmp_path) == [f"kb/long.py:f ({MAX_FUNCTION_LINES + 1})"]
