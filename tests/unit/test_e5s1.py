@@ -69,7 +69,9 @@ def e5s1(
     entries, data = b"", b""
     for name, dtype, count, raw in tensors:
         entries += struct.pack("<H", len(name.encode())) + name.encode()
-        entries += struct.pack("<B", dtype) + struct.pack("<IQQ", count, offset + len(data), len(raw))
+        entries += struct.pack("<B", dtype) + struct.pack(
+            "<IQQ", count, offset + len(data), len(raw)
+        )
         data += raw
     return head + entries + data
 

@@ -16,7 +16,9 @@ def qvec(tiny, text: str) -> np.ndarray:
 
 def test_dense_finds_the_passage_it_was_given_first_with_cosine_one(tiny, view):
     target = row_with(view, "laki-fi", "2§")
-    rows, scores = retrieval.dense(view, qvec(tiny, view.chunks[target].indexed_text), view.where(), 3)
+    rows, scores = retrieval.dense(
+        view, qvec(tiny, view.chunks[target].indexed_text), view.where(), 3
+    )
     assert rows[0] == target
     assert scores[0] == pytest.approx(1.0, abs=1e-5)
     assert len(rows) == 3 and list(scores) == sorted(scores, reverse=True)
