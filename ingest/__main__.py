@@ -1,5 +1,6 @@
 """Command line: ``python -m ingest [build options]``, ``python -m ingest fetch``,
-``python -m ingest status``, ``python -m ingest prepare-model``."""
+``python -m ingest status``, ``python -m ingest prepare-model``,
+``python -m ingest editor-password``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from .errors import (
     printable,
     run_cli,
 )
+from .passwords import cmd_editor_password
 from .pipeline import FileResult, build_index
 from .settings import load_settings
 from .sources import SourcesError
@@ -353,6 +355,7 @@ COMMANDS = {
     "fetch": cmd_fetch,
     "status": cmd_status,
     "prepare-model": cmd_prepare_model,
+    "editor-password": cmd_editor_password,  # ingest/passwords.py; docs/deploying.md
 }
 
 

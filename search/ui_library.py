@@ -9,9 +9,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from ingest.audit import Action
 from ingest.errors import KBError
 from search.labels import label
 from search.ui import plain
+from search.ui_access import record, require_editor
 
 # The page's rebuild(settings, ui, searcher) -> True when a new index was written.
 Rebuild = Callable[..., bool]
@@ -54,13 +56,19 @@ def _candidates(settings, ui: str, round_: int) -> list:
     if cols[1].button(label(ui, "fetch")) and address.strip():
         with st.spinner(label(ui, "fetching")):
             try:
+                require_editor(settings, "fetch")  # at the action, not only the button
                 fetched[address.strip()] = fetch_address(address, settings)
             except KBError as exc:
                 st.warning(f"{label(ui, 'refused')}: {plain(exc)}")
+    # Only the uploads still in the box keep their bytes in the session.
+    current = {u.file_id for u in uploads or []}
+    for gone in [k for k in checked if k not in current]:
+        del checked[gone]
     with st.spinner(label(ui, "checking")):
         for upload in uploads or []:
             if upload.file_id not in checked:
                 try:
+                    require_editor(settings, "upload")
                     checked[upload.file_id] = check_file(upload.name, upload.getvalue(), settings)
                 except KBError as exc:
                     checked[upload.file_id] = exc
@@ -118,10 +126,16 @@ def add_documents(settings, searcher, ui: str, rebuild: Rebuild) -> None:
             )
         if not st.form_submit_button(label(ui, "add"), type="primary"):
             return
+    try:
+        access = require_editor(settings, "add")
+    except KBError as exc:
+        st.error(plain(exc))
+        return
     notes = []
     for c, form in zip(candidates, forms, strict=True):
         try:
             added = add(settings, c, form)
+            record(settings, access, Action.ADD, f"{added.id}: {added.title} ({added.path})")
             notes.append(
                 ("ok", f"{label(ui, 'added')}: {plain(added.title)} ({plain(added.path)})")
             )
@@ -133,8 +147,8 @@ def add_documents(settings, searcher, ui: str, rebuild: Rebuild) -> None:
 
 
 def remove_document(settings, searcher, ui: str, rebuild: Rebuild) -> None:
-    """Remove a document (its file and its sources.toml entry) after a
-    confirmation, and rebuild."""
+    """Remove a document (its file and its sources.toml entry, to the
+    trash) after a confirmation, and rebuild."""
     from ingest.library import documents, remove
 
     state = st.session_state
@@ -165,11 +179,14 @@ def remove_document(settings, searcher, ui: str, rebuild: Rebuild) -> None:
         return
     del state.confirm_remove
     try:
-        removed = remove(settings, pending)
+        access = require_editor(settings, "remove")
+        removed = remove(settings, pending, who=access.who)
     except KBError as exc:
         st.error(plain(exc))
         return
+    record(settings, access, Action.REMOVE, f"{removed.id}: {removed.title} ({removed.path})")
     if pending in state.get("docs", []):  # the search view's document filter
         state.docs = [d for d in state.docs if d != pending]
     text = f"{removed.title or removed.path} ({removed.path})"
-    _after_edit(settings, ui, searcher, [("ok", f"{label(ui, 'removed')}: {plain(text)}")], rebuild)
+    done = f"{label(ui, 'removed')}: {plain(text)} {label(ui, 'to_trash')}"
+    _after_edit(settings, ui, searcher, [("ok", done)], rebuild)
