@@ -58,7 +58,8 @@ def sso_configured() -> bool:
 def current_access(settings) -> editors.Access:
     """This session's access, decided now (never cached in the session)."""
     password_ok = st.session_state.get(PASSWORD_KEY) is True
-    access = editors.decide(current_request(), _user(), password_ok, settings)
+    user = _user() if sso_configured() else {}  # st.user counts only with [auth] set up
+    access = editors.decide(current_request(), user, password_ok, settings)
     uploadguard.allow(_session_id(), access.can_edit)
     return access
 
