@@ -35,7 +35,6 @@ class Action(Enum):
     REBUILD = "rebuild"
     LOGIN_OK = "login"
     LOGIN_FAILED = "login-failed"
-    LOGIN_LOCKED = "login-locked"
 
 
 class AuditError(KBError):
