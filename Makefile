@@ -29,7 +29,8 @@ run: install  ## set up, fetch what it can, build the index, show an example sea
 	$(MAKE) --no-print-directory index
 	$(PY) -m ingest status --sources  # which official documents are missing, and how to get them
 	$(PY) -m search -k 3 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
-	$(PY) -m streamlit run app.py
+	$(PY) -m streamlit run app.py --server.address "$${KB_SERVE_ADDRESS:-127.0.0.1}" \
+		--server.maxUploadSize "$${KB_MAX_FILE_MB:-200}"  # docs/deploying.md
 
 search: index  ## only the example search, without starting the app
 	$(PY) -m search -k 5 "Miten julkisilla hankinnoilla edistetään innovaatioita?"

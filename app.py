@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ingest.corpus.audit import Action
 from ingest.pipeline import build_index
 from ingest.status import index_status
 from ingest.storage.buildwait import build_in_turn
@@ -21,6 +22,9 @@ from search import Highlighting, QueryError, Searcher, SearchMode, StaleHitError
 from search.answer import answer
 from search.cite import citation_text, cite
 from search.grouping import best_by_language
+from webapp import uploadguard
+from webapp.access import record, require_editor, show_audit
+from webapp.access import sidebar as access_sidebar
 from webapp.cards import (
     answer_html,
     card_html,
@@ -34,7 +38,7 @@ from webapp.cards import (
     query_error_message,
     ui_language,
 )
-from webapp.editing import add_documents, remove_document
+from webapp.editing import add_documents, remove_document, show_trash
 from webapp.page import PAGE_CSS, chunks_chart, draw_filters, remember_in_url, show_exports
 from webapp.pdfs import publish
 
@@ -118,7 +122,13 @@ def keep_widget_state() -> None:
 
 def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
     """Build or update the index with a progress bar. The live index keeps
-    answering (this and other sessions) until the new generation is swapped in."""
+    answering (this and other sessions) until the new generation is swapped in.
+    Editors only: checked here, not only where the button is drawn."""
+    try:
+        access = require_editor(settings, "rebuild")
+    except KBError:
+        st.error(label(ui, "not_editor"))
+        return False
     bar = st.progress(0.0, text=label(ui, "reading"))
     files: list[str] = []
 
@@ -143,6 +153,7 @@ def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
     counts = label(ui, "built_counts").format(
         chunks=report.chunks, pages=report.pages, seconds=report.seconds
     )
+    record(settings, access, Action.REBUILD, f"{report.chunks} passages, {report.pages} pages")
     st.success(f"{label(ui, 'built')}: {counts}")
     for failed in report.failed:
         st.warning(failure_message(failed.path, failed.error, ui))
@@ -317,7 +328,7 @@ def show_answer(where, hits, ui: str, searcher: Searcher) -> None:
         where.empty()
 
 
-def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
+def documents_view(settings, searcher: Searcher | None, ui: str, can_edit: bool) -> None:
     import pandas as pd
 
     try:
@@ -336,10 +347,14 @@ def documents_view(settings, searcher: Searcher | None, ui: str) -> None:
         if not indexed.empty:
             st.subheader(label(ui, "chunks_chart"), anchor=False)
             st.altair_chart(chunks_chart(indexed, names))  # whole titles, told apart
+    if not can_edit:  # readers: the table and the chart, no button that edits
+        return
     if st.button(label(ui, "rebuild"), type="primary"):
         rebuild(settings, ui, searcher)
     add_documents(settings, searcher, ui, rebuild)
     remove_document(settings, searcher, ui, rebuild)
+    show_trash(settings, searcher, ui, rebuild)
+    show_audit(settings, ui)
 
 
 def main() -> None:
@@ -350,6 +365,8 @@ def main() -> None:
     keep_widget_state()
     st.set_page_config(page_title="hankinta-kb", layout="wide")
     settings = load_settings()
+    # Uploads held for editors' sessions only, and only so many bytes each.
+    uploadguard.install_on_server(lambda: settings.session_upload_mb * 1_000_000)
 
     searcher, problem = None, None
     try:
@@ -371,21 +388,22 @@ def main() -> None:
             key="view",
             format_func=lambda v: label(ui, "view_search" if v == "search" else "view_docs"),
         )
+        access = access_sidebar(settings, ui)
     st.title(label(ui, "title"), anchor=False)  # no "Link to heading" (English)
     st.html(PAGE_CSS)  # readable captions, the phone-width layout
 
     if problem:
         if problem == "missing":
-            st.info(label(ui, "no_index"))
+            st.info(label(ui, "no_index" if access.can_edit else "no_index_reader"))
         else:
             st.error(problem)
-        if st.button(label(ui, "build"), type="primary"):
+        if access.can_edit and st.button(label(ui, "build"), type="primary"):
             if rebuild(settings, ui, None):
                 st.rerun()
         return
     if view == "docs":
         st.query_params.update({"view": "docs", "ui": ui})
-        documents_view(settings, searcher, ui)
+        documents_view(settings, searcher, ui, access.can_edit)
         return
     generation = searcher.generation.name
     if n := not_indexed(

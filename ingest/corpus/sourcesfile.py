@@ -44,6 +44,8 @@ def _entries(doc: tomlkit.TOMLDocument) -> AoT:
     if "document" not in doc:
         doc.append("document", tomlkit.aot())
     entries = doc["document"]
+    if not isinstance(entries, AoT) and isinstance(entries, list) and not entries:
+        doc["document"] = entries = tomlkit.aot()  # "document = []": the last one was removed
     if not isinstance(entries, AoT):
         raise SourcesError(f"{SOURCES_FILE}: 'document' must be a list of [[document]] tables")
     return entries
@@ -70,6 +72,8 @@ def drop(doc: tomlkit.TOMLDocument, doc_id: str) -> None:
     for i, table in enumerate(entries):
         if table.get("id") == doc_id:
             del entries[i]
+            if not entries:  # not "document = []", which tomlkit reads back as no table list
+                del doc["document"]
             return
     raise SourcesError(f"{SOURCES_FILE}: no document {doc_id!r}")
 
