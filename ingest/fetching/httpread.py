@@ -89,7 +89,7 @@ def settings_options(settings) -> dict:
 
 
 class Failure(enum.Enum):
-    """The class of a failed fetch: all the page says of it (kb/labels.py)."""
+    """The class of a failed fetch: all the page says of it (kb/labels/)."""
 
     NOT_FOUND = "not found"
     NOT_ALLOWED = "not allowed"
