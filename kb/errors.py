@@ -6,16 +6,20 @@ from pathlib import Path
 
 
 class KBError(Exception):
-    """Base class for every error this project raises on purpose."""
+    """Base class for every error this project raises on purpose; ``reason``
+    is the part a caller may show on its own (without the file or index)."""
+
+    def __init__(self, message: object = "", reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = str(message) if reason is None else reason
 
 
 class ExtractionError(KBError):
     """A source file could not be read into text. Names the file and the reason."""
 
     def __init__(self, path: Path | str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{path}: {reason}", reason)
         self.path = str(path)
-        self.reason = reason
 
 
 class IndexError_(KBError):
@@ -24,9 +28,8 @@ class IndexError_(KBError):
     advice = "rebuild it with `python -m ingest`"
 
     def __init__(self, index_dir: Path | str, reason: str) -> None:
-        super().__init__(f"index at {index_dir}: {reason}; {self.advice}")
+        super().__init__(f"index at {index_dir}: {reason}; {self.advice}", reason)
         self.index_dir = str(index_dir)
-        self.reason = reason
 
 
 class IndexMissingError(IndexError_):

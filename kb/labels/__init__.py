@@ -9,8 +9,17 @@ from kb.labels import en, fi, sv
 UI_LANGS = ("en", "fi", "sv")
 
 LABELS = {"en": en.TEXTS, "fi": fi.TEXTS, "sv": sv.TEXTS}
-COLUMNS = {"en": en.COLUMNS, "fi": fi.COLUMNS, "sv": sv.COLUMNS}
-LANGUAGE_NAMES = {"en": en.LANGUAGE_NAMES, "fi": fi.LANGUAGE_NAMES, "sv": sv.LANGUAGE_NAMES}
+# The documents table's columns, and the languages' names, in each language.
+COLUMNS = {
+    "en": ("Title", "Kind", "Language", "Pages", "Passages", "Status", "Indexed", "File"),
+    "fi": ("Nimi", "Tyyppi", "Kieli", "Sivuja", "Kohtia", "Tila", "Indeksoitu", "Tiedosto"),
+    "sv": ("Titel", "Typ", "Språk", "Sidor", "Avsnitt", "Status", "Indexerat", "Fil"),
+}
+LANGUAGE_NAMES = {
+    "en": {"fi": "Finnish", "sv": "Swedish", "en": "English"},
+    "fi": {"fi": "suomi", "sv": "ruotsi", "en": "englanti"},
+    "sv": {"fi": "finska", "sv": "svenska", "en": "engelska"},
+}
 
 # The example questions on the page, one per language.
 EXAMPLES = [

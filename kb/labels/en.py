@@ -121,7 +121,3 @@ TEXTS = {
     "trashed": "removed {when} by {who}",
     "to_trash": "(moved to the trash: it can be restored)",
 }
-
-COLUMNS = ("Title", "Kind", "Language", "Pages", "Passages", "Status", "Indexed", "File")
-
-LANGUAGE_NAMES = {"fi": "Finnish", "sv": "Swedish", "en": "English"}

@@ -121,7 +121,3 @@ TEXTS = {
     "trashed": "poistettu {when}, poistaja {who}",
     "to_trash": "(siirretty roskakoriin: sen voi palauttaa)",
 }
-
-COLUMNS = ("Nimi", "Tyyppi", "Kieli", "Sivuja", "Kohtia", "Tila", "Indeksoitu", "Tiedosto")
-
-LANGUAGE_NAMES = {"fi": "suomi", "sv": "ruotsi", "en": "englanti"}

@@ -121,7 +121,3 @@ TEXTS = {
     "trashed": "borttaget {when} av {who}",
     "to_trash": "(flyttat till papperskorgen: det kan återställas)",
 }
-
-COLUMNS = ("Titel", "Typ", "Språk", "Sidor", "Avsnitt", "Status", "Indexerat", "Fil")
-
-LANGUAGE_NAMES = {"fi": "finska", "sv": "svenska", "en": "engelska"}
