@@ -298,7 +298,7 @@ def test_search_cli_batch_reports_bad_queries_and_answers_the_rest(finlex_index,
     raw = tmp_path / "latin1.txt"
     raw.write_bytes("kynnysarvot\nhankinta\xe4\n".encode("latin-1"))
     proc = _search_cli(finlex_index, "--queries-file", str(raw))
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # an unreadable queries file: a usage error
     assert b"latin1.txt:2: not UTF-8" in proc.stderr and b"Traceback" not in proc.stderr
 
 
