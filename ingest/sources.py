@@ -16,7 +16,7 @@ from .webpage import is_html_file, read_snapshot
 logger = logging.getLogger(__name__)
 
 SOURCES_FILE = "sources.toml"
-KINDS = ("strategy", "annex", "report", "web page", "other")
+KINDS = ("strategy", "annex", "report", "law", "web page", "other")
 WEB_DIR = "web"  # where a fetched web page's snapshot goes when its entry names no file
 LANGS = ("fi", "sv", "en")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
