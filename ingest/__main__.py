@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
+from .cliprogress import StageBars, choose_display
 from .errors import (
     BackendSchemaError,
     BackendUnavailableError,
@@ -25,6 +26,7 @@ from .errors import (
     run_cli,
 )
 from .pipeline import FileResult, build_index
+from .progress import Stage
 from .settings import load_settings
 from .sources import SourcesError
 
@@ -51,6 +53,7 @@ def cmd_build(argv: list[str]) -> int:
         prog="python -m ingest", description="Build or update the search index from the corpus."
     )
     _common(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or lines")
     args = p.parse_args(argv)
     _setup_logging(args.verbose)
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
@@ -59,26 +62,18 @@ def cmd_build(argv: list[str]) -> int:
         print(f"error: corpus folder {printable(settings.corpus_dir)} {what}", file=sys.stderr)
         return EXIT_USAGE
 
+    bars = StageBars(choose_display(args.quiet))
+
     def on_file(r: FileResult) -> None:
         if r.status == "failed":
-            print(f"FAILED  {printable(r.path)}: {printable(r.error)}", file=sys.stderr)
+            bars.write(f"FAILED  {printable(r.path)}: {printable(r.error)}")
         elif r.status == "indexed":
-            print(
-                f"indexed {printable(r.path)}: {r.pages} pages, {r.chunks} chunks", file=sys.stderr
-            )
-
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, desc="embedding", unit="chunk", disable=not sys.stderr.isatty())
-        bar.update(done - bar.n)
+            bars.write(f"indexed {printable(r.path)}: {r.pages} pages, {r.chunks} chunks")
 
     try:
-        report = build_index(settings, on_file=on_file, progress=progress)
+        with bars:
+            bars.start(Stage.READING)
+            report = build_index(settings, on_file=on_file, stages=bars)
     except (BuildLockedError, SourcesError) as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -91,9 +86,6 @@ def cmd_build(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted: the previous index is unchanged", file=sys.stderr)
         return 130
-    finally:
-        if bar is not None:
-            bar.close()
 
     ok = [f for f in report.files if f.status in ("indexed", "unchanged")]
     removed = [f for f in report.files if f.status == "removed"]

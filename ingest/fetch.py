@@ -175,6 +175,8 @@ def _more_files(http, source: Source, result: FetchResult, dest_dir, corpus_dir,
     """The other files of the publication ``source`` names (ingest/dspace.py)."""
     if is_html_file(source.file) or result.status not in (FETCHED, UP_TO_DATE):
         return []
+    if bundled_file(source, dest_dir, corpus_dir):
+        return []
     if not addresses(source, options):
         return []
     from .dspace import item_files
@@ -186,7 +188,21 @@ def _target(source: Source, result: FetchResult, dest_dir: Path, corpus_dir: Pat
     """Where fetch put a result: a web page at its file, a PDF in ``dest_dir``."""
     if is_html_file(source.file):
         return corpus_dir / source.file
+    if result.id == source.id and (own := bundled_file(source, dest_dir, corpus_dir)):
+        return own
     return dest_dir / f"{result.id}.pdf"
+
+
+def bundled_file(source: Source, dest_dir: Path, corpus_dir: Path) -> Path | None:
+    """The PDF of ``source`` when it is kept in the corpus outside ``dest_dir``
+    (bundled with the project, as the Act in law/): fetch verifies it against
+    the lock and never replaces it, whatever its address answers."""
+    if not source.file or not source.file.lower().endswith(".pdf"):
+        return None
+    own = corpus_dir / source.file
+    if own.absolute() == (dest_dir / f"{source.id}.pdf").absolute() or not own.is_file():
+        return None
+    return own
 
 
 def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> None:
@@ -249,6 +265,8 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
         locked = locked_entry(lock, source.id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
     except LockFileError as exc:
         return FetchResult(source.id, FAILED, exc.reason, shown)
+    if urls and bundled_file(source, dest_dir, corpus_dir):
+        return check_present(source.id, own, shown_path(own, corpus_dir), locked)
     if target.exists() or target.is_symlink():
         if not urls and not locked:
             return FetchResult(source.id, NO_IDENTIFIER, f"local file {shown}", shown)
