@@ -16,7 +16,7 @@ from ingest.settings import PROJECT_ROOT
 
 from .apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.browser]
 
 SCREENSHOTS = PROJECT_ROOT / ".cache" / "screenshots"
 QUESTION = "Mitä innovaatiokumppanuus tarkoittaa?"

@@ -12,7 +12,7 @@ from search.evaluate import evaluate, heading_evaluations, load_qrels
 
 from .conftest import needs_testdata
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.quality]
 
 
 @pytest.fixture(scope="module")

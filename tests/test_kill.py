@@ -28,7 +28,7 @@ from .fakes import FakeEmbedder
 from .pdfgen import make_pdf
 from .procs import descendants, wait_gone
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.kill]
 
 QUERIES = [
     "Miten hankinnoilla edistetään innovaatioita?",

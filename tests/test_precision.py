@@ -10,7 +10,7 @@ from search.bitext import bitext_accuracy, read_pairs
 
 from .conftest import needs_testdata
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.quality]
 
 
 def _embedders():
