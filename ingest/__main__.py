@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from .cliprogress import StageBars, choose_display
+from .cliprogress import Display, StageBars, choose_display
+from .cliviews import discovered_rows, print_discovered
 from .errors import (
     BackendSchemaError,
     BackendUnavailableError,
@@ -131,12 +132,18 @@ def cmd_status(argv: list[str]) -> int:
         except KBError as exc:
             print(f"error: {printable(exc)}", file=sys.stderr)
             return EXIT_USAGE
+        found = discovered_rows(settings.corpus_dir)
         if args.json:
             print(
-                json.dumps({"sources": [asdict(s) for s in states]}, indent=2, ensure_ascii=False)
+                json.dumps(
+                    {"sources": [asdict(s) for s in states], "discovered": found},
+                    indent=2,
+                    ensure_ascii=False,
+                )
             )
         else:
             _print_sources(states)
+            print_discovered(found)
         return EXIT_OK
     try:
         # Without --corpus or KB_CORPUS: the corpus the index was built from.
@@ -283,11 +290,17 @@ def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
         default=defaults.deadline,
         help=f"seconds one download may take in all (default {defaults.deadline:g})",
     )
+    p.add_argument(
+        "--no-discover",
+        action="store_true",
+        help="do not follow the web pages' links to documents (sources.discovered.json)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log every address tried")
     return p
 
 
 def cmd_fetch(argv: list[str]) -> int:
+    from .discovery import DiscoveredFileError
     from .fetch import FAILED, FetchError, FetchOptions, FetchResult, fetch_all
     from .webfetch import KEPT
 
@@ -314,14 +327,24 @@ def cmd_fetch(argv: list[str]) -> int:
     )
     dest = args.dest or args.sources.parent / "official"
 
-    def on_result(r: FetchResult) -> None:
-        print(f"{r.id:32} {r.status:14} {printable(r.detail)}", flush=True)
+    # The report's rows are the progress; on a terminal a bar counts them too,
+    # and its clock runs while a large file downloads.
+    tty = choose_display(False) is Display.BARS
+    bars = StageBars(Display.BARS if tty else Display.QUIET, prefix="fetch")
+    done = 0
 
-    print(f"{'source':32} {'status':14} detail")
+    def on_result(r: FetchResult) -> None:
+        nonlocal done
+        done += 1
+        bars.write(f"{r.id:32} {r.status:14} {printable(r.detail)}", sys.stdout)
+        bars(Stage.FETCHING, done, 0)
+
+    print(f"{'source':32} {'status':14} detail", flush=True)
     try:
-        with _sigterm_interrupts():
-            report = fetch_all(args.sources, dest, options, on_result)
-    except (SourcesError, FetchError) as exc:
+        with _sigterm_interrupts(), bars:
+            bars.start(Stage.FETCHING)
+            report = fetch_all(args.sources, dest, options, on_result, not args.no_discover)
+    except (SourcesError, FetchError, DiscoveredFileError) as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:

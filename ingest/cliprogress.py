@@ -78,13 +78,14 @@ class StageBars:
                     self.bar.total = total
                 self.bar.update(done - self.bar.n)
 
-    def write(self, line: str) -> None:
-        """Print a line of the command's own (above the bar, on a terminal)."""
+    def write(self, line: str, stream: TextIO | None = None) -> None:
+        """Print a line of the command's own (above the bar, on a terminal),
+        to ``stream`` (default: where the bars go)."""
         with self._lock:
             if self.bar is not None:
-                self.bar.write(line, file=self.stream)
+                self.bar.write(line, file=stream or self.stream)
             else:
-                print(line, file=self.stream, flush=True)
+                print(line, file=stream or self.stream, flush=True)
 
     def _begin(self, stage: Stage, total: int) -> None:
         self._close()

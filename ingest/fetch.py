@@ -133,6 +133,7 @@ def fetch_all(
     dest_dir: Path,
     options: FetchOptions | None = None,
     on_result: Callable[[FetchResult], None] | None = None,
+    discover: bool = True,
 ) -> FetchReport:
     """Fetch every source of ``sources_file`` that has an address into
     ``dest_dir`` as ``<id>.pdf`` (a publication's other files as
@@ -142,12 +143,20 @@ def fetch_all(
     Raises SourcesError, LockFileError (the lock file as a whole) or
     FetchError (``dest_dir`` unusable, another fetch into it running) before
     anything is fetched; after that, whatever goes wrong with one source is
-    that source's FAILED result, and the next source is fetched."""
+    that source's FAILED result, and the next source is fetched.
+
+    With ``discover``, the documents the web pages link to are found and
+    fetched too (ingest/discovery.py); a sources.discovered.json that
+    cannot be read raises DiscoveredFileError before anything is fetched."""
     options = options or FetchOptions()
     corpus_dir = sources_file.parent
     lock_path = corpus_dir / LOCK_FILE
     lock = read_lock(lock_path)
     sources = load_sources(corpus_dir, sources_file.name)
+    if discover:
+        from .discovery import read_discovered
+
+        read_discovered(corpus_dir)  # readable, before anything is fetched
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -158,7 +167,8 @@ def fetch_all(
         report.removed_parts = removed
         for name in removed:
             logger.info("removed %s, left by an interrupted fetch", printable(dest_dir / name))
-        for source in sources:
+
+        def fetch_source(source: Source) -> FetchResult:
             result = _fetch_one(http, source, dest_dir, corpus_dir, lock, options)
             more = _more_files(http, source, result, dest_dir, corpus_dir, lock, options)
             for r in [result, *more]:
@@ -168,6 +178,14 @@ def fetch_all(
                 record_fetch(corpus_dir, states, r.id, r.status, r.detail)
                 if on_result:
                     on_result(r)
+            return result
+
+        for source in sources:
+            fetch_source(source)
+        if discover:
+            from .discoverfetch import fetch_discovered
+
+            fetch_discovered(corpus_dir, sources, options, fetch_source)
     return report
 
 

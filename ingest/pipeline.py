@@ -13,6 +13,7 @@ import numpy as np
 
 from . import failpoints
 from .chunk import Chunker
+from .discovery import discovered_sources
 from .dspace import item_sources
 from .embed import Embedder, load_embedder, resolve_model
 from .errors import ExtractionError
@@ -189,6 +190,7 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file, stages) -> _D
     files that left. Reports each file as it is done."""
     corpus = settings.corpus_dir
     sources = load_sources(corpus)
+    sources += discovered_sources(corpus, sources)  # found on the official pages (fetch)
     sources += item_sources(corpus, sources)  # a publication's other files (fetch)
     by_file: dict[str, Source] = {s.file: s for s in sources if s.file}
     docs = _Documents(now=datetime.now(UTC).isoformat(timespec="seconds"))

@@ -1,4 +1,4 @@
-"""What a build is doing, stage by stage, for whoever shows it.
+"""What a build (or a fetch) is doing, stage by stage, for whoever shows it.
 
 The library reports through a callback, ``StageProgress(stage, done,
 total)``: ``done`` of ``total`` items of ``stage`` are finished (``total``
@@ -18,6 +18,7 @@ class Stage(StrEnum):
     PASSAGES = "embedding passages"
     SENTENCES = "embedding sentences"
     WRITING = "writing"
+    FETCHING = "fetching"  # python -m ingest fetch: sources done
 
     @property
     def unit(self) -> str:
@@ -26,6 +27,7 @@ class Stage(StrEnum):
             Stage.PASSAGES: "passage",
             Stage.SENTENCES: "sentence",
             Stage.WRITING: "step",
+            Stage.FETCHING: "source",
         }[self]
 
 
