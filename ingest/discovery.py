@@ -36,7 +36,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from .errors import KBError, printable
-from .sources import LANGS, Source, load_sources
+from .sources import _ID, KINDS, LANGS, Source, load_sources
 from .sourceslock import LOCK_FILE, LockFileError, atomic_write, read_lock
 from .webpage import is_html_file
 
@@ -190,10 +190,16 @@ def read_discovered(corpus_dir: Path) -> list[Discovered]:
         if data.get("version") != VERSION:
             raise ValueError(f"version {data.get('version')!r}, expected {VERSION}")
         fields = set(Discovered.__dataclass_fields__)
-        return [
+        found = [
             Discovered(**{k: str(v) for k, v in d.items() if k in fields})
             for d in data["documents"]
         ]
+        for d in found:  # the id names a file; the address is fetched
+            if not _ID.fullmatch(d.id) or d.kind not in KINDS:
+                raise ValueError(f"document {d.id!r}: bad id or kind {d.kind!r}")
+            if urlsplit(d.url).scheme not in ("http", "https"):
+                raise ValueError(f"document {d.id!r}: {d.url!r} is no web address")
+        return found
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise DiscoveredFileError(
             f"{path} is not a readable list of discovered documents ({exc}); fix or delete it"

@@ -300,3 +300,24 @@ def test_document_links_and_kinds():
     assert guess_kind("Bilaga 2 Strategiska effektindikatorer") == "annex"
     assert guess_kind("Lägesbild av den offentliga upphandlingen") == "report"
     assert guess_kind("Hankintojen opas") == "other"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"id": "../../escape", "url": "http://127.0.0.1/a.pdf", "kind": "annex"},
+        {"id": "ok", "url": "file:///etc/passwd", "kind": "annex"},
+        {"id": "ok", "url": "http://127.0.0.1/a.pdf", "kind": "poem"},
+    ],
+)
+def test_an_edited_record_that_would_escape_is_refused(tmp_path, capsys, entry):
+    corpus = tmp_path / "corpus"
+    sources = _sources(corpus, "http://127.0.0.1:9", langs=("fi",))
+    fields = {"title_hint": "", "lang_hint": "fi", "found_on": "x", "found_at": "y"}
+    (corpus / DISCOVERED_FILE).write_text(
+        json.dumps({"version": 1, "documents": [{**fields, **entry}]}), encoding="utf-8"
+    )
+    code = main(["fetch", "--sources", str(sources), "--retries", "0", "--timeout", "1"])
+    assert code == 2
+    assert DISCOVERED_FILE in capsys.readouterr().err
+    assert not (tmp_path / "escape.pdf").exists()
