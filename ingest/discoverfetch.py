@@ -35,8 +35,10 @@ def fetch_discovered(
     each (a publication page's versions in other languages too, found as
     its page is read); returns the record. A document already fetched and
     matching the lock costs no request."""
-    found = discover(corpus_dir, sources, read_discovered(corpus_dir), options.handle_base)
-    write_discovered(corpus_dir, found)
+    previous = read_discovered(corpus_dir)
+    found = discover(corpus_dir, sources, previous, options.handle_base)
+    if found or previous:  # offline on a fresh clone: no empty file
+        write_discovered(corpus_dir, found)
     done: set[str] = set()
     queue = list(found)
     while queue:

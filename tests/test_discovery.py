@@ -238,6 +238,13 @@ def test_without_discovery_nothing_is_found(tmp_path, ministry, capsys):
     assert all(h in PAGES.values() for h in ministry.hits)
 
 
+def test_offline_nothing_is_recorded(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    code, out = _fetch(_sources(corpus, "http://127.0.0.1:9"), capsys)  # nothing listens
+    assert code == 1, out
+    assert not (corpus / DISCOVERED_FILE).exists()
+
+
 def test_a_publication_page_leads_to_its_other_language_versions(tmp_path, ministry, capsys):
     corpus = tmp_path / "corpus"
     code, out = _fetch(_sources(corpus, ministry.url, langs=("fi",)), capsys)
