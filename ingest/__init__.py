@@ -1,19 +1,39 @@
 """Ingestion: corpus files → cleaned pages → chunks → embeddings → FAISS index."""
 
-from .chunk import Chunker
-from .embed import Embedder, SentenceTransformerEmbedder, load_embedder
-from .errors import (
-    BuildLockedError,
-    ExtractionError,
-    IndexCorruptError,
-    IndexError_,
-    IndexMismatchError,
-    IndexMissingError,
-    KBError,
-)
-from .pipeline import BuildReport, FileResult, build_index, read_pages
-from .records import Chunk, DocumentMeta, Heading, Page
-from .settings import Settings, load_settings
+from importlib import import_module
+
+# Loaded when first used (PEP 562), so that ``python -m ingest`` can show its
+# progress before numpy, langchain and the pipeline are imported.
+_WHERE = {
+    "Chunker": "chunk",
+    "Embedder": "embed",
+    "SentenceTransformerEmbedder": "embed",
+    "load_embedder": "embed",
+    "BuildLockedError": "errors",
+    "ExtractionError": "errors",
+    "IndexCorruptError": "errors",
+    "IndexError_": "errors",
+    "IndexMismatchError": "errors",
+    "IndexMissingError": "errors",
+    "KBError": "errors",
+    "BuildReport": "pipeline",
+    "FileResult": "pipeline",
+    "build_index": "pipeline",
+    "read_pages": "pipeline",
+    "Chunk": "records",
+    "DocumentMeta": "records",
+    "Heading": "records",
+    "Page": "records",
+    "Settings": "settings",
+    "load_settings": "settings",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BuildLockedError",

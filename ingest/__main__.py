@@ -26,7 +26,6 @@ from .errors import (
     printable,
     run_cli,
 )
-from .pipeline import FileResult, build_index
 from .progress import Stage
 from .settings import load_settings
 from .sources import SourcesError
@@ -65,7 +64,7 @@ def cmd_build(argv: list[str]) -> int:
 
     bars = StageBars(choose_display(args.quiet))
 
-    def on_file(r: FileResult) -> None:
+    def on_file(r) -> None:  # a pipeline.FileResult
         if r.status == "failed":
             bars.write(f"FAILED  {printable(r.path)}: {printable(r.error)}")
         elif r.status == "indexed":
@@ -73,7 +72,9 @@ def cmd_build(argv: list[str]) -> int:
 
     try:
         with bars:
-            bars.start(Stage.READING)
+            bars.start(Stage.READING)  # before the pipeline's imports (numpy, torch...)
+            from .pipeline import build_index
+
             report = build_index(settings, on_file=on_file, stages=bars)
     except (BuildLockedError, SourcesError) as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
