@@ -328,3 +328,40 @@ def test_an_edited_record_that_would_escape_is_refused(tmp_path, capsys, entry):
     assert code == 2
     assert DISCOVERED_FILE in capsys.readouterr().err
     assert not (tmp_path / "escape.pdf").exists()
+
+
+def test_fetch_on_a_terminal_shows_a_bar_and_keeps_its_rows_on_stdout(tmp_path, ministry):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from ingest.settings import PROJECT_ROOT
+
+    from .test_firstrun import _read_pty
+
+    sources = _sources(tmp_path / "corpus", ministry.url)
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "fetch", "--sources", str(sources)],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)),
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    try:
+        chunks = _read_pty(primary, proc, 120)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        os.close(primary)
+        proc.kill()
+    text = b"".join(d for _, d in chunks).decode("utf-8", "replace")
+    assert "fetching" in text and "source" in text, text
+    assert "13 fetched" in text
+    assert all(f"innovations-{lang}" in text for lang in PAGES)
