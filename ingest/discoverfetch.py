@@ -13,6 +13,7 @@ from .discovery import (
     Discovered,
     as_source,
     discover,
+    entry_as_discovered,
     read_discovered,
     version_links,
     versions_found,
@@ -30,13 +31,18 @@ def fetch_discovered(
     sources: list[Source],
     options: FetchOptions,
     fetch_source: Callable[[Source], FetchResult],
+    landings: list[tuple[Source, tuple[str, str]]] = (),
 ) -> list[Discovered]:
     """Find the documents the pages' snapshots link to, record them, fetch
     each (a publication page's versions in other languages too, found as
-    its page is read); returns the record. A document already fetched and
+    its page is read: ``landings`` are those of sources.toml's entries read
+    by this fetch); returns the record. A document already fetched and
     matching the lock costs no request."""
     previous = read_discovered(corpus_dir)
     found = discover(corpus_dir, sources, previous, options.handle_base)
+    for source, landing in landings:
+        if version_links(landing[1], landing[0]):
+            found = versions_found(entry_as_discovered(source), landing, found, sources)
     if found or previous:  # offline on a fresh clone: no empty file
         write_discovered(corpus_dir, found)
     done: set[str] = set()

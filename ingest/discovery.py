@@ -348,6 +348,20 @@ def _new_id(text: str, lang: str, taken: set[str]) -> str:
     return candidate
 
 
+def entry_as_discovered(source: Source) -> Discovered:
+    """A publication of sources.toml, as the origin of the versions its page links to."""
+    return Discovered(
+        id=source.id,
+        url=source.url,
+        title_hint=source.title,
+        lang_hint=source.lang,
+        kind=source.kind,
+        found_on="",
+        found_at="",
+        group=source.group,
+    )
+
+
 def versions_found(
     publication: Discovered, landing: tuple[str, str], found: list[Discovered], sources
 ) -> list[Discovered]:
@@ -367,7 +381,7 @@ def versions_found(
             Discovered(
                 id=_new_id(f"{publication.title_hint or publication.id}", lang, taken),
                 url=link.url,
-                title_hint=link.text,
+                title_hint="",  # the link names a language, not the document: the PDF's title
                 lang_hint=lang,
                 kind=publication.kind,
                 found_on=publication.id,

@@ -180,12 +180,15 @@ def fetch_all(
                     on_result(r)
             return result
 
+        landings = []  # publication pages read: they may link to other-language versions
         for source in sources:
-            fetch_source(source)
+            result = fetch_source(source)
+            if result.landing is not None:
+                landings.append((source, result.landing))
         if discover:
             from .discoverfetch import fetch_discovered
 
-            fetch_discovered(corpus_dir, sources, options, fetch_source)
+            fetch_discovered(corpus_dir, sources, options, fetch_source, landings)
     return report
 
 

@@ -365,3 +365,28 @@ def test_fetch_on_a_terminal_shows_a_bar_and_keeps_its_rows_on_stdout(tmp_path, 
     assert "fetching" in text and "source" in text, text
     assert "13 fetched" in text
     assert all(f"innovations-{lang}" in text for lang in PAGES)
+
+
+def test_a_publication_of_sources_toml_leads_to_its_versions_in_its_group(
+    tmp_path, ministry, capsys
+):
+    corpus = tmp_path / "corpus"
+    sources = corpus / "sources.toml"
+    sources.write_text(
+        '[[document]]\nid = "strategy-2020-fi"\nlang = "fi"\nkind = "strategy"\n'
+        f'group = "strategy-2020"\nurl = "{ministry.url}/handle/10024/100"\n',
+        encoding="utf-8",
+    )
+    code, out = _fetch(sources, capsys)
+    assert code == 0, out
+    found = {d.url.removeprefix(ministry.url): d for d in read_discovered(corpus)}
+    assert set(found) == {"/handle/10024/101", "/handle/10024/102"}
+    for path, d in found.items():
+        assert (d.group, d.kind, d.found_on) == ("strategy-2020", "strategy", "strategy-2020-fi")
+        assert d.lang_hint == ITEMS[path]
+    taken = discovered_sources(corpus, load_sources(corpus))
+    assert {s.group for s in taken} == {"strategy-2020"} and len(taken) == 2
+    assert all((corpus / s.file).is_file() for s in taken)
+    ministry.hits.clear()
+    code, out = _fetch(sources, capsys)
+    assert code == 0 and ministry.hits == [], (out, ministry.hits)
