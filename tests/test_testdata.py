@@ -18,6 +18,9 @@ from ingest.store import load_generation
 from .conftest import finlex_corpus, needs_testdata
 from .fakes import FakeEmbedder
 
+# Reading the Act's 175 pages and 40 sample PDFs takes minutes: second lane.
+pytestmark = pytest.mark.quality
+
 CLEAR_REASONS = ("encrypted", "no text layer", "corrupt")
 
 
