@@ -217,6 +217,7 @@ def as_source(d: Discovered, file: str = "") -> Source:
     return Source(
         id=d.id,
         title=d.title_hint,
+        lang_hint=d.lang_hint,
         kind=d.kind,
         group=d.group,
         url=d.url,

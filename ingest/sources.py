@@ -43,6 +43,9 @@ class Source:
     retrieved: str = ""  # YYYY-MM-DD: when a web page's text was taken from its address
     pages: int = 0
     note: str = ""
+    # Not a sources.toml key: the language a discovered document's page gave
+    # (ingest/discovery.py), taken where the file's own text tells no fi/sv/en.
+    lang_hint: str = ""
 
     @property
     def identifier(self) -> str:
@@ -57,7 +60,7 @@ def load_sources(corpus_dir: Path, filename: str = SOURCES_FILE) -> list[Source]
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SourcesError(f"{path}: {exc}") from exc
-    known = set(Source.__dataclass_fields__)
+    known = set(Source.__dataclass_fields__) - {"lang_hint"}
     sources: list[Source] = []
     seen: set[str] = set()
     documents = data.get("document", [])
@@ -159,7 +162,7 @@ def meta_for(
     return DocumentMeta(
         id=src.id,
         title=src.title or title_hint.strip() or path.stem,
-        lang=src.lang or detect_language(text_sample),
+        lang=src.lang or _confirmed(detect_language(text_sample), src.lang_hint),
         kind=src.kind,
         group=src.group,
         url=src.url or url,
@@ -167,6 +170,12 @@ def meta_for(
         path=rel,
         retrieved=src.retrieved or retrieved,
     )
+
+
+def _confirmed(detected: str, hint: str) -> str:
+    """The language detected in the file, unless it is none of fi/sv/en
+    (a short text read as Latin) and a hint says which."""
+    return hint if hint in LANGS and detected not in LANGS else detected
 
 
 def derived_id(rel: str) -> str:

@@ -216,6 +216,24 @@ def test_one_fetch_finds_and_verifies_every_document_a_second_asks_for_none(
     taken = {s.id: s for s in discovered_sources(corpus, load_sources(corpus))}
     assert {s.kind for s in taken.values()} == {"strategy", "annex", "report"}
     assert len(taken) == len(expected)
+    # Built: each with its kind, group and title; a language the short test PDF
+    # does not tell is the page's.
+    from ingest.pipeline import build_index
+    from ingest.settings import Settings
+    from ingest.store import load_generation
+
+    from .fakes import FakeEmbedder
+
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    assert not build_index(settings, embedder=FakeEmbedder()).failed
+    docs = {
+        e["doc"]["id"]: e["doc"]
+        for e in load_generation(settings.index_dir).manifest["files"].values()
+    }
+    for d in found.values():
+        built = docs[d.id]
+        assert (built["kind"], built["group"], built["title"]) == (d.kind, d.group, d.title_hint)
+        assert built["lang"] == d.lang_hint, (d.id, built["lang"])
     # A second fetch asks for the pages (they are re-read at every fetch), nothing else.
     ministry.hits.clear()
     code, out = _fetch(sources, capsys)
