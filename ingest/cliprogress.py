@@ -3,7 +3,7 @@
 On a terminal: one tqdm bar per stage, with counts, rate and time left,
 redrawn at least every second (so a long model load or PDF extraction
 still shows its clock moving). Elsewhere (a CI log, a pipe): one line per
-stage as it starts. ``--quiet``: nothing.
+stage as it starts, once its count is known. ``--quiet``: nothing.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class StageBars:
         self.stream = stream or sys.stderr
         self.prefix = prefix
         self.stage: Stage | None = None
+        self._announced = False  # the stage's line is printed (not on a terminal)
         self.bar = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -73,6 +74,8 @@ class StageBars:
         with self._lock:
             if stage is not self.stage:
                 self._begin(stage, total)
+            elif self.display is Display.LINES and total and not self._announced:
+                self._line(stage, total)
             elif self.bar is not None:
                 if total and self.bar.total != total:
                     self.bar.total = total
@@ -90,10 +93,9 @@ class StageBars:
     def _begin(self, stage: Stage, total: int) -> None:
         self._close()
         self.stage = stage
-        if self.display is Display.LINES:
-            count = f": {total} {stage.unit}{'s' if total != 1 else ''}" if total else ""
-            stamp = time.strftime("%H:%M:%S")
-            print(f"{self.prefix} {stamp} {stage.value}{count}", file=self.stream, flush=True)
+        self._announced = False
+        if self.display is Display.LINES and total:
+            self._line(stage, total)
         elif self.display is Display.BARS:
             from tqdm import tqdm
 
@@ -106,6 +108,13 @@ class StageBars:
                 dynamic_ncols=True,
                 leave=True,
             )
+
+    def _line(self, stage: Stage, total: int) -> None:
+        """The stage's one line, once its count is known."""
+        self._announced = True
+        unit = f"{stage.unit}{'s' if total != 1 else ''}"
+        stamp = time.strftime("%H:%M:%S")
+        print(f"{self.prefix} {stamp} {stage.value}: {total} {unit}", file=self.stream, flush=True)
 
     def _close(self) -> None:
         if self.bar is not None:
