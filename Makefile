@@ -27,13 +27,12 @@ fetch: install  ## download the official PDFs into corpus/official (the only net
 run: install  ## set up, fetch what it can, build the index, show an example search, start the app
 	$(PY) -m ingest fetch --retries 1 || echo "fetch incomplete (see above): indexing what is in corpus/"
 	$(MAKE) --no-print-directory index
-	$(PY) -m ingest status --sources  # which official documents are missing, and how to get them
-	$(PY) -m search -k 3 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
+	$(PY) -m search -k 3 "Mikä on innovaatiokumppanuus?"
 	$(PY) -m streamlit run app.py --server.address "$${KB_SERVE_ADDRESS:-127.0.0.1}" \
 		--server.maxUploadSize "$${KB_MAX_FILE_MB:-200}"  # docs/deploying.md
 
 search: index  ## only the example search, without starting the app
-	$(PY) -m search -k 5 "Miten julkisilla hankinnoilla edistetään innovaatioita?"
+	$(PY) -m search -k 5 "Mikä on innovaatiokumppanuus?"
 
 lint: install
 	$(PY) -m ruff check app.py kb ingest search webapp evaluation tests benchmarks
@@ -41,11 +40,15 @@ lint: install
 format: install
 	$(PY) -m ruff format app.py kb ingest search webapp evaluation tests benchmarks
 
-test: model lint  ## the whole default test suite, offline
-	$(PY) -m pytest -q
+# Two lanes (docs/first-run.md). Each test module's name shows as it starts;
+# the slowest tests are listed at the end.
+SECOND_LANE := slow or browser or quality or kill or postgres
 
-test-all: model  ## including slow tests
-	$(PY) -m pytest -q -m ""
+test: model lint  ## the fast lane, offline: all but the slow, browser, quality, kill and PostgreSQL tests
+	$(PY) -m pytest --durations=10
+
+test-all: test  ## both lanes: then the slow, browser, model-quality, kill and PostgreSQL tests
+	$(PY) -m pytest -m "$(SECOND_LANE)" --durations=10
 
 bench: model  ## all benchmarks; figures go to benchmarks/results/ and the README
 	$(VENV)/bin/pip install --quiet -e '.[dev,bench]'

@@ -16,9 +16,11 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
+from ingest.cliprogress import Display, StageBars, choose_display
+from ingest.cliviews import discovered_rows, print_discovered
 from ingest.corpus.passwords import cmd_editor_password
 from ingest.corpus.sources import SourcesError
-from ingest.pipeline import FileResult, build_index
+from ingest.progress import Stage
 from kb.errors import (
     BackendSchemaError,
     BackendUnavailableError,
@@ -50,6 +52,7 @@ def cmd_build(argv: list[str]) -> int:
         prog="python -m ingest", description="Build or update the search index from the corpus."
     )
     _common(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or lines")
     args = p.parse_args(argv)
     _setup_logging(args.verbose)
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
@@ -58,26 +61,20 @@ def cmd_build(argv: list[str]) -> int:
         print(f"error: corpus folder {printable(settings.corpus_dir)} {what}", file=sys.stderr)
         return ExitCode.USAGE
 
-    def on_file(r: FileResult) -> None:
+    bars = StageBars(choose_display(args.quiet))
+
+    def on_file(r) -> None:  # a pipeline.FileResult
         if r.status == "failed":
-            print(f"FAILED  {printable(r.path)}: {printable(r.error)}", file=sys.stderr)
+            bars.write(f"FAILED  {printable(r.path)}: {printable(r.error)}")
         elif r.status == "indexed":
-            print(
-                f"indexed {printable(r.path)}: {r.pages} pages, {r.chunks} chunks", file=sys.stderr
-            )
-
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, desc="embedding", unit="chunk", disable=not sys.stderr.isatty())
-        bar.update(done - bar.n)
+            bars.write(f"indexed {printable(r.path)}: {r.pages} pages, {r.chunks} chunks")
 
     try:
-        report = build_index(settings, on_file=on_file, progress=progress)
+        with bars:
+            bars.start(Stage.READING)  # before the pipeline's imports (numpy, torch...)
+            from ingest.pipeline import build_index
+
+            report = build_index(settings, on_file=on_file, stages=bars)
     except (BuildLockedError, SourcesError) as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return ExitCode.USAGE
@@ -90,9 +87,6 @@ def cmd_build(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted: the previous index is unchanged", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    finally:
-        if bar is not None:
-            bar.close()
 
     ok = [f for f in report.files if f.status in ("indexed", "unchanged")]
     removed = [f for f in report.files if f.status == "removed"]
@@ -138,12 +132,18 @@ def cmd_status(argv: list[str]) -> int:
         except KBError as exc:
             print(f"error: {printable(exc)}", file=sys.stderr)
             return ExitCode.USAGE
+        found = discovered_rows(settings.corpus_dir)
         if args.json:
             print(
-                json.dumps({"sources": [asdict(s) for s in states]}, indent=2, ensure_ascii=False)
+                json.dumps(
+                    {"sources": [asdict(s) for s in states], "discovered": found},
+                    indent=2,
+                    ensure_ascii=False,
+                )
             )
         else:
             _print_sources(states)
+            print_discovered(found)
         return ExitCode.OK
     try:
         # Without --corpus or KB_CORPUS: the corpus the index was built from.
@@ -290,11 +290,17 @@ def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
         default=defaults.deadline,
         help=f"seconds one download may take in all (default {defaults.deadline:g})",
     )
+    p.add_argument(
+        "--no-discover",
+        action="store_true",
+        help="do not follow the web pages' links to documents (sources.discovered.json)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log every address tried")
     return p
 
 
 def cmd_fetch(argv: list[str]) -> int:
+    from ingest.fetching.discovery import DiscoveredFileError
     from ingest.fetching.fetch import FetchError, FetchOptions, fetch_all
     from ingest.fetching.httpread import settings_options
     from ingest.fetching.results import FAILED, FetchResult
@@ -324,14 +330,24 @@ def cmd_fetch(argv: list[str]) -> int:
     )
     dest = args.dest or args.sources.parent / "official"
 
-    def on_result(r: FetchResult) -> None:
-        print(f"{r.id:32} {r.status:14} {printable(r.detail)}", flush=True)
+    # The report's rows are the progress; on a terminal a bar counts them too,
+    # and its clock runs while a large file downloads.
+    tty = choose_display(False) is Display.BARS
+    bars = StageBars(Display.BARS if tty else Display.QUIET, prefix="fetch")
+    done = 0
 
-    print(f"{'source':32} {'status':14} detail")
+    def on_result(r: FetchResult) -> None:
+        nonlocal done
+        done += 1
+        bars.write(f"{r.id:32} {r.status:14} {printable(r.detail)}", sys.stdout)
+        bars(Stage.FETCHING, done, 0)
+
+    print(f"{'source':32} {'status':14} detail", flush=True)
     try:
-        with _sigterm_interrupts():
-            report = fetch_all(args.sources, dest, options, on_result)
-    except (SourcesError, FetchError) as exc:
+        with _sigterm_interrupts(), bars:
+            bars.start(Stage.FETCHING)
+            report = fetch_all(args.sources, dest, options, on_result, not args.no_discover)
+    except (SourcesError, FetchError, DiscoveredFileError) as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt as exc:

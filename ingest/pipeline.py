@@ -13,7 +13,9 @@ import numpy as np
 
 from ingest.chunk import Chunker
 from ingest.corpus.sources import Source, assign_ids, discover, load_sources, meta_for
+from ingest.fetching.discovery import discovered_sources
 from ingest.fetching.dspace import item_sources
+from ingest.progress import Stage, StageProgress, no_progress
 from ingest.reading.readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
 from ingest.reuse import Prior, kept_document, prior_index, reusable_entries
 from ingest.storage.buildwait import corpus_read_lock
@@ -87,14 +89,16 @@ def build_index(
     embedder: Embedder | None = None,
     on_file: Callable[[FileResult], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    stages: StageProgress | None = None,
 ) -> BuildReport:
     """Bring the index in ``settings.index_dir`` (or, with ``settings.backend``,
     in PostgreSQL: ingest/storage/stores.py) up to date with the corpus.
 
     Unchanged files keep their vectors; changed files are re-embedded; removed
     files leave the index. ``on_file`` hears about each file as it is done;
-    ``progress(done, total)`` about embedding. The live index is replaced only
-    when the new one is complete.
+    ``progress(done, total)`` about embedding; ``stages`` about every stage
+    (ingest/progress.py). The live index is replaced only when the new one
+    is complete.
     """
     started = time.monotonic()
     report = BuildReport()
@@ -107,12 +111,22 @@ def build_index(
 
     store = open_store(settings)
     try:
-        return _build(settings, store, report, started, embedder, get_embedder, on_file, progress)
+        return _build(
+            settings,
+            store,
+            report,
+            started,
+            embedder,
+            get_embedder,
+            on_file,
+            progress,
+            stages or no_progress,
+        )
     finally:
         store.close()
 
 
-def _build(settings, store, report, started, embedder, get_embedder, on_file, progress):
+def _build(settings, store, report, started, embedder, get_embedder, on_file, progress, stages):
     if embedder is not None:
         model_name, fingerprint = embedder.name, embedder.fingerprint
     else:
@@ -120,12 +134,12 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
     with store.lock(), corpus_read_lock(settings.corpus_dir):
         prior = prior_index(store, fingerprint, _chunk_settings(settings))
         report.full_rebuild = prior.index is not None and not prior.reusable
-        docs = _gather(settings, prior, get_embedder, report, on_file)
+        docs = _gather(settings, prior, get_embedder, report, on_file, stages)
         if prior.reusable and not docs.changed:
             report.generation = prior.index.name
             report.seconds = time.monotonic() - started
             return report
-        new_vectors = _embed(docs.new_chunks, get_embedder, progress, report)
+        new_vectors = _embed(docs.new_chunks, get_embedder, progress, report, stages)
         if new_vectors is not None:
             dim = new_vectors.shape[1]
         else:
@@ -149,9 +163,11 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
                 get_embedder,
                 getattr(prior.index, "sentences", None) if prior.reusable else None,
                 prior.index.chunks if prior.reusable else (),
-                progress,
+                _both(progress, stages, Stage.SENTENCES),
             )
+        stages(Stage.WRITING, 0, 1)
         report.generation = store.write(vectors, all_chunks, manifest, sentences)
+        stages(Stage.WRITING, 1, 1)
         report.written = True
     report.seconds = time.monotonic() - started
     return report
@@ -169,16 +185,18 @@ class _Documents:
     changed: bool = False
 
 
-def _gather(settings, prior: Prior, get_embedder, report, on_file) -> _Documents:
+def _gather(settings, prior: Prior, get_embedder, report, on_file, stages) -> _Documents:
     """Every file of the corpus: kept (unchanged, its chunks and vectors
     taken over), read and chunked (new or changed), or failed; and the
     files that left. Reports each file as it is done."""
     corpus = settings.corpus_dir
     sources = load_sources(corpus)
+    sources += discovered_sources(corpus, sources)  # found on the official pages (fetch)
     sources += item_sources(corpus, sources)  # a publication's other files (fetch)
     by_file: dict[str, Source] = {s.file: s for s in sources if s.file}
     docs = _Documents(now=datetime.now(UTC).isoformat(timespec="seconds"))
     paths = list(discover(corpus, settings.extensions))
+    stages(Stage.READING, 0, len(paths))
     digests = {path.relative_to(corpus).as_posix(): sha256_file(path) for path in paths}
     reuse = reusable_entries(prior.files, digests, set(by_file))
     ids = assign_ids(
@@ -210,6 +228,7 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file) -> _Documents
         entry["described"] = rel in by_file  # its metadata from a sources.toml entry
         docs.files[rel] = entry
         report.files.append(result)
+        stages(Stage.READING, len(report.files), len(paths))
         if on_file:
             on_file(result)
     for rel in sorted(set(prior.files) - set(docs.files)):
@@ -248,22 +267,35 @@ def _read_file(settings, path, rel, doc_id, by_file, extracted, get_embedder, do
     return FileResult(rel, meta.id, "indexed", len(pages), len(chunks))
 
 
-def _embed(chunks: list[Chunk], get_embedder, progress, report) -> np.ndarray | None:
+def _embed(chunks: list[Chunk], get_embedder, progress, report, stages) -> np.ndarray | None:
     """The new chunks' vectors (None when there are none)."""
     if not chunks:
         return None
     total, done = len(chunks), 0
+    stages(Stage.PASSAGES, 0, total)
 
     def tick(n: int) -> None:
         nonlocal done
         done += n
         if progress:
             progress(done, total)
+        stages(Stage.PASSAGES, done, total)
         failpoints.reached("embed")
 
     vectors = get_embedder().embed_passages([c.indexed_text for c in chunks], progress=tick)
     report.embedded = total
     return vectors
+
+
+def _both(progress, stages: StageProgress, stage: Stage) -> Callable[[int, int], None]:
+    """One ``(done, total)`` callback feeding the old ``progress`` and ``stages``."""
+
+    def call(done: int, total: int) -> None:
+        if progress:
+            progress(done, total)
+        stages(stage, done, total)
+
+    return call
 
 
 def _in_file_order(docs: _Documents, new_vectors, dim: int) -> tuple[list[Chunk], np.ndarray]:

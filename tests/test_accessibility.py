@@ -14,7 +14,7 @@ import pytest
 from tests.apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
 from tests.test_browser import ANSWER, QUESTION, _screenshot
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.browser]
 
 # Violations that only Streamlit's own frontend causes, which the page
 # cannot change: rule id -> why. Matched per node: a node of ours that

@@ -32,6 +32,8 @@ from search.cite import cite
 from search.modes import Highlighting
 from tests.fakes import FakeEmbedder
 
+pytestmark = pytest.mark.postgres  # a real server: the second lane
+
 # Passages long enough that the fake embedder's cosines rarely tie.
 OLD = {
     "hankinnat.fi.md": "# Hankinnat\n\nJulkiset hankinnat edistävät innovaatioita ja "

@@ -15,7 +15,7 @@ import pytest
 from kb.settings import PROJECT_ROOT
 from tests.apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.browser]
 
 SCREENSHOTS = PROJECT_ROOT / ".cache" / "screenshots"
 QUESTION = "Mitä innovaatiokumppanuus tarkoittaa?"

@@ -13,7 +13,7 @@ from ingest.corpus.passwords import set_password
 from tests.apprunner import browser_page, require_chromium, serve_app
 from tests.test_browser import _screenshot
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.browser]
 
 SECRET = "correct horse battery staple"
 NAME = "kb.example.test"  # a reserved name (RFC 2606), resolved by Chromium's rule only

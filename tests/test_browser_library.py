@@ -15,7 +15,7 @@ from tests.apprunner import CARD, browser_page, require_chromium, search, serve_
 from tests.pdfgen import make_pdf
 from tests.test_browser import _assert_inert, _screenshot
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.browser]
 
 ADDED_NAME = "[x](https:127.0.0.1:8999).md"  # added: its name is shown as text
 HOSTILE_TITLE = "[t](https:127.0.0.1:8999) **T**"  # typed into the form

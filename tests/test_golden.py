@@ -12,7 +12,7 @@ from search import Searcher
 from search.modes import Highlighting
 from tests.conftest import needs_testdata
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.quality]
 
 
 @pytest.fixture(scope="module")

@@ -272,6 +272,7 @@ def _search_cli(settings, *args: str, env_extra: dict | None = None, **kw):
 
 
 @pytest.mark.model
+@pytest.mark.quality  # the Act's real-model index: second lane
 def test_search_cli_exits_zero_every_time(finlex_index) -> None:
     for engine in ("onnx", None):
         extra = {"KB_QUERY_ENGINE": engine} if engine else {}
@@ -282,6 +283,7 @@ def test_search_cli_exits_zero_every_time(finlex_index) -> None:
 
 
 @pytest.mark.model
+@pytest.mark.quality  # the Act's real-model index: second lane
 def test_search_cli_batch_reports_bad_queries_and_answers_the_rest(finlex_index, tmp_path) -> None:
     qfile = tmp_path / "q.jsonl"
     qfile.write_text(
@@ -303,6 +305,7 @@ def test_search_cli_batch_reports_bad_queries_and_answers_the_rest(finlex_index,
 
 
 @pytest.mark.model
+@pytest.mark.quality  # the Act's real-model index: second lane
 def test_search_cli_into_a_closed_pipe_ends_quietly(finlex_index, tmp_path) -> None:
     queries = tmp_path / "many.txt"  # far more output than a pipe buffers
     queries.write_text("hankinta\nupphandling\n" * 40)
@@ -319,6 +322,7 @@ def test_search_cli_into_a_closed_pipe_ends_quietly(finlex_index, tmp_path) -> N
 
 
 @pytest.mark.model
+@pytest.mark.quality  # the Act's real-model index: second lane
 def test_search_cli_with_filters_that_match_nothing(finlex_index) -> None:
     proc = _search_cli(finlex_index, "innovaatio", "--lang", "fi", "--doc", "hankintalaki-sv")
     assert proc.returncode == 0, proc.stderr.decode()[-500:]

@@ -28,7 +28,7 @@ from tests.fakes import FakeEmbedder
 from tests.pdfgen import make_pdf
 from tests.procs import descendants, wait_gone
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.kill]
 
 QUERIES = [
     "Miten hankinnoilla edistetään innovaatioita?",

@@ -15,6 +15,8 @@ from search import Searcher
 from tests.fakes import FakeEmbedder
 from tests.test_backend_pg import OLD, _write
 
+pytestmark = pytest.mark.postgres  # a real server: the second lane
+
 
 @pytest.fixture
 def pg(settings, pg_url):

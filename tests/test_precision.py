@@ -9,7 +9,7 @@ from kb.model.embedder import SentenceTransformerEmbedder, resolve_model, resolv
 from kb.settings import Settings
 from tests.conftest import needs_testdata
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.quality]
 
 
 def _embedders():

@@ -149,6 +149,7 @@ def test_a_damaged_sentences_file_fails_loading(built):
 
 
 @pytest.mark.model
+@pytest.mark.quality  # the Act's real-model index: second lane
 def test_real_index_stored_and_query_time_vectors_choose_the_same_sentence(finlex_index):
     """The Act's index built with the real model: for English questions
     (best sentences found by embedding), the stored vectors and the

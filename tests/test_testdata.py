@@ -17,6 +17,9 @@ from kb.settings import Settings
 from tests.conftest import finlex_corpus, needs_testdata
 from tests.fakes import FakeEmbedder
 
+# Reading the Act's 175 pages and 40 sample PDFs takes minutes: second lane.
+pytestmark = pytest.mark.quality
+
 CLEAR_REASONS = ("encrypted", "no text layer", "corrupt")
 
 

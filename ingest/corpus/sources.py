@@ -16,7 +16,7 @@ from kb.records import DocumentMeta
 logger = logging.getLogger(__name__)
 
 SOURCES_FILE = "sources.toml"
-KINDS = ("strategy", "annex", "report", "web page", "other")
+KINDS = ("strategy", "annex", "report", "law", "web page", "other")
 WEB_DIR = "web"  # where a fetched web page's snapshot goes when its entry names no file
 LANGS = ("fi", "sv", "en")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -43,6 +43,9 @@ class Source:
     retrieved: str = ""  # YYYY-MM-DD: when a web page's text was taken from its address
     pages: int = 0
     note: str = ""
+    # Not a sources.toml key: the language a discovered document's page gave
+    # (ingest/discovery.py), taken where the file's own text tells no fi/sv/en.
+    lang_hint: str = ""
 
     @property
     def identifier(self) -> str:
@@ -59,7 +62,7 @@ def load_sources(corpus_dir: Path, filename: str = SOURCES_FILE) -> list[Source]
         raise SourcesError(f"{path}: {exc}") from exc
     except RecursionError as exc:  # arrays or tables nested ~1,000 deep
         raise SourcesError(f"{path}: nested too deeply to be a sources file") from exc
-    known = set(Source.__dataclass_fields__)
+    known = set(Source.__dataclass_fields__) - {"lang_hint"}
     sources: list[Source] = []
     seen: set[str] = set()
     documents = data.get("document", [])
@@ -161,7 +164,7 @@ def meta_for(
     return DocumentMeta(
         id=src.id,
         title=src.title or title_hint.strip() or path.stem,
-        lang=src.lang or detect_language(text_sample),
+        lang=src.lang or _confirmed(detect_language(text_sample), src.lang_hint),
         kind=src.kind,
         group=src.group,
         url=src.url or url,
@@ -169,6 +172,12 @@ def meta_for(
         path=rel,
         retrieved=src.retrieved or retrieved,
     )
+
+
+def _confirmed(detected: str, hint: str) -> str:
+    """The language detected in the file, unless it is none of fi/sv/en
+    (a short text read as Latin) and a hint says which."""
+    return hint if hint in LANGS and detected not in LANGS else detected
 
 
 def derived_id(rel: str) -> str:

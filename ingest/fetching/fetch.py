@@ -89,6 +89,7 @@ def fetch_all(
     dest_dir: Path,
     options: FetchOptions | None = None,
     on_result: Callable[[FetchResult], None] | None = None,
+    discover: bool = True,
 ) -> FetchReport:
     """Fetch every source of ``sources_file`` that has an address into
     ``dest_dir`` as ``<id>.pdf`` (a publication's other files as
@@ -98,12 +99,20 @@ def fetch_all(
     Raises SourcesError, LockFileError (the lock file as a whole) or
     FetchError (``dest_dir`` unusable, another fetch into it running) before
     anything is fetched; after that, whatever goes wrong with one source is
-    that source's FAILED result, and the next source is fetched."""
+    that source's FAILED result, and the next source is fetched.
+
+    With ``discover``, the documents the web pages link to are found and
+    fetched too (ingest/discovery.py); a sources.discovered.json that
+    cannot be read raises DiscoveredFileError before anything is fetched."""
     options = options or FetchOptions()
     corpus_dir = sources_file.parent
     lock_path = corpus_dir / LOCK_FILE
     lock = read_lock(lock_path)
     sources = load_sources(corpus_dir, sources_file.name)
+    if discover:
+        from ingest.fetching.discovery import read_discovered
+
+        read_discovered(corpus_dir)  # readable, before anything is fetched
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -114,7 +123,8 @@ def fetch_all(
         report.removed_parts = removed
         for name in removed:
             logger.info("removed %s, left by an interrupted fetch", printable(dest_dir / name))
-        for source in sources:
+
+        def fetch_source(source: Source) -> FetchResult:
             result = _fetch_one(http, source, dest_dir, corpus_dir, lock, options)
             more = _more_files(http, source, result, dest_dir, corpus_dir, lock, options)
             for r in [result, *more]:
@@ -124,12 +134,25 @@ def fetch_all(
                 record_fetch(corpus_dir, states, r.id, r.status, r.detail)
                 if on_result:
                     on_result(r)
+            return result
+
+        landings = []  # publication pages read: they may link to other-language versions
+        for source in sources:
+            result = fetch_source(source)
+            if result.landing is not None:
+                landings.append((source, result.landing))
+        if discover:
+            from ingest.fetching.discoverfetch import fetch_discovered
+
+            fetch_discovered(corpus_dir, sources, options, fetch_source, landings)
     return report
 
 
 def _more_files(http, source: Source, result: FetchResult, dest_dir, corpus_dir, lock, options):
     """The other files of the publication ``source`` names (dspace.py)."""
     if is_html_file(source.file) or result.status not in (FETCHED, UP_TO_DATE):
+        return []
+    if bundled_file(source, dest_dir, corpus_dir):
         return []
     if not addresses(source, options):
         return []
@@ -140,7 +163,21 @@ def _target(source: Source, result: FetchResult, dest_dir: Path, corpus_dir: Pat
     """Where fetch put a result: a web page at its file, a PDF in ``dest_dir``."""
     if is_html_file(source.file):
         return corpus_dir / source.file
+    if result.id == source.id and (own := bundled_file(source, dest_dir, corpus_dir)):
+        return own
     return dest_dir / f"{result.id}.pdf"
+
+
+def bundled_file(source: Source, dest_dir: Path, corpus_dir: Path) -> Path | None:
+    """The PDF of ``source`` when it is kept in the corpus outside ``dest_dir``
+    (bundled with the project, as the Act in law/): fetch verifies it against
+    the lock and never replaces it, whatever its address answers."""
+    if not source.file or not source.file.lower().endswith(".pdf"):
+        return None
+    own = corpus_dir / source.file
+    if own.absolute() == (dest_dir / f"{source.id}.pdf").absolute() or not own.is_file():
+        return None
+    return own
 
 
 def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> None:
@@ -201,6 +238,8 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
         locked = locked_entry(lock, source.id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
     except LockFileError as exc:
         return FetchResult(source.id, FAILED, exc.reason, shown)
+    if urls and bundled_file(source, dest_dir, corpus_dir):
+        return check_present(source.id, own, shown_path(own, corpus_dir), locked)
     if target.exists() or target.is_symlink():
         if not urls and not locked:
             return FetchResult(source.id, NO_IDENTIFIER, f"local file {shown}", shown)

@@ -52,7 +52,7 @@ def download_page(http: requests.Session, url: str, options: FetchOptions) -> Pa
     if PDF_MAGIC in body[:1024]:
         raise FetchError(
             "the address serves a PDF, not a web page: give the entry the PDF's kind "
-            '(strategy, annex, report or other) and a file ending in ".pdf"',
+            '(strategy, annex, report, law or other) and a file ending in ".pdf"',
             kind=Failure.NOT_A_DOCUMENT,
         )
     if "html" not in ctype.lower() and body.lstrip()[:1] != b"<":

@@ -174,6 +174,8 @@ def _embed(
     progress: Callable[[int, int], None] | None,
 ) -> np.ndarray:
     done = 0
+    if progress:  # the stage starts: its total is known now
+        progress(0, len(texts))
 
     def tick(n: int) -> None:
         nonlocal done

@@ -21,9 +21,11 @@ LANGUAGE_NAMES = {
     "sv": {"fi": "finska", "sv": "svenska", "en": "engelska"},
 }
 
-# The example questions on the page, one per language.
+# The example questions on the page, one per language, each answered by the
+# offline corpus (the Act fi + sv, the Swedish theme page): tests/test_examples.py
+# checks the first card of each.
 EXAMPLES = [
-    "Miten julkisilla hankinnoilla edistetään innovaatioita?",
+    "Mikä on innovaatiokumppanuus?",
     "Hur ökar vi andelen innovativa upphandlingar?",
     "How can I join a theme group?",
 ]

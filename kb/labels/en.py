@@ -61,6 +61,7 @@ TEXTS = {
     "kind_strategy": "strategy",
     "kind_annex": "annex",
     "kind_report": "report",
+    "kind_law": "law",
     "kind_web page": "web page",
     "kind_other": "other",
     "status_indexed": "indexed",

@@ -61,6 +61,7 @@ TEXTS = {
     "kind_strategy": "strategia",
     "kind_annex": "liite",
     "kind_report": "raportti",
+    "kind_law": "laki",
     "kind_web page": "verkkosivu",
     "kind_other": "muu",
     "status_indexed": "indeksoitu",

@@ -61,6 +61,7 @@ TEXTS = {
     "kind_strategy": "strategi",
     "kind_annex": "bilaga",
     "kind_report": "rapport",
+    "kind_law": "lag",
     "kind_web page": "webbsida",
     "kind_other": "annat",
     "status_indexed": "indexerad",

@@ -232,9 +232,23 @@ def _quantize_token_embeddings(source: Path, target: Path) -> None:
         quiet.setLevel(level)
 
 
+def load_transformer(model_dir: Path):
+    """The converted model's transformer, quietly: without the pooler e5
+    never uses and lacks (no "LOAD REPORT ... pooler MISSING"), without the
+    "Loading weights" bar. With a config object given, ``add_pooling_layer``
+    reaches the model; else the folder's config.json, which names it,
+    swallows the keyword."""
+    from transformers import AutoConfig, AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    config = AutoConfig.from_pretrained(str(model_dir))
+    model = AutoModel.from_pretrained(str(model_dir), config=config, add_pooling_layer=False)
+    return model.eval()
+
+
 def _export_float32(model_dir: Path, tmp: Path) -> None:
     import torch
-    from transformers import AutoModel
 
     class Encoder(torch.nn.Module):
         def __init__(self, model) -> None:
@@ -244,7 +258,7 @@ def _export_float32(model_dir: Path, tmp: Path) -> None:
         def forward(self, input_ids, attention_mask):
             return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
-    model = AutoModel.from_pretrained(str(model_dir), add_pooling_layer=False).eval()
+    model = load_transformer(model_dir)
     example = (torch.ones((1, 8), dtype=torch.long), torch.ones((1, 8), dtype=torch.long))
     dims = {0: "batch", 1: "tokens"}
     with torch.no_grad(), warnings.catch_warnings():

@@ -1,0 +1,38 @@
+"""What a build (or a fetch) is doing, stage by stage, for whoever shows it.
+
+The library reports through a callback, ``StageProgress(stage, done,
+total)``: ``done`` of ``total`` items of ``stage`` are finished (``total``
+0: not known yet). A stage is reported first with ``done`` 0, as it
+starts. The command line draws bars from these calls (ingest/cliprogress.py);
+the library never prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    READING = "reading"
+    PASSAGES = "embedding passages"
+    SENTENCES = "embedding sentences"
+    WRITING = "writing"
+    FETCHING = "fetching"  # python -m ingest fetch: sources done
+
+    @property
+    def unit(self) -> str:
+        return {
+            Stage.READING: "file",
+            Stage.PASSAGES: "passage",
+            Stage.SENTENCES: "sentence",
+            Stage.WRITING: "step",
+            Stage.FETCHING: "source",
+        }[self]
+
+
+StageProgress = Callable[[Stage, int, int], None]
+
+
+def no_progress(stage: Stage, done: int, total: int) -> None:
+    """The callback of a build nobody watches."""
