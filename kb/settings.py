@@ -27,6 +27,7 @@ ENV_VARS = {
     "KB_FILE_TIMEOUT": "file_timeout",
     "KB_STATIC": "static_dir",
     "KB_BACKEND": "backend",
+    "KB_BACKEND_READ": "backend_read",
     "KB_FETCH_ALLOW": "fetch_allow",
     "KB_MAX_PAGE_MB": "max_page_mb",
     "KB_READER_MB": "reader_mb",
@@ -74,6 +75,10 @@ class Settings:
     # Where the index lives: "" for the index folder (embedded, the default),
     # or a PostgreSQL address (postgresql://user@host/db) with pgvector.
     backend: str = ""
+    # Where searches read the PostgreSQL index, when not from ``backend``: a
+    # streaming read replica (or a pool of them). Builds always write to
+    # ``backend``, the primary. "" for ``backend`` itself.
+    backend_read: str = ""
     extensions: tuple[str, ...] = field(
         default=(".pdf", ".md", ".markdown", ".txt", ".html", ".htm")
     )
@@ -104,10 +109,22 @@ class Settings:
                 "backend must be empty (the index folder) or a postgresql:// address, "
                 f"got {self.backend[:40]!r}"
             )
+        if self.backend_read and not (
+            self.backend and self.backend_read.startswith(BACKEND_SCHEMES)
+        ):
+            raise SettingsError(
+                "backend_read must be a postgresql:// address (a read replica), "
+                "with backend set to the primary's"
+            )
 
     @property
     def uses_postgres(self) -> bool:
         return bool(self.backend)
+
+    @property
+    def search_backend(self) -> str:
+        """The address searches read: the replica's when set, else the primary's."""
+        return self.backend_read or self.backend
 
     @property
     def model_cache(self) -> Path:

@@ -58,6 +58,9 @@ from kb.text.lexical import STEMMERS, doc_terms
 logger = logging.getLogger(__name__)
 
 BUILD_LOCK = 0x6B62  # advisory lock key: "kb", held by the one build
+# The HNSW graph's settings (pgvector's defaults; chosen by measured recall
+# against exact search: docs/postgresql.md, benchmarks/hnsw.py).
+HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
 HNSW_BUILD_MEMORY = "1GB"  # for the build's transaction only: 1M vectors of 384 floats need ~2 GB
 
 
@@ -215,7 +218,11 @@ def _index_tables(conn, gen_id: int, n_chunks: int) -> None:
     chunks = table("chunks", gen_id)
     # HNSW builds far faster while its graph fits in maintenance_work_mem.
     conn.execute(f"SET LOCAL maintenance_work_mem = '{HNSW_BUILD_MEMORY}'")
-    conn.execute(sql.SQL("CREATE INDEX ON {} USING hnsw (embedding vector_ip_ops)").format(chunks))
+    conn.execute(
+        sql.SQL(
+            "CREATE INDEX ON {} USING hnsw (embedding vector_ip_ops) WITH (m = {}, ef_construction = {})"
+        ).format(chunks, sql.Literal(HNSW_M), sql.Literal(HNSW_EF_CONSTRUCTION))
+    )
     conn.execute(sql.SQL("CREATE INDEX ON {} USING gin (tsv)").format(chunks))
     conn.execute(sql.SQL("CREATE INDEX ON {} (lang)").format(chunks))
     conn.execute(sql.SQL("CREATE INDEX ON {} (doc_id)").format(chunks))

@@ -39,9 +39,21 @@ from search.backend.pgrecords import PgRecords, column_records
 logger = logging.getLogger(__name__)
 
 MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
+# hnsw.ef_search: this many times the depth asked, at least MIN_EF_SEARCH
+# (chosen by measured recall@10 against exact search: benchmarks/hnsw.py).
+EF_FACTOR, MIN_EF_SEARCH = 2, 100
 # Rows read per query term from the impact-ordered postings: at least this
 # many, and this many times the depth asked.
 MIN_PER_TERM, PER_TERM_FACTOR = 200, 5
+
+
+def ef_search(depth: int, allowed: int, total: int) -> int:
+    """HNSW's candidate list for ``depth`` rows when ``allowed`` of ``total``
+    rows pass the filter: pgvector 0.6 filters after the graph walk, so the
+    list grows as the filter narrows (up to pgvector's limit; past it the
+    search may come back short and is then rescanned exactly)."""
+    base = max(EF_FACTOR * depth, MIN_EF_SEARCH)
+    return int(min(MAX_EF_SEARCH, base * total / max(allowed, 1)))
 
 
 def per_term(depth: int) -> int:
@@ -189,7 +201,7 @@ class PgIndex:
             " ORDER BY embedding <#> %(q)s::vector LIMIT %(k)s"
         ).format(table("chunks", self.id), clause)
         params.update(q=_vector_text(qvec[0]), k=depth)
-        ef = min(MAX_EF_SEARCH, max(2 * depth, 100))
+        ef = ef_search(depth, where.count, len(self.chunks))
         got = self._run(query, params, [f"SET LOCAL hnsw.ef_search = {int(ef)}"])
         if len(got) < depth:
             # HNSW filters after its graph walk: with a narrow filter it can
