@@ -180,3 +180,17 @@ def test_a_read_replica_serves_the_new_generation_after_the_switch(settings, pg_
         searcher.generation.close()
     finally:
         replica.stop()
+
+
+def test_the_read_address_is_a_replica_of_a_postgresql_backend():
+    from kb.errors import SettingsError
+    from kb.settings import load_settings
+
+    env = {"KB_BACKEND": "postgresql://kb@primary/kb", "KB_BACKEND_READ": "postgresql://kb@r/kb"}
+    settings = load_settings(env=env)
+    assert settings.search_backend == "postgresql://kb@r/kb"
+    assert load_settings(env={"KB_BACKEND": env["KB_BACKEND"]}).search_backend == env["KB_BACKEND"]
+    with pytest.raises(SettingsError, match="backend_read"):
+        load_settings(env={"KB_BACKEND_READ": env["KB_BACKEND_READ"]})  # no primary
+    with pytest.raises(SettingsError, match="backend_read"):
+        load_settings(env={"KB_BACKEND": env["KB_BACKEND"], "KB_BACKEND_READ": "/tmp/x"})
