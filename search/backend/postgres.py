@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
 # hnsw.ef_search: this many times the depth asked, at least MIN_EF_SEARCH
 # (chosen by measured recall@10 against exact search: benchmarks/hnsw.py).
-EF_FACTOR, MIN_EF_SEARCH = 2, 100
+EF_FACTOR, MIN_EF_SEARCH = 4, 400
 # Rows read per query term from the impact-ordered postings: at least this
 # many, and this many times the depth asked.
 MIN_PER_TERM, PER_TERM_FACTOR = 200, 5
