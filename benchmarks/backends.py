@@ -69,11 +69,48 @@ def worker(index_dir: Path, backend: str, repeat: int) -> dict:
     out = {"chunks": len(searcher.chunks), "load_s": time.perf_counter() - start, "modes": {}}
     for q in queries[:5]:
         searcher.search(q, highlight=Highlighting.NONE)
-    out["modes"] = time_modes(searcher, queries, ("dense", "hybrid"), repeat)
+    out["modes"] = time_modes(searcher, queries, ("dense", "bm25", "hybrid"), repeat)
     out["qps_hybrid_4_clients"] = _qps(searcher, queries)
     out["rss_mb"] = _resident_mb("VmRSS:")
     out["rss_peak_mb"] = _resident_mb("VmHWM:")
+    if backend:
+        out.update(_pg_checks(searcher, queries))
     return out
+
+
+def _pg_checks(searcher, queries: list[str]) -> dict:
+    """HNSW recall@10 against exact search (the searcher's own dense() with
+    its ef_search, against a sequential scan), and how far BM25 from the
+    impact-ordered postings agrees with BM25 scoring every matching row
+    (overlap of the top 10 and of the top 100 the searcher asks)."""
+    import numpy as np
+
+    from search.terms import query_terms
+
+    index = searcher.generation
+    view = searcher._view
+    where = view.where()
+    vectors = searcher.embedder.embed_queries(queries)
+    hnsw, top10, top100 = [], [], []
+    for q, v in zip(queries, vectors, strict=True):
+        got, _ = index.dense(v[None, :], where, 100)
+        exact = index._run(
+            f"SELECT row FROM kb_chunks_{int(index.id)} ORDER BY embedding <#> %s::vector LIMIT 10",
+            ("[" + ",".join(map(str, np.asarray(v).tolist())) + "]",),
+            ["SET LOCAL enable_indexscan = off"],
+        )
+        hnsw.append(len(set(got[:10]) & {r[0] for r in exact}) / 10)
+        terms = query_terms(q)
+        fast, full = index.lexical(terms, where, 100), index.lexical_scan(terms, where, 100)
+        if full:
+            top10.append(len(set(fast[:10]) & set(full[:10])) / len(full[:10]))
+            top100.append(len(set(fast) & set(full)) / len(full))
+    return {
+        "hnsw_recall_at_10": float(np.mean(hnsw)),
+        "hnsw_min_recall_at_10": float(np.min(hnsw)),
+        "bm25_postings_overlap_top10": float(np.mean(top10)),
+        "bm25_postings_overlap_top100": float(np.mean(top100)),
+    }
 
 
 def _qps(searcher, queries: list[str]) -> float:
@@ -138,17 +175,21 @@ def measure(work: Path, source: Path, sizes: list[str], url: str, repeat: int) -
 
 def table(results: dict) -> str:
     lines = [
-        "| chunks | backend | build s | dense p50 / p95 ms | hybrid p50 / p95 ms "
-        "| search process RSS MB | QPS, 4 clients (hybrid) |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| chunks | backend | build s | dense p50 / p95 ms | BM25 p50 / p95 ms "
+        "| hybrid p50 / p95 ms | search process RSS MB | QPS, 4 clients (hybrid) "
+        "| HNSW recall@10 |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for by_backend in results.values():
         for name, r in by_backend.items():
-            d, h = r["modes"]["dense"], r["modes"]["hybrid"]
+            d, b, h = (r["modes"][m] for m in ("dense", "bm25", "hybrid"))
+            recall = r.get("hnsw_recall_at_10")
             lines.append(
                 f"| {r['chunks']} | {name} | {r['build_s']:.1f} | {d['p50_ms']:.1f} / "
-                f"{d['p95_ms']:.1f} | {h['p50_ms']:.1f} / {h['p95_ms']:.1f} | "
-                f"{r['rss_mb']:.0f} | {r['qps_hybrid_4_clients']:.1f} |"
+                f"{d['p95_ms']:.1f} | {b['p50_ms']:.1f} / {b['p95_ms']:.1f} | "
+                f"{h['p50_ms']:.1f} / {h['p95_ms']:.1f} | "
+                f"{r['rss_mb']:.0f} | {r['qps_hybrid_4_clients']:.1f} | "
+                f"{'exact' if recall is None else f'{recall:.3f}'} |"
             )
     return "\n".join(lines)
 

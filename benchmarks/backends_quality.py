@@ -27,7 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-FINLEX = ROOT.parent / "shared" / "testdata" / "finlex"
+# ../shared beside the checkout (a git worktree: two levels up)
+FINLEX = (
+    next(
+        (p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+        ROOT.parent / "shared",
+    )
+    / "testdata"
+    / "finlex"
+)
 
 
 def same_citations(searchers: dict, evaluations) -> dict:

@@ -28,7 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from search.modes import Highlighting  # noqa: E402 - after the path above
 
-FINLEX = ROOT.parent / "shared" / "testdata" / "finlex"
+# ../shared beside the checkout (a git worktree: two levels up)
+FINLEX = (
+    next(
+        (p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+        ROOT.parent / "shared",
+    )
+    / "testdata"
+    / "finlex"
+)
 
 
 def _queries() -> list[str]:

@@ -27,6 +27,7 @@ ENV_VARS = {
     "KB_FILE_TIMEOUT": "file_timeout",
     "KB_STATIC": "static_dir",
     "KB_BACKEND": "backend",
+    "KB_BACKEND_READ": "backend_read",
     "KB_FETCH_ALLOW": "fetch_allow",
     "KB_MAX_PAGE_MB": "max_page_mb",
     "KB_READER_MB": "reader_mb",
@@ -96,6 +97,10 @@ class Settings:
     trash_days: int = 30
     # Upload bytes one page session may hold at once (its candidates), in MB.
     session_upload_mb: int = 400
+    # Where searches read the PostgreSQL index, when not from ``backend``: a
+    # streaming read replica (or a pool of them). Builds always write to
+    # ``backend``, the primary. "" for ``backend`` itself.
+    backend_read: str = ""
     extensions: tuple[str, ...] = field(
         default=(".pdf", ".md", ".markdown", ".txt", ".html", ".htm")
     )
@@ -138,6 +143,13 @@ class Settings:
                 "backend must be empty (the index folder) or a postgresql:// address, "
                 f"got {self.backend[:40]!r}"
             )
+        if self.backend_read and not (
+            self.backend and self.backend_read.startswith(BACKEND_SCHEMES)
+        ):
+            raise SettingsError(
+                "backend_read must be a postgresql:// address (a read replica), "
+                "with backend set to the primary's"
+            )
 
     @property
     def uses_postgres(self) -> bool:
@@ -147,6 +159,11 @@ class Settings:
     def editor_emails(self) -> frozenset[str]:
         """The editors' e-mail addresses (KB_EDITORS), compared case-insensitively."""
         return frozenset(e.strip().lower() for e in self.editors.split(",") if e.strip())
+
+    @property
+    def search_backend(self) -> str:
+        """The address searches read: the replica's when set, else the primary's."""
+        return self.backend_read or self.backend
 
     @property
     def model_cache(self) -> Path:

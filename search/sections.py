@@ -8,13 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from kb.records import Chunk
-from kb.text.headings import chapter_key
 from search.view import IndexView
 
 
 def collapse(view: IndexView, order: list[int], k: int) -> list[int]:
     """The first ``k`` rows of ``order``, one per section (its best chunk),
     without the same text twice."""
+    view.prefetch(order[: 4 * k])
     kept: list[int] = []
     sections: set[int] = set()
     texts: set[str] = set()
@@ -53,9 +53,8 @@ def named_section_rows(view: IndexView, key: str, mask: np.ndarray) -> list[int]
         for row in rows:
             if not mask[row] or int(view.section_ids[row]) in seen:
                 continue
-            chunk = view.chunks[row]
             if key.endswith("ch"):
-                hit = chapter_key(chunk.section) == key
+                hit = view.chapter_keys[row] == key
             else:
                 hit = view.heading_keys[row] == key
             if hit:

@@ -11,7 +11,7 @@ import numpy as np
 
 from kb.index.folder import Generation
 from kb.records import Chunk
-from kb.text.headings import heading_key
+from kb.text.headings import chapter_key, heading_key
 from search.backend import MIN_PREFIX, FileIndex, SearchIndex, Where
 from search.fusion import dense_weights
 from search.terms import query_terms
@@ -27,15 +27,22 @@ class IndexView:
             generation = FileIndex(generation)
         self.generation = generation
         self.chunks: list[Chunk] = generation.chunks
-        self.langs = np.array([c.lang for c in self.chunks])
-        self.docs = np.array([c.doc_id for c in self.chunks])
-        self.kinds = np.array([c.kind for c in self.chunks])
-        self.language_list = sorted(set(self.langs.tolist()))
-        self.kind_list = sorted(set(self.kinds.tolist()))
+        columns = getattr(generation, "column_records", None)
+        records = (
+            columns()
+            if columns is not None
+            else ((c.lang, c.doc_id, c.kind, c.group, c.section) for c in self.chunks)
+        )
+        cols = _Columns(records)
+        self.langs = np.array(cols.langs)
+        self.docs = np.array(cols.docs, dtype=object)  # interned: 8 bytes a row
+        self.kinds = np.array(cols.kinds, dtype=object)
+        self.language_list = sorted(set(cols.langs))
+        self.kind_list = sorted(set(cols.kinds))
         self.doc_rows: dict[str, np.ndarray] = {
-            d: np.flatnonzero(self.docs == d) for d in sorted(set(self.docs.tolist()))
+            d: np.asarray(cols.doc_rows[d], dtype=np.int64) for d in sorted(cols.doc_rows)
         }
-        self.doc_group = {c.doc_id: c.group for c in self.chunks}
+        self.doc_group = cols.doc_group
         self.group_docs: dict[str, list[str]] = {}
         for doc, group in self.doc_group.items():
             if group:
@@ -44,10 +51,7 @@ class IndexView:
         self.grouped = np.isin(self.docs, grouped_docs)  # rows with a sibling version
         self.grouped_docs = frozenset(grouped_docs)
         # One id per (document, section path): the unit a result stands for.
-        ids: dict[tuple, int] = {}
-        self.section_ids = np.array(
-            [ids.setdefault((c.doc_id, c.section), len(ids)) for c in self.chunks], dtype=np.int64
-        )
+        self.section_ids = np.asarray(cols.section_ids, dtype=np.int64)
         # What the manifest knows of each document: title, url, identifier,
         # path in the corpus, sha256, pages.
         self.doc_meta: dict[str, dict] = {}
@@ -57,7 +61,9 @@ class IndexView:
                 self.doc_meta[doc["id"]] = dict(
                     doc, path=rel, sha256=entry.get("sha256", ""), pages=entry.get("pages", 0)
                 )
-        self.heading_keys = np.array([heading_key(c.section) for c in self.chunks], dtype=object)
+        self.heading_keys = np.array(cols.heading_keys, dtype=object)
+        self.chapter_keys = np.array(cols.chapter_keys, dtype=object)
+        del cols
         self.lang_counts = {
             lang: int(n) for lang, n in zip(*np.unique(self.langs, return_counts=True), strict=True)
         }
@@ -66,6 +72,13 @@ class IndexView:
         self._dense_weights: dict[str, np.ndarray] = {}
         self._known: dict[str, bool] = {}
         self._lock = threading.Lock()
+
+    def prefetch(self, rows) -> None:
+        """Fetch these rows' records in one go, where the backend reads them
+        on demand (PostgreSQL); nothing for the folder, which holds them."""
+        fetch = getattr(self.chunks, "fetch", None)
+        if fetch is not None:
+            fetch([int(r) for r in rows])
 
     def dense_weights(self, qlang: str) -> np.ndarray:
         """The dense list's weights by row when BM25 ranks only ``qlang``
@@ -163,3 +176,36 @@ class IndexView:
     def relative_position(self, row: int) -> float:
         rows = self.doc_rows[self.chunks[row].doc_id]
         return float(np.searchsorted(rows, row)) / max(len(rows) - 1, 1)
+
+
+class _Columns:
+    """The per-row columns a view filters and groups on, from (lang, doc,
+    kind, group, section) per row in row order, with each distinct string
+    and key held once."""
+
+    def __init__(self, records) -> None:
+        self.langs: list[str] = []
+        self.docs: list[str] = []
+        self.kinds: list[str] = []
+        self.section_ids: list[int] = []
+        self.heading_keys: list[str | None] = []
+        self.chapter_keys: list[str | None] = []
+        self.doc_rows: dict[str, list[int]] = {}
+        self.doc_group: dict[str, str] = {}
+        strings: dict[str, str] = {}
+        sections: dict[tuple, int] = {}
+        keys: dict[tuple, tuple] = {}
+        for row, (lang, doc, kind, group, section) in enumerate(records):
+            doc = strings.setdefault(doc, doc)
+            section = tuple(section)
+            self.langs.append(strings.setdefault(lang, lang))
+            self.docs.append(doc)
+            self.kinds.append(strings.setdefault(kind, kind))
+            self.doc_rows.setdefault(doc, []).append(row)
+            self.doc_group[doc] = group
+            self.section_ids.append(sections.setdefault((doc, section), len(sections)))
+            if section not in keys:
+                keys[section] = (heading_key(section), chapter_key(section))
+            heading, chapter = keys[section]
+            self.heading_keys.append(heading)
+            self.chapter_keys.append(chapter)

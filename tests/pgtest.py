@@ -64,3 +64,43 @@ class PgTestServer:
 
     def cleanup(self) -> None:
         self.server.cleanup()
+
+
+class PgReplica:
+    """A streaming read replica of ``primary``: the same binaries,
+    pg_basebackup -R (standby.signal and primary_conninfo over the primary's
+    Unix socket), its own data folder and socket, no TCP."""
+
+    def __init__(self, primary: PgTestServer, pgdata: Path) -> None:
+        import os
+
+        from pgserver._commands import pg_basebackup
+
+        self.primary, self.pgdata = primary, pgdata
+        self.user = primary.server.system_user
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        pgdata.parent.chmod(0o777)  # the server's own user writes the copy there
+        args = ["-D", str(pgdata), "-R", "-X", "stream", "-c", "fast"]
+        args += ["-h", str(primary.socket_dir), "-U", "postgres"]
+        pg_basebackup(args, user=self.user, timeout=120)
+        if self.user is None:
+            os.chmod(pgdata, 0o700)
+        for stale in pgdata.glob(".s.PGSQL.*"):  # the primary's socket lock, copied along
+            stale.unlink()
+        self.start()
+
+    def start(self) -> None:
+        from pgserver._commands import pg_ctl
+
+        args = ["-w", "-t", "120", "-o", '-h ""', "-o", f"-k {self.pgdata}"]
+        args += ["-l", str(self.pgdata / "log"), "start"]
+        pg_ctl(args, pgdata=self.pgdata, user=self.user, timeout=130)
+
+    def url(self, database: str = "postgres") -> str:
+        parts = urlsplit(self.primary.url(database))
+        return urlunsplit(parts._replace(query=f"host={self.pgdata}"))
+
+    def stop(self) -> None:
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.pgdata, user=self.user)

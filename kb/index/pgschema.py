@@ -99,10 +99,11 @@ def translated(url: str) -> Iterator[None]:
 
 
 def table(kind: str, gen_id: int):
-    """The identifier of one generation's table (``kind``: chunks, terms, documents)."""
+    """The identifier of one generation's table (``kind``: chunks, terms,
+    documents, postings)."""
     from psycopg import sql
 
-    assert kind in ("chunks", "terms", "documents") and isinstance(gen_id, int)
+    assert kind in ("chunks", "terms", "documents", "postings") and isinstance(gen_id, int)
     return sql.Identifier(f"kb_{kind}_{gen_id}")
 
 

@@ -21,9 +21,11 @@ __all__ = [
 
 
 def open_backend(settings: Settings, index_dir: Path | None = None) -> Backend:
-    """PostgreSQL when ``settings.backend`` is set, else the index folder."""
+    """PostgreSQL when ``settings.backend`` is set (searches read
+    ``settings.backend_read``, a replica, when that is set), else the index
+    folder."""
     if settings.uses_postgres:
         from search.backend.postgres import PgBackend
 
-        return PgBackend(settings.backend)
+        return PgBackend(settings.search_backend)
     return FileBackend(index_dir or settings.index_dir)

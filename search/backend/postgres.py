@@ -1,7 +1,8 @@
 """The PostgreSQL backend (pgvector and full-text search): the read side.
 
 A ``PgIndex`` is one generation, read from start to end: its chunk records
-are loaded once, its tables never change, and its own connection holds a
+are read on demand (search/backend/pgrecords.py: a bounded cache, so a
+search process holds no corpus), its tables never change, and its own connection holds a
 shared advisory lock on it (the lease), so a build drops it only once every
 searcher has moved on. Dense search is pgvector's HNSW (exact when a filter
 leaves the index too few rows); lexical search is the generation's tsvector
@@ -24,9 +25,7 @@ from kb.errors import BackendUnavailableError
 from kb.index.pgschema import (
     BM25_B,
     BM25_K1,
-    CHUNK_COLUMNS,
     LEASE_SPACE,
-    chunk_from_row,
     connect,
     redact,
     require_live,
@@ -35,10 +34,30 @@ from kb.index.pgschema import (
     tsquery_text,
 )
 from search.backend.base import Where
+from search.backend.pgrecords import PgRecords, column_records
 
 logger = logging.getLogger(__name__)
 
 MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
+# hnsw.ef_search: this many times the depth asked, at least MIN_EF_SEARCH
+# (chosen by measured recall@10 against exact search: benchmarks/hnsw.py).
+EF_FACTOR, MIN_EF_SEARCH = 4, 400
+# Rows read per query term from the impact-ordered postings: at least this
+# many, and this many times the depth asked.
+MIN_PER_TERM, PER_TERM_FACTOR = 200, 5
+
+
+def ef_search(depth: int, allowed: int, total: int) -> int:
+    """HNSW's candidate list for ``depth`` rows when ``allowed`` of ``total``
+    rows pass the filter: pgvector 0.6 filters after the graph walk, so the
+    list grows as the filter narrows (up to pgvector's limit; past it the
+    search may come back short and is then rescanned exactly)."""
+    base = max(EF_FACTOR * depth, MIN_EF_SEARCH)
+    return int(min(MAX_EF_SEARCH, base * total / max(allowed, 1)))
+
+
+def per_term(depth: int) -> int:
+    return max(MIN_PER_TERM, PER_TERM_FACTOR * depth)
 
 
 class PgBackend:
@@ -85,12 +104,23 @@ class PgIndex:
         try:
             with translated(url):
                 self._lease_live(conn, fingerprint)
-                self.chunks = self._load_chunks(conn)
+                self.has_postings = conn.execute(
+                    "SELECT to_regclass(%s) IS NOT NULL", (f"kb_postings_{int(self.id)}",)
+                ).fetchone()[0]
+                n_rows = conn.execute(
+                    "SELECT n_chunks FROM kb_generations WHERE id = %s", (self.id,)
+                ).fetchone()[0]
         except BaseException:
             conn.close()
             raise
         self._idle.append(conn)
         self.dim = int(self.manifest["model"]["dim"])
+        # Records are read on demand (bounded cache): the process holds no corpus.
+        self.chunks = PgRecords(self, int(n_rows))
+
+    def column_records(self):
+        """(lang, doc_id, kind, group, section) per row, streamed (search/view.py)."""
+        return column_records(self, len(self.chunks))
 
     def _lease_live(self, conn, fingerprint: str | None) -> None:
         """Take the lease on the live generation; if a build swapped (and
@@ -103,14 +133,6 @@ class PgIndex:
                 return
             conn.execute("SELECT pg_advisory_unlock_shared(%s, %s)", (LEASE_SPACE, live.id))
         raise BackendUnavailableError(redact(self.url), "the live generation kept changing")
-
-    def _load_chunks(self, conn):
-        from psycopg import sql
-
-        query = sql.SQL("SELECT {} FROM {} ORDER BY row").format(
-            sql.SQL(", ").join(map(sql.Identifier, CHUNK_COLUMNS)), table("chunks", self.id)
-        )
-        return [chunk_from_row(r) for r in conn.execute(query)]
 
     def close(self) -> None:
         """Close the idle connections (each lets go of its lease); one in use
@@ -179,7 +201,7 @@ class PgIndex:
             " ORDER BY embedding <#> %(q)s::vector LIMIT %(k)s"
         ).format(table("chunks", self.id), clause)
         params.update(q=_vector_text(qvec[0]), k=depth)
-        ef = min(MAX_EF_SEARCH, max(2 * depth, 100))
+        ef = ef_search(depth, where.count, len(self.chunks))
         got = self._run(query, params, [f"SET LOCAL hnsw.ef_search = {int(ef)}"])
         if len(got) < depth:
             # HNSW filters after its graph walk: with a narrow filter it can
@@ -189,6 +211,32 @@ class PgIndex:
         return [int(r[0]) for r in got], np.asarray([r[1] for r in got], dtype=np.float32)
 
     def lexical(self, terms: list[str], where: Where, depth: int) -> list[int]:
+        """BM25 from the impact-ordered postings: each term's best
+        ``per_term(depth)`` allowed rows (an index range scan that stops
+        there), summed by row. A row outside a term's best rows misses that
+        term's share; at the depths a search asks that is rarer than a tie
+        (benchmarks/backends.py measures the overlap with the full scan).
+        A generation built before the postings table is scored by scanning."""
+        from psycopg import sql
+
+        terms = [t for t in dict.fromkeys(terms) if tsquery_text([t])]
+        if not terms or depth < 1:
+            return []
+        if not self.has_postings:
+            return self.lexical_scan(terms, where, depth)
+        clause, params = _filters(where, alias="p.")
+        query = sql.SQL(
+            "SELECT b.row, sum(b.weight) AS score FROM unnest(%(terms)s::text[]) AS q(lexeme)"
+            " CROSS JOIN LATERAL (SELECT p.row, p.weight FROM {postings} p"
+            " WHERE p.lexeme = q.lexeme{where} ORDER BY p.weight DESC, p.row LIMIT %(n)s) b"
+            " GROUP BY b.row ORDER BY score DESC, b.row LIMIT %(k)s"
+        ).format(postings=table("postings", self.id), where=clause)
+        params.update(terms=terms, n=per_term(depth), k=depth)
+        return [int(r[0]) for r in self._run(query, params) if r[1] > 0]
+
+    def lexical_scan(self, terms: list[str], where: Where, depth: int) -> list[int]:
+        """BM25 scoring every row that holds a query term (the full scan the
+        postings replace; kept for older generations and as the reference)."""
         from psycopg import sql
 
         text = tsquery_text(terms)
@@ -227,6 +275,11 @@ class PgIndex:
         text = tsquery_text([term])
         if not text:
             return np.zeros(0, dtype=np.int64)
+        if self.has_postings:
+            query = sql.SQL("SELECT row FROM {} WHERE lexeme = %s").format(
+                table("postings", self.id)
+            )
+            return np.asarray([r[0] for r in self._run(query, (term,))], dtype=np.int64)
         query = sql.SQL("SELECT row FROM {} WHERE tsv @@ %s::tsquery").format(
             table("chunks", self.id)
         )
