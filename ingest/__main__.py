@@ -175,6 +175,8 @@ def cmd_status(argv: list[str]) -> int:
             f"language versions (found): {printable(' + '.join(link['docs']))}: "
             f"{printable(link['reason'])}"
         )
+    if facts.get("dictionaries"):
+        print(f"note: {facts['dictionaries']}")
     for r in rows:
         state = r.status if not r.error else f"{r.status}: {r.error}"
         print(

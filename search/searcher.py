@@ -21,8 +21,8 @@ from kb.model.embedder import Embedder, resolve_model
 from kb.records import Chunk
 from kb.settings import Settings, load_settings
 from kb.text.headings import heading_key, section_query, section_reference
+from search import bridge, relevance, retrieval, sections, versions
 from search import highlight as highlighting
-from search import relevance, retrieval, sections, versions
 from search.backend import Backend, FileBackend, SearchIndex, open_backend
 from search.encoders import load_query_embedder
 from search.fusion import fuse
@@ -252,6 +252,9 @@ class Searcher:
             # names: BM25 takes part only where the query's language is.
             home = where if qlang is None else view.narrow(where, qlang)
             ranked["bm25"] = (retrieval.bm25(view, query, home, depth), 1.0)
+            for target in bridge.targets(qlang, view.language_list):
+                rows = retrieval.bridged(view, query, qlang, target, where, depth)
+                ranked[f"bridge-{target}"] = (rows, bridge.BRIDGE_WEIGHT)
             if qlang is not None and not home.count:
                 # The search excludes the query's own language (cross-language
                 # filter): reach the passages through their versions written in

@@ -188,7 +188,9 @@ class PgIndex:
         got.sort(key=lambda r: (-r[1], r[0]))
         return [int(r[0]) for r in got], np.asarray([r[1] for r in got], dtype=np.float32)
 
-    def lexical(self, terms: list[str], where: Where, depth: int) -> list[int]:
+    def lexical(
+        self, terms: list[str], where: Where, depth: int, weights: list[float] | None = None
+    ) -> list[int]:
         from psycopg import sql
 
         text = tsquery_text(terms)
@@ -196,17 +198,23 @@ class PgIndex:
             return []
         clause, params = _filters(where, alias="c.")
         query = sql.SQL(
-            "SELECT c.row, sum(t.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * c.n_terms"
+            "SELECT c.row, sum(w.weight * t.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s"
+            " * c.n_terms"
             " / g.avgdl))) AS score"
             " FROM {chunks} c CROSS JOIN LATERAL (SELECT lexeme,"
             " coalesce(array_length(positions, 1), 1) AS tf FROM unnest(ts_delete(c.tsv,"
             " tsvector_to_array(ts_delete(c.tsv, %(terms)s::text[]))))) u"
             " JOIN {terms} t ON t.lexeme = u.lexeme"
+            " JOIN unnest(%(terms)s::text[], %(weights)s::real[]) w(lexeme, weight)"
+            " ON w.lexeme = u.lexeme"
             " JOIN kb_generations g ON g.id = %(gen)s"
             " WHERE c.tsv @@ %(tsq)s::tsquery AND u.lexeme = ANY(%(terms)s){where}"
             " GROUP BY c.row ORDER BY score DESC, c.row LIMIT %(k)s"
         ).format(chunks=table("chunks", self.id), terms=table("terms", self.id), where=clause)
-        params.update(k1=BM25_K1, b=BM25_B, gen=self.id, tsq=text, terms=list(terms), k=depth)
+        weights = [1.0] * len(terms) if weights is None else [float(w) for w in weights]
+        params.update(
+            k1=BM25_K1, b=BM25_B, gen=self.id, tsq=text, terms=list(terms), weights=weights, k=depth
+        )
         return [int(r[0]) for r in self._run(query, params) if r[1] > 0]
 
     def vectors(self, rows: list[int]) -> np.ndarray:
