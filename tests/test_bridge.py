@@ -122,3 +122,31 @@ def test_status_is_quiet_when_every_dictionary_is_there(tiny_dicts, settings, ca
     for name in ("eng-swe", "fin-swe", "swe-fin"):
         write_dictd(tiny_dicts, name, {"x": "x\ny\n"})
     assert dictionaries.status_note() is None
+
+
+def test_postgres_ranks_the_bridge_as_the_index_folder_does(tiny_dicts, settings, pg_url):
+    """The weighted bridge query (1/n per term) in SQL: the same rows, in the
+    same order, as bm25s over the index folder."""
+    from dataclasses import replace
+
+    for i, text in enumerate(FINNISH):
+        (settings.corpus_dir / f"ohje{i}.fi.md").write_text(text, encoding="utf-8")
+    fake = MisledEmbedder()
+    pg = replace(settings, backend=pg_url)
+    build_index(settings, embedder=fake)
+    build_index(pg, embedder=fake)
+    files = Searcher.load(settings.index_dir, settings, embedder=fake)
+    postgres = Searcher.load(settings.index_dir, pg, embedder=fake)
+    question = "procurement thresholds for cleaning"
+    ranked = []
+    for s in (files, postgres):
+        view = s._view
+        ranked.append(
+            retrieval.bridged(view, question, "en", "fi", view.where(None, None, None), 10)
+        )
+    # "cleaning" has one translation (weight 1), the other words two (0.5 each)
+    assert ranked[0] == ranked[1] == [1, 0]
+    for mode in ("bm25", "hybrid"):
+        a, b = files.search(question, k=3, mode=mode), postgres.search(question, k=3, mode=mode)
+        assert [h.chunk_id for h in a] == [h.chunk_id for h in b]
+        assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-6)
