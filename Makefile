@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install model fetch index run search test test-all lint format bench clean
+.PHONY: install model dictionaries fetch index run search test test-all lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ model: install  ## convert the bundled multilingual-e5-small once
 
 index: model  ## build or update index/ from corpus/ (exit 1 = some files skipped)
 	$(PY) -m ingest; rc=$$?; [ $$rc -le 1 ]
+
+dictionaries:  ## FreeDict en-fi, en-sv, fi-sv, sv-fi for the lexical bridge (Debian, needs root)
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends \
+	    dict-freedict-eng-fin dict-freedict-eng-swe dict-freedict-fin-swe dict-freedict-swe-fin
 
 fetch: install  ## download the official PDFs into corpus/official (the only network step)
 	$(PY) -m ingest fetch

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ingest.cliprogress import Display, StageBars, choose_display
-from ingest.cliviews import discovered_rows, print_discovered
+from ingest.cliviews import print_sources, status_sources
 from ingest.corpus.passwords import cmd_editor_password
 from ingest.corpus.sources import SourcesError
 from ingest.progress import Stage
@@ -105,7 +105,7 @@ def cmd_build(argv: list[str]) -> int:
 
 
 def cmd_status(argv: list[str]) -> int:
-    from ingest.fetching.availability import indexed_files, source_states
+    from ingest.fetching.availability import source_states
     from ingest.status import index_status
 
     p = argparse.ArgumentParser(
@@ -125,26 +125,7 @@ def cmd_status(argv: list[str]) -> int:
     _setup_logging(args.verbose)
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
     if args.sources:
-        try:
-            states = source_states(
-                settings.corpus_dir, indexed_files(settings.index_dir, settings.backend)
-            )
-        except KBError as exc:
-            print(f"error: {printable(exc)}", file=sys.stderr)
-            return ExitCode.USAGE
-        found = discovered_rows(settings.corpus_dir)
-        if args.json:
-            print(
-                json.dumps(
-                    {"sources": [asdict(s) for s in states], "discovered": found},
-                    indent=2,
-                    ensure_ascii=False,
-                )
-            )
-        else:
-            _print_sources(states)
-            print_discovered(found)
-        return ExitCode.OK
+        return status_sources(settings, args.json)
     try:
         # Without --corpus or KB_CORPUS: the corpus the index was built from.
         corpus = args.corpus or (settings.corpus_dir if os.environ.get("KB_CORPUS") else None)
@@ -153,7 +134,7 @@ def cmd_status(argv: list[str]) -> int:
         print(f"error: {printable(exc)}", file=sys.stderr)
         try:  # what the index would hold, and how to get what is missing
             if not args.json:
-                _print_sources(source_states(settings.corpus_dir))
+                print_sources(source_states(settings.corpus_dir))
         except KBError:
             pass
         return ExitCode.PARTIAL
@@ -175,6 +156,8 @@ def cmd_status(argv: list[str]) -> int:
             f"language versions (found): {printable(' + '.join(link['docs']))}: "
             f"{printable(link['reason'])}"
         )
+    if facts.get("dictionaries"):
+        print(f"note: {facts['dictionaries']}")
     for r in rows:
         state = r.status if not r.error else f"{r.status}: {r.error}"
         print(
@@ -183,18 +166,6 @@ def cmd_status(argv: list[str]) -> int:
             f"[{printable(state)}]"
         )
     return ExitCode.OK
-
-
-def _print_sources(states) -> None:
-    """The official documents at a glance: a count, then one line each."""
-    counts: dict[str, int] = {}
-    for s in states:
-        counts[s.state] = counts.get(s.state, 0) + 1
-    summary = ", ".join(f"{n} {state}" for state, n in counts.items()) or "none listed"
-    print(f"official documents (sources.toml): {summary}")
-    for s in states:
-        detail = f": {printable(s.detail)}" if s.detail else ""
-        print(f"  {printable(s.id):32} {s.state:8} {printable(s.path)}{detail}")
 
 
 def cmd_prepare_model(argv: list[str]) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest.fetching.availability import PRESENT, source_states
 from ingest.storage.stores import live_manifest
+from kb.text import dictionaries
 
 
 @dataclass(frozen=True)
@@ -72,4 +73,5 @@ def index_status(
             )
     facts = {k: v for k, v in manifest.items() if k != "files"}
     facts["generation"] = name
+    facts["dictionaries"] = dictionaries.status_note()  # None: the lexical bridge is whole
     return facts, rows

@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 
+from search import bridge
 from search.backend.base import Where
 from search.terms import query_terms
 from search.view import IndexView
@@ -70,3 +71,13 @@ def bm25(view: IndexView, query: str, where: Where, depth: int) -> list[int]:
     if where.count == 0:
         return []
     return view.generation.lexical(query_terms(query), where, depth)
+
+
+def bridged(view: IndexView, query: str, source: str, target: str, where: Where, depth: int):
+    """Rows best first by BM25 in ``target`` for the query's words translated
+    from ``source`` (search/bridge.py); [] where no dictionary holds them."""
+    narrowed = view.narrow(where, target)
+    terms = bridge.bridged_terms(query, source, target)
+    if not terms or narrowed.count == 0:
+        return []
+    return view.generation.lexical(list(terms), narrowed, depth, list(terms.values()))

@@ -21,8 +21,8 @@ from kb.model.embedder import Embedder, resolve_model
 from kb.records import Chunk
 from kb.settings import Settings, load_settings
 from kb.text.headings import heading_key, section_query, section_reference
+from search import bridge, relevance, retrieval, sections, versions
 from search import highlight as highlighting
-from search import relevance, retrieval, sections, versions
 from search.backend import Backend, FileBackend, SearchIndex, open_backend
 from search.encoders import load_query_embedder
 from search.fusion import fuse
@@ -236,7 +236,7 @@ class Searcher:
         ranked: dict[str, tuple[list[int], object]] = {}
         qvec, top_cosine = None, None
         hybrid = mode is SearchMode.HYBRID
-        qlang = qlang if hybrid else None
+        source, qlang = qlang, qlang if hybrid else None
         if mode.dense:
             qvec = self.embedder.embed_queries([query])
             rows, cosines = retrieval.dense(view, qvec, where, depth)
@@ -247,11 +247,13 @@ class Searcher:
             ranked["dense"] = (rows, weight)
         if mode is SearchMode.BM25:
             ranked["bm25"] = (retrieval.bm25(view, query, where, depth), 1.0)
+            ranked.update(self._bridged(view, query, source, where, depth, bridge.BM25_MODE_WEIGHT))
         if hybrid:
             # Lexical matches across languages are mostly shared numbers and
             # names: BM25 takes part only where the query's language is.
             home = where if qlang is None else view.narrow(where, qlang)
             ranked["bm25"] = (retrieval.bm25(view, query, home, depth), 1.0)
+            ranked.update(self._bridged(view, query, qlang, where, depth))
             if qlang is not None and not home.count:
                 # The search excludes the query's own language (cross-language
                 # filter): reach the passages through their versions written in
@@ -259,6 +261,18 @@ class Searcher:
                 pivot = versions.pivot(view, query, qvec, qlang, where, depth)
                 ranked["pivot"] = (pivot, versions.PIVOT_LEADS)
         return ranked, qvec, top_cosine
+
+    @staticmethod
+    def _bridged(view: IndexView, query: str, source, where, depth: int, weight=None) -> dict:
+        """The lexical bridge's lists: the query's words translated into each
+        other language of the index, BM25 there (search/bridge.py)."""
+        return {
+            f"bridge-{target}": (
+                retrieval.bridged(view, query, source, target, where, depth),
+                bridge.BRIDGE_WEIGHT if weight is None else weight,
+            )
+            for target in bridge.targets(source, view.language_list)
+        }
 
     # ------------------------------------------------------------ highlights
 

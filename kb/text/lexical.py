@@ -83,13 +83,22 @@ class LexicalIndex:
             bm25s.BM25.load(str(folder / BM25_DIR), mmap=False, show_progress=False, verbosity=0)
         )
 
-    def scores(self, terms: list[str], n: int) -> np.ndarray:
-        """BM25 score of every chunk for the query ``terms``."""
+    def scores(
+        self, terms: list[str], n: int, weights: Sequence[float] | None = None
+    ) -> np.ndarray:
+        """BM25 score of every chunk for the query ``terms``; ``weights``:
+        each term's share of the score (None: 1 each)."""
         vocab = getattr(self.bm25, "vocab_dict", None) or {}
         known = [t for t in terms if t in vocab]
         if not known:
             return np.zeros(n, dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        if weights is None:
+            return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        total = np.zeros(n, dtype=np.float32)
+        for term, weight in zip(terms, weights, strict=True):
+            if term in vocab:
+                total += weight * np.asarray(self.bm25.get_scores([term]), dtype=np.float32)
+        return total
 
     def postings(self, term: str) -> np.ndarray:
         """Rows of the passages whose indexed text holds ``term``: its column

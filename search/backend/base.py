@@ -51,8 +51,11 @@ class SearchIndex(Protocol):
     def dense(self, qvec: np.ndarray, where: Where, depth: int) -> tuple[list[int], np.ndarray]:
         """(rows best first, their cosines) among the allowed rows."""
 
-    def lexical(self, terms: list[str], where: Where, depth: int) -> list[int]:
-        """Rows best first by BM25 for the query ``terms``, positive scores only."""
+    def lexical(
+        self, terms: list[str], where: Where, depth: int, weights: list[float] | None = None
+    ) -> list[int]:
+        """Rows best first by BM25 for the query ``terms``, positive scores
+        only; ``weights``: each term's share of the score (None: 1 each)."""
 
     def vectors(self, rows: list[int]) -> np.ndarray: ...
 

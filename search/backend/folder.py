@@ -40,10 +40,12 @@ class FileIndex:
         keep = rows[0] >= 0
         return [int(r) for r in rows[0][keep]], scores[0][keep]
 
-    def lexical(self, terms: list[str], where: Where, depth: int) -> list[int]:
+    def lexical(
+        self, terms: list[str], where: Where, depth: int, weights: list[float] | None = None
+    ) -> list[int]:
         if self.lexical_index is None:
             return []
-        raw = self.lexical_index.scores(terms, len(self.chunks))
+        raw = self.lexical_index.scores(terms, len(self.chunks), weights)
         scores = np.where(where.mask, raw, 0.0)
         candidates = np.flatnonzero(scores > 0)
         if len(candidates) > depth:

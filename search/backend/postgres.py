@@ -210,7 +210,9 @@ class PgIndex:
         got.sort(key=lambda r: (-r[1], r[0]))
         return [int(r[0]) for r in got], np.asarray([r[1] for r in got], dtype=np.float32)
 
-    def lexical(self, terms: list[str], where: Where, depth: int) -> list[int]:
+    def lexical(
+        self, terms: list[str], where: Where, depth: int, weights: list[float] | None = None
+    ) -> list[int]:
         """BM25 from the impact-ordered postings: each term's best
         ``per_term(depth)`` allowed rows (an index range scan that stops
         there), summed by row. A row outside a term's best rows misses that
@@ -219,22 +221,29 @@ class PgIndex:
         A generation built before the postings table is scored by scanning."""
         from psycopg import sql
 
+        weight_of = dict(
+            zip(terms, [1.0] * len(terms) if weights is None else weights, strict=True)
+        )
         terms = [t for t in dict.fromkeys(terms) if tsquery_text([t])]
         if not terms or depth < 1:
             return []
+        weights = [float(weight_of[t]) for t in terms]
         if not self.has_postings:
-            return self.lexical_scan(terms, where, depth)
+            return self.lexical_scan(terms, where, depth, weights)
         clause, params = _filters(where, alias="p.")
         query = sql.SQL(
-            "SELECT b.row, sum(b.weight) AS score FROM unnest(%(terms)s::text[]) AS q(lexeme)"
+            "SELECT b.row, sum(q.weight * b.weight) AS score"
+            " FROM unnest(%(terms)s::text[], %(weights)s::real[]) AS q(lexeme, weight)"
             " CROSS JOIN LATERAL (SELECT p.row, p.weight FROM {postings} p"
             " WHERE p.lexeme = q.lexeme{where} ORDER BY p.weight DESC, p.row LIMIT %(n)s) b"
             " GROUP BY b.row ORDER BY score DESC, b.row LIMIT %(k)s"
         ).format(postings=table("postings", self.id), where=clause)
-        params.update(terms=terms, n=per_term(depth), k=depth)
+        params.update(terms=terms, weights=weights, n=per_term(depth), k=depth)
         return [int(r[0]) for r in self._run(query, params) if r[1] > 0]
 
-    def lexical_scan(self, terms: list[str], where: Where, depth: int) -> list[int]:
+    def lexical_scan(
+        self, terms: list[str], where: Where, depth: int, weights: list[float] | None = None
+    ) -> list[int]:
         """BM25 scoring every row that holds a query term (the full scan the
         postings replace; kept for older generations and as the reference)."""
         from psycopg import sql
@@ -244,17 +253,23 @@ class PgIndex:
             return []
         clause, params = _filters(where, alias="c.")
         query = sql.SQL(
-            "SELECT c.row, sum(t.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * c.n_terms"
+            "SELECT c.row, sum(w.weight * t.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s"
+            " * c.n_terms"
             " / g.avgdl))) AS score"
             " FROM {chunks} c CROSS JOIN LATERAL (SELECT lexeme,"
             " coalesce(array_length(positions, 1), 1) AS tf FROM unnest(ts_delete(c.tsv,"
             " tsvector_to_array(ts_delete(c.tsv, %(terms)s::text[]))))) u"
             " JOIN {terms} t ON t.lexeme = u.lexeme"
+            " JOIN unnest(%(terms)s::text[], %(weights)s::real[]) w(lexeme, weight)"
+            " ON w.lexeme = u.lexeme"
             " JOIN kb_generations g ON g.id = %(gen)s"
             " WHERE c.tsv @@ %(tsq)s::tsquery AND u.lexeme = ANY(%(terms)s){where}"
             " GROUP BY c.row ORDER BY score DESC, c.row LIMIT %(k)s"
         ).format(chunks=table("chunks", self.id), terms=table("terms", self.id), where=clause)
-        params.update(k1=BM25_K1, b=BM25_B, gen=self.id, tsq=text, terms=list(terms), k=depth)
+        weights = [1.0] * len(terms) if weights is None else [float(w) for w in weights]
+        params.update(
+            k1=BM25_K1, b=BM25_B, gen=self.id, tsq=text, terms=list(terms), weights=weights, k=depth
+        )
         return [int(r[0]) for r in self._run(query, params) if r[1] > 0]
 
     def vectors(self, rows: list[int]) -> np.ndarray:

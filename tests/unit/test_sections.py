@@ -12,7 +12,9 @@ from tests.unit.conftest import chunk, row_with
 
 
 def fake_view(chunks, sections):
-    return SimpleNamespace(chunks=chunks, section_ids=np.array(sections), prefetch=lambda rows: None)
+    return SimpleNamespace(
+        chunks=chunks, section_ids=np.array(sections), prefetch=lambda rows: None
+    )
 
 
 def test_collapse_keeps_the_best_chunk_of_each_section():
