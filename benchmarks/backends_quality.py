@@ -27,15 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-# ../shared beside the checkout (a git worktree: two levels up)
-FINLEX = (
-    next(
-        (p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
-        ROOT.parent / "shared",
-    )
-    / "testdata"
-    / "finlex"
-)
+from query import FINLEX  # noqa: E402 - after the path above (benchmarks/query.py)
 
 
 def same_citations(searchers: dict, evaluations) -> dict:

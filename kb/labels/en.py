@@ -1,6 +1,4 @@
-"""Every text the page shows, in English. The same keys as the other
-languages' modules: a key missing from one is a test failure (tests/test_app.py),
-never English on a Finnish page."""
+"""The page's words in English; the same keys in every language (tests/test_app.py)."""
 
 TEXTS = {
     "title": "Public procurement strategy: search",
