@@ -16,7 +16,12 @@ TESTDATA = SHARED / "testdata"
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request) -> None:
+    if request.node.get_closest_marker("quality") is None:
+        # Search answers the same whatever dictionaries the machine has: the
+        # lexical bridge's tests bring their own (tests/test_bridge.py); only
+        # the quality tests measure the product as installed.
+        monkeypatch.setenv("KB_DICT_DIR", str(tmp_path / "no-dictionaries"))
     monkeypatch.setenv("KB_CORPUS", str(tmp_path / "corpus"))
     monkeypatch.setenv("KB_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("KB_STATIC", str(tmp_path / "static"))

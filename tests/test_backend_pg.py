@@ -266,7 +266,7 @@ def test_a_wrong_or_refused_address_is_a_clear_error(settings, address, capsys, 
     with pytest.raises(BackendUnavailableError, match="PostgreSQL at"):
         Searcher.load(None, bad, embedder=FakeEmbedder())
     monkeypatch.setenv("KB_BACKEND", url)
-    assert search_main(["hankinnat"]) == 1
+    assert search_main(["hankinnat"]) == 3  # nothing could be done: ExitCode.FAILED
     assert ingest_main([]) == 3
     err = capsys.readouterr().err
     assert err.count("error: PostgreSQL at") == 2 and "Traceback" not in err

@@ -65,7 +65,10 @@ def test_by_another_name_no_editing_at_the_machine_editing(indexed, tmp_path):
             _screenshot(page, tmp_path / "access-reader.png")
         with browser_page("en-GB") as page:  # the operator: the same page edits
             _docs_view(page, url)
+            # the documents view draws its controls in turn: wait for the last ones
             page.get_by_role("button", name="Rebuild index").wait_for(timeout=30_000)
+            page.get_by_role("button", name="Remove…", exact=True).wait_for(timeout=30_000)
+            page.locator("[data-testid='stFileUploader']").wait_for(timeout=30_000)
             assert _editing_controls(page) == [*EDITING, "uploader"]
 
 
@@ -79,7 +82,10 @@ def test_beyond_the_operator_only_a_signed_in_editor_edits(indexed, tmp_path):
             assert _editing_controls(page) == []
             box.fill(SECRET)
             page.get_by_role("button", name="Sign in as editor").click()
+            # the documents view draws its controls in turn: wait for the last ones
             page.get_by_role("button", name="Rebuild index").wait_for(timeout=30_000)
+            page.get_by_role("button", name="Remove…", exact=True).wait_for(timeout=30_000)
+            page.locator("[data-testid='stFileUploader']").wait_for(timeout=30_000)
             assert _editing_controls(page) == [*EDITING, "uploader"]
             page.get_by_text("Editing as: password-editor").wait_for()
             _screenshot(page, tmp_path / "access-editor.png")

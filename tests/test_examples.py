@@ -14,6 +14,13 @@ from kb.settings import PROJECT_ROOT, Settings
 
 pytestmark = [pytest.mark.model, pytest.mark.quality]
 
+
+def dictionaries_present() -> bool:
+    from kb.text.dictionaries import available
+
+    return all(available().values())
+
+
 # The first card each example must get: (document, the section's own heading).
 EXPECTED = {
     "Mikä on innovaatiokumppanuus?": (
@@ -21,10 +28,13 @@ EXPECTED = {
         "38 § Innovaatiokumppanuus",
     ),
     "Hur ökar vi andelen innovativa upphandlingar?": ("temagruppen-innovationer-sv", "Mål"),
-    "How can I join a theme group?": (
-        "temagruppen-innovationer-sv",
-        "Din sakkunskap behövs – kom med",
-    ),
+    # An English question reaches the Act through the lexical bridge (the
+    # FreeDict dictionaries, which .ci/run and `make dictionaries` install);
+    # either language version of the section answers it.
+    "What is a framework agreement?": {
+        ("procurement-act-1397-2016-sv", "42 § Ramavtal"),
+        ("procurement-act-1397-2016-fi", "42 § Puitejärjestely"),
+    },
 }
 
 
@@ -55,7 +65,10 @@ def test_the_first_card_answers_the_example(default_searcher, question):
     results = default_searcher.search(question, k=5)
     assert not results.no_relevant_passage
     first = results[0]
-    doc, heading = EXPECTED[question]
-    assert (first.doc_id, first.section[-1]) == (doc, heading), [
+    expected = EXPECTED[question]
+    answers = expected if isinstance(expected, set) else {expected}
+    if isinstance(expected, set) and not dictionaries_present():
+        pytest.skip("the English example needs the FreeDict dictionaries (make dictionaries)")
+    assert (first.doc_id, first.section[-1]) in answers, [
         (h.doc_id, h.section[-1:]) for h in results
     ]

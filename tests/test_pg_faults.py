@@ -34,7 +34,7 @@ def test_a_role_that_does_not_exist_is_a_clear_error(pg, capsys, monkeypatch):
         Searcher.load(None, replace(pg, backend=url), embedder=FakeEmbedder())
     assert "secret" not in str(caught.value)  # the password is never shown
     monkeypatch.setenv("KB_BACKEND", url)
-    assert search_main(["hankinnat"]) == 1
+    assert search_main(["hankinnat"]) == 3  # nothing could be done: ExitCode.FAILED
     assert ingest_main([]) == 3
     err = capsys.readouterr().err
     assert "Traceback" not in err and "secret" not in err

@@ -27,7 +27,7 @@ LANGUAGE_NAMES = {
 EXAMPLES = [
     "Mikä on innovaatiokumppanuus?",
     "Hur ökar vi andelen innovativa upphandlingar?",
-    "How can I join a theme group?",
+    "What is a framework agreement?",
 ]
 
 
