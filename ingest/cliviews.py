@@ -14,9 +14,14 @@ from kb.terminal import ExitCode, printable
 
 def discovered_rows(corpus_dir: Path) -> list[dict]:
     from ingest.fetching.discovery import DiscoveredFileError, discovered_states
+    from ingest.fetching.filling import filled_by
 
     try:
-        return discovered_states(corpus_dir)
+        rows, fills = discovered_states(corpus_dir), filled_by(corpus_dir)
+        for row in rows:  # the address of an entry of sources.toml: listed there
+            if row["url"] in fills:
+                row.update(state="entry", path=f"= {fills[row['url']]}")
+        return rows
     except (DiscoveredFileError, SourcesError) as exc:
         print(f"warning: {printable(exc)}", file=sys.stderr)
         return []

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunk import Chunker
-from ingest.corpus.sources import Source, assign_ids, discover, load_sources, meta_for
+from ingest.corpus.sources import Source, assign_ids, discover, meta_for
 from ingest.fetching.discovery import discovered_sources
 from ingest.fetching.dspace import item_sources
+from ingest.fetching.filling import filled_sources
 from ingest.progress import Stage, StageProgress, no_progress
 from ingest.reading.readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
 from ingest.reuse import Prior, kept_document, prior_index, reusable_entries
@@ -190,7 +191,7 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file, stages) -> _D
     taken over), read and chunked (new or changed), or failed; and the
     files that left. Reports each file as it is done."""
     corpus = settings.corpus_dir
-    sources = load_sources(corpus)
+    sources = filled_sources(corpus)  # an entry's address may come from the pages
     sources += discovered_sources(corpus, sources)  # found on the official pages (fetch)
     sources += item_sources(corpus, sources)  # a publication's other files (fetch)
     by_file: dict[str, Source] = {s.file: s for s in sources if s.file}

@@ -408,3 +408,116 @@ def test_a_publication_of_sources_toml_leads_to_its_versions_in_its_group(
     ministry.hits.clear()
     code, out = _fetch(sources, capsys)
     assert code == 0 and ministry.hits == [], (out, ministry.hits)
+
+
+# Entries of sources.toml that name a document but not its address (as the
+# project's own sources.toml does for the Swedish and English strategy, the
+# annexes and the situation report).
+ADDRESSLESS = [
+    ("strategy-2020-sv", "sv", "strategy", "strategy-2020", ""),
+    ("strategy-2020-en", "en", "strategy", "strategy-2020", "National Public Procurement Strategy"),
+    ("annex-1-implementation-fi", "fi", "annex", "annex-1-implementation", ""),
+    ("annex-2-indicators-fi", "fi", "annex", "annex-2-indicators", ""),
+    ("situation-report-2020-fi", "fi", "report", "situation-report-2020", ""),
+]
+
+
+def test_the_pages_give_addressless_entries_their_address(tmp_path, ministry, capsys):
+    corpus = tmp_path / "corpus"
+    sources = _sources(corpus, ministry.url)
+    lines = [
+        "[[document]]",
+        'id = "strategy-2020-fi"',
+        'lang = "fi"',
+        'kind = "strategy"',
+        'group = "strategy-2020"',
+        f'url = "{ministry.url}/handle/10024/100"',
+        "",
+    ]
+    for doc_id, lang, kind, group, title in ADDRESSLESS:
+        lines += [
+            "[[document]]",
+            f'id = "{doc_id}"',
+            f'file = "official/{doc_id}.pdf"',
+            f'title = "{title}"',
+            f'lang = "{lang}"',
+            f'kind = "{kind}"',
+            f'group = "{group}"',
+            'note = "Identifier not known yet."',
+            "",
+        ]
+    sources.write_text(sources.read_text() + "\n".join(lines), encoding="utf-8")
+    # Before any fetch: no address known.
+    assert main(["status", "--sources", "--corpus", str(corpus)]) == 0
+    before = capsys.readouterr().out
+    assert before.count("no address known") == len(ADDRESSLESS), before
+    code, out = _fetch(sources, capsys)
+    assert code == 0, out
+    lock = json.loads((corpus / "sources.lock").read_text())["files"]
+    expected = {
+        "strategy-2020-sv": "/bitstream/handle/10024/101/strategy-sv.pdf",
+        "strategy-2020-en": "/bitstream/handle/10024/102/strategy-en.pdf",
+        "annex-1-implementation-fi": LINKS["fi"][1][1],
+        "annex-2-indicators-fi": LINKS["fi"][2][1],
+        "situation-report-2020-fi": LINKS["fi"][3][1],
+    }
+    for doc_id, path in expected.items():
+        # Fetched under the entry's own id, to the entry's own file.
+        assert lock[doc_id]["file"] == f"official/{doc_id}.pdf", doc_id
+        data = (corpus / "official" / f"{doc_id}.pdf").read_bytes()
+        assert data == ministry.pdfs[path], doc_id
+    # The Finnish annexes' Swedish and English versions stay discoveries of their own.
+    others = {d.id for d in discovered_sources(corpus, load_sources(corpus))}
+    assert not others & set(expected)
+    assert len(others) == 4  # Bilaga 1 and 2, Annex 1 and 2
+    # The build takes each entry's id, kind and group; status lists it present.
+    from ingest.pipeline import build_index
+    from kb.index.folder import load_generation
+    from kb.settings import Settings
+    from tests.fakes import FakeEmbedder
+
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    assert not build_index(settings, embedder=FakeEmbedder()).failed
+    docs = {
+        e["doc"]["id"]: e["doc"]
+        for e in load_generation(settings.index_dir).manifest["files"].values()
+    }
+    for doc_id, _lang, kind, group, _ in ADDRESSLESS:
+        assert (docs[doc_id]["kind"], docs[doc_id]["group"]) == (kind, group)
+        assert docs[doc_id]["url"].startswith(ministry.url), docs[doc_id]
+    assert main(["status", "--sources", "--corpus", str(corpus)]) == 0
+    after = capsys.readouterr().out
+    assert "no address known" not in after
+    for doc_id in expected:
+        row = next(r for r in after.splitlines() if r.strip().startswith(doc_id))
+        assert "present" in row, row
+        assert f"= {doc_id}" in after  # the discovery says which entry it filled
+    # A second fetch asks for the pages only.
+    ministry.hits.clear()
+    code, out = _fetch(sources, capsys)
+    assert code == 0, out
+    assert sorted(ministry.hits) == sorted(PAGES.values())
+
+
+def test_an_uncertain_match_fills_nothing():
+    from ingest.corpus.sources import Source
+    from ingest.fetching.discovery import Discovered
+    from ingest.fetching.filling import fill_entries
+
+    def found(doc_id, title, kind="annex", lang="fi", group=""):
+        return Discovered(doc_id, f"https://x.fi/{doc_id}.pdf", title, lang, kind, "p", "", group)
+
+    annexes = [found("a1", "Liite 1 Toimeenpano"), found("a2", "Liite 2 Mittarit")]
+    entry = Source(id="annex-fi", lang="fi", kind="annex")  # no number: two candidates
+    assert fill_entries([entry], annexes) == [entry]
+    one = Source(id="annex-1-fi", lang="fi", kind="annex")
+    assert fill_entries([one], annexes)[0].url == "https://x.fi/a1.pdf"
+    twice = [one, Source(id="annex-1-impl-fi", lang="fi", kind="annex")]
+    assert fill_entries(twice, annexes) == twice  # two entries, one document: neither
+    sv = Source(id="annex-1-sv", lang="sv", kind="annex")
+    assert fill_entries([sv], annexes) == [sv]  # another language
+    grouped = Source(id="s-sv", lang="sv", kind="strategy", group="g")
+    pair = [found("x", "", "strategy", "sv", "g"), found("y", "Strategi", "strategy", "sv")]
+    assert fill_entries([grouped], pair)[0].url == "https://x.fi/x.pdf"
+    addressed = Source(id="annex-1-fi", lang="fi", kind="annex", handle="10024/1")
+    assert fill_entries([addressed], annexes) == [addressed]

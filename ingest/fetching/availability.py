@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.corpus.sources import Source, load_sources
+from ingest.corpus.sources import Source
+from ingest.fetching.filling import filled_sources
 from ingest.fetching.httpread import FetchOptions
 from ingest.fetching.results import addresses
 from ingest.reading.webpage import is_html_file, read_snapshot
@@ -58,7 +59,7 @@ def source_states(corpus_dir: Path, indexed: dict[str, dict] | None = None) -> l
     files the build could not read. Raises SourcesError."""
     last = read_fetch_states(corpus_dir)
     out = []
-    for src in load_sources(corpus_dir):
+    for src in filled_sources(corpus_dir):
         rel = expected_path(src)
         state, detail = _state(src, corpus_dir, rel, indexed, last.get(src.id))
         out.append(SourceState(src.id, src.title, src.lang, src.kind, rel, state, detail, src.url))

@@ -20,6 +20,7 @@ from ingest.fetching.discovery import (
     versions_found,
     write_discovered,
 )
+from ingest.fetching.filling import fill_entries, has_address
 from ingest.fetching.httpread import FetchOptions
 from ingest.fetching.results import FetchResult
 
@@ -32,12 +33,15 @@ def fetch_discovered(
     options: FetchOptions,
     fetch_source: Callable[[Source], FetchResult],
     landings: list[tuple[Source, tuple[str, str]]] = (),
+    fetched: set[str] = frozenset(),
 ) -> list[Discovered]:
     """Find the documents the pages' snapshots link to, record them, fetch
     each (a publication page's versions in other languages too, found as
     its page is read: ``landings`` are those of sources.toml's entries read
     by this fetch); returns the record. A document already fetched and
-    matching the lock costs no request."""
+    matching the lock costs no request. A discovery that gives an
+    address-less entry of sources.toml its address (ingest/fetching/filling.py)
+    is fetched as that entry, unless the entry's id is in ``fetched``."""
     previous = read_discovered(corpus_dir)
     found = discover(corpus_dir, sources, previous, options.handle_base)
     for source, landing in landings:
@@ -52,7 +56,10 @@ def fetch_discovered(
         if d.id in done:
             continue
         done.add(d.id)
-        result = fetch_source(as_source(d))
+        entry = _entry_for(d, sources, found)
+        if entry is not None and entry.id in fetched:
+            continue
+        result = fetch_source(entry or as_source(d))
         if result.landing is None or not _same_site(result.landing[0], d.url):
             continue
         if not version_links(result.landing[1], result.landing[0]):
@@ -62,6 +69,14 @@ def fetch_discovered(
         queue += [x for x in found if x.id not in done and x not in queue]
     logger.info("%d discovered documents", len(found))
     return found
+
+
+def _entry_for(d: Discovered, sources: list[Source], found: list[Discovered]) -> Source | None:
+    """The entry of sources.toml that ``d`` gives its address to, if any."""
+    for s in fill_entries(sources, found):
+        if s.url == d.url and not has_address(next(x for x in sources if x.id == s.id)):
+            return s
+    return None
 
 
 def _same_site(a: str, b: str) -> bool:

@@ -109,10 +109,12 @@ def fetch_all(
     lock_path = corpus_dir / LOCK_FILE
     lock = read_lock(lock_path)
     sources = load_sources(corpus_dir, sources_file.name)
+    entries = sources  # as fetched: with the addresses found on the pages
     if discover:
         from ingest.fetching.discovery import read_discovered
+        from ingest.fetching.filling import fill_entries
 
-        read_discovered(corpus_dir)  # readable, before anything is fetched
+        entries = fill_entries(sources, read_discovered(corpus_dir))  # readable, first
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -137,14 +139,15 @@ def fetch_all(
             return result
 
         landings = []  # publication pages read: they may link to other-language versions
-        for source in sources:
+        for source in entries:
             result = fetch_source(source)
             if result.landing is not None:
                 landings.append((source, result.landing))
         if discover:
             from ingest.fetching.discoverfetch import fetch_discovered
 
-            fetch_discovered(corpus_dir, sources, options, fetch_source, landings)
+            done = {s.id for s in entries if s.url}
+            fetch_discovered(corpus_dir, sources, options, fetch_source, landings, done)
     return report
 
 
