@@ -1,4 +1,4 @@
-"""Readers and editors on the page (search/editors.py, search/ui_access.py),
+"""Readers and editors on the page (webapp/editors.py, webapp/access.py),
 through streamlit.testing.v1.AppTest: served beyond loopback, an anonymous
 session sees no Add, Remove or Rebuild and cannot trigger them; an editor
 (password or single sign-on) can, and the audit log and the trash record

@@ -1,6 +1,6 @@
-"""Who may edit (search/editors.py), the editor password with its lockout
-(ingest/passwords.py), the audit log (ingest/audit.py) and the guard on
-Streamlit's upload manager (search/uploadguard.py), without a page."""
+"""Who may edit (webapp/editors.py), the editor password with its lockout
+(ingest/corpus/passwords.py), the audit log (ingest/corpus/audit.py) and the guard on
+Streamlit's upload manager (webapp/uploadguard.py), without a page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Removing a document moves it to the trash (ingest/trash.py), from where
+"""Removing a document moves it to the trash (ingest/corpus/trash.py), from where
 it can be restored for ``trash_days`` days; expired items go at the next
 edit. Without Streamlit (the page: tests/test_app_access.py)."""
 

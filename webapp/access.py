@@ -1,6 +1,6 @@
 """The page's side of readers and editors: reads what Streamlit knows of
-the session, asks search/editors.py who it is, draws the sign-in in the
-sidebar, and writes the audit log (ingest/audit.py). The documents view's
+the session, asks webapp/editors.py who it is, draws the sign-in in the
+sidebar, and writes the audit log (ingest/corpus/audit.py). The documents view's
 trash and audit panels are here too. Every edit calls :func:`require_editor`
 at the action itself."""
 

@@ -8,7 +8,7 @@ rebuilding are for editors, and a session is an editor in one of three ways:
   Host, so not a DNS-rebinding page) and ``KB_LOCAL_OPERATOR`` is on;
 - single sign-on (``st.login``): the signed-in user's verified e-mail
   address is in ``KB_EDITORS``;
-- the editor password (ingest/passwords.py) entered in this session.
+- the editor password (ingest/corpus/passwords.py) entered in this session.
 
 Served beyond loopback with neither configured, nobody edits. These are
 pure functions of what the page reads from Streamlit (:class:`Request`,

@@ -1,7 +1,7 @@
 """A document from an address the user gave on the page: fetched with
-fetch's own download code (ingest/download.py: the address guard of
-ingest/netguard.py, timeouts, a size limit, a deadline), only when the user
-asks, then checked like an uploaded file (ingest/library.py), which reads
+fetch's own download code (ingest/fetching/download.py: the address guard of
+ingest/fetching/netguard.py, timeouts, a size limit, a deadline), only when the user
+asks, then checked like an uploaded file (ingest/corpus/library.py), which reads
 it in a reader process with the build's time and memory limits.
 
 One connection per address: no retries, and a web page is read from the

@@ -2,7 +2,7 @@
 documents view does, as library calls that tests reach without Streamlit.
 
 A document comes as a file's bytes (an upload) or from an address, fetched
-on request with fetch's own download code (ingest/address.py). It is
+on request with fetch's own download code (ingest/corpus/address.py). It is
 checked first (:func:`check_file`): a type the
 build reads, within the build's size limit, readable (read as the build
 reads it, in a reader process with its time limit), and not already in the
@@ -15,7 +15,7 @@ adds its ``[[document]]`` to ``sources.toml``. A PDF from an address goes
 where fetch puts PDFs (``official/<id>.pdf``), with its ``url``, so a later
 fetch verifies it; a web page is kept as a snapshot (``added/<id>.html``)
 that fetch refreshes like any web page source. :func:`remove` moves a
-document's file and its entry to the trash (ingest/trash.py). ``sources.toml`` is edited with tomlkit,
+document's file and its entry to the trash (ingest/corpus/trash.py). ``sources.toml`` is edited with tomlkit,
 which keeps its comments and order, written to a temporary file, checked
 as the build reads it, and renamed over the old one. One edit at a time:
 ``.library.lock`` in the corpus folder.
@@ -178,7 +178,7 @@ def check_file(
     if suffix not in SUFFIXES or suffix not in settings.extensions:
         kinds = "PDF, Markdown, HTML or text"
         raise RefusedError(name, f"type {suffix or '(none)'} is not accepted ({kinds})")
-    limit = settings.max_file_mb * 1_000_000  # as the build counts it (ingest/extract.py)
+    limit = settings.max_file_mb * 1_000_000  # as the build counts it (ingest/reading/extract.py)
     if not data:
         raise RefusedError(name, "empty file")
     if len(data) > limit:
@@ -295,7 +295,7 @@ def _entry(doc_id: str, rel: str, candidate: Candidate, form: Form, group: str) 
 
 def remove(settings: Settings, doc_id: str, who: str = "") -> Document:
     """Move the document ``doc_id``'s file and its sources.toml entry to the
-    trash (ingest/trash.py), from where it can be restored; the next build
+    trash (ingest/corpus/trash.py), from where it can be restored; the next build
     drops it from the index. Everything is checked before anything is
     changed. Raises UnknownDocumentError, LibraryError, SourcesError."""
     corpus = settings.corpus_dir

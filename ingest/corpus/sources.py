@@ -44,7 +44,7 @@ class Source:
     pages: int = 0
     note: str = ""
     # Not a sources.toml key: the language a discovered document's page gave
-    # (ingest/discovery.py), taken where the file's own text tells no fi/sv/en.
+    # (ingest/fetching/discovery.py), taken where the file's own text tells no fi/sv/en.
     lang_hint: str = ""
 
     @property

@@ -1,5 +1,5 @@
 """Fetching the documents discovered on the official pages
-(ingest/discovery.py) through the same code as every source
+(ingest/fetching/discovery.py) through the same code as every source
 (``fetch.fetch_all``'s ``fetch_source``: same download, limits and lock)."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Documents discovered from the official web pages of sources.toml.
 
 When ``python -m ingest fetch`` has read a web page of sources.toml (its
-snapshot, ingest/webfetch.py), the page's links to documents are followed,
+snapshot, ingest/fetching/webfetch.py), the page's links to documents are followed,
 one hop: links to PDFs, and to publication pages of the government's
-repository (``/handle/<prefix>/<n>``, whose files ingest/dspace.py fetches),
+repository (``/handle/<prefix>/<n>``, whose files ingest/fetching/dspace.py fetches),
 and only to the sites the entries already name. Each is a *discovered
 source*, recorded in ``sources.discovered.json`` beside ``sources.lock``:
 

@@ -102,7 +102,7 @@ def fetch_all(
     that source's FAILED result, and the next source is fetched.
 
     With ``discover``, the documents the web pages link to are found and
-    fetched too (ingest/discovery.py); a sources.discovered.json that
+    fetched too (ingest/fetching/discovery.py); a sources.discovered.json that
     cannot be read raises DiscoveredFileError before anything is fetched."""
     options = options or FetchOptions()
     corpus_dir = sources_file.parent

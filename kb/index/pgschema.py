@@ -1,5 +1,5 @@
 """The PostgreSQL index's schema and connections, shared by the build
-(ingest/pgstore.py) and the searcher (search/pgbackend.py): addresses
+(ingest/storage/pgstore.py) and the searcher (search/backend/postgres.py): addresses
 without passwords in messages, psycopg's errors as ours, the format
 version, the live generation, and chunk records to and from rows."""
 
@@ -19,7 +19,7 @@ from kb.errors import (
 )
 from kb.records import Chunk
 
-# 1: the tables of ingest/pgstore.py. A database holding another version is
+# 1: the tables of ingest/storage/pgstore.py. A database holding another version is
 # refused, never rewritten.
 SCHEMA_VERSION = 1
 LEASE_SPACE = 0x6B63  # (LEASE_SPACE, generation id): a searcher reads that generation
