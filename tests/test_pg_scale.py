@@ -46,21 +46,38 @@ def test_bm25_reads_impact_ordered_postings_and_ranks_as_the_full_scan(settings,
     assert compared > 100
 
 
-def test_a_term_reads_only_its_best_rows(settings, pg_url, monkeypatch):
-    """With one row a term, each term contributes its best-weighted row only:
-    the bound is real, not a scan that happens to agree."""
-    import search.backend.postgres as postgres
+def test_a_search_reads_few_rows_a_term_and_still_ranks_as_the_full_scan(
+    settings, pg_url, monkeypatch
+):
+    """With one row a term in the first round, the lists are read deeper
+    only until the bound proves the top rows; the ranking is the scan's."""
+    import search.backend.pglexical as pglexical
 
     _many_passages(settings.corpus_dir)
     pg = replace(settings, backend=pg_url)
     build_index(pg, embedder=FakeEmbedder())
-    index = Searcher.load(None, pg, embedder=FakeEmbedder()).generation
-    terms = query_terms("hankinta innovation")
-    where = Searcher.load(None, pg, embedder=FakeEmbedder())._view.where()
-    assert len(index.lexical_scan(terms, where, 50)) > 2 * len(terms)
-    monkeypatch.setattr(postgres, "MIN_PER_TERM", 1)
-    monkeypatch.setattr(postgres, "PER_TERM_FACTOR", 0)
-    assert 1 <= len(index.lexical(terms, where, 50)) <= len(terms)
+    searcher = Searcher.load(None, pg, embedder=FakeEmbedder())
+    index, where = searcher.generation, searcher._view.where()
+    monkeypatch.setattr(pglexical, "MIN_PER_TERM", 1)
+    monkeypatch.setattr(pglexical, "PER_TERM_FACTOR", 0)
+    monkeypatch.setattr(pglexical, "GROWTH", 2)
+    reads: list[int] = []
+    best = index._best_postings
+
+    def counted(terms, weights, where, n):
+        reads.append(n)
+        return best(terms, weights, where, n)
+
+    monkeypatch.setattr(index, "_best_postings", counted)
+    for query, depth in (("hankinta innovation", 3), ("hankinta kilpailutus", 10)):
+        terms = query_terms(query)
+        full = index.lexical_scan(terms, where, depth)
+        assert len(full) == depth
+        reads.clear()
+        assert index.lexical(terms, where, depth) == full, query
+        assert reads[0] == 1 and len(reads) > 1, reads  # proven, not scanned at once
+    total = len(searcher.chunks)
+    assert max(reads) < total, (reads, total)
 
 
 def test_a_search_process_holds_no_corpus(settings, pg_url, monkeypatch):

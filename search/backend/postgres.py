@@ -34,6 +34,7 @@ from kb.index.pgschema import (
     tsquery_text,
 )
 from search.backend.base import Where
+from search.backend.pglexical import GROWTH, MAX_PER_TERM, per_term, read_round, settled
 from search.backend.pgrecords import PgRecords, column_records
 
 logger = logging.getLogger(__name__)
@@ -42,9 +43,6 @@ MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
 # hnsw.ef_search: this many times the depth asked, at least MIN_EF_SEARCH
 # (chosen by measured recall@10 against exact search: benchmarks/hnsw.py).
 EF_FACTOR, MIN_EF_SEARCH = 4, 400
-# Rows read per query term from the impact-ordered postings: at least this
-# many, and this many times the depth asked.
-MIN_PER_TERM, PER_TERM_FACTOR = 200, 5
 
 
 def ef_search(depth: int, allowed: int, total: int) -> int:
@@ -54,10 +52,6 @@ def ef_search(depth: int, allowed: int, total: int) -> int:
     search may come back short and is then rescanned exactly)."""
     base = max(EF_FACTOR * depth, MIN_EF_SEARCH)
     return int(min(MAX_EF_SEARCH, base * total / max(allowed, 1)))
-
-
-def per_term(depth: int) -> int:
-    return max(MIN_PER_TERM, PER_TERM_FACTOR * depth)
 
 
 class PgBackend:
@@ -213,14 +207,11 @@ class PgIndex:
     def lexical(
         self, terms: list[str], where: Where, depth: int, weights: list[float] | None = None
     ) -> list[int]:
-        """BM25 from the impact-ordered postings: each term's best
-        ``per_term(depth)`` allowed rows (an index range scan that stops
-        there), summed by row. A row outside a term's best rows misses that
-        term's share; at the depths a search asks that is rarer than a tie
-        (benchmarks/backends.py measures the overlap with the full scan).
-        A generation built before the postings table is scored by scanning."""
-        from psycopg import sql
-
+        """BM25 from the impact-ordered postings, exact (the full scan's
+        ranking): each term's best rows are read, those rows scored in full,
+        and the lists read deeper until no unread row can enter the top
+        ``depth`` (search/backend/pglexical.py). A generation built before
+        the postings table is scored by scanning."""
         weight_of = dict(
             zip(terms, [1.0] * len(terms) if weights is None else weights, strict=True)
         )
@@ -230,28 +221,52 @@ class PgIndex:
         weights = [float(weight_of[t]) for t in terms]
         if not self.has_postings:
             return self.lexical_scan(terms, where, depth, weights)
+        n = per_term(depth)
+        while True:
+            found = read_round(self._best_postings(terms, weights, where, n), n)
+            scored = self._scored(terms, where, depth, weights, found.candidates)
+            if settled([s for _, s in scored], depth, found.bound):
+                return [row for row, _ in scored]
+            if n >= MAX_PER_TERM:
+                logger.info("BM25 top %d not proven after %d rows a term", depth, n)
+                return [row for row, _ in scored]
+            n = min(n * GROWTH, MAX_PER_TERM)
+
+    def _best_postings(self, terms, weights, where: Where, n: int):
+        """(lexeme, query weight, row, weight): each term's best ``n``
+        allowed rows (an index range scan that stops there)."""
+        from psycopg import sql
+
         clause, params = _filters(where, alias="p.")
         query = sql.SQL(
-            "SELECT b.row, sum(q.weight * b.weight) AS score"
+            "SELECT q.lexeme, q.weight, b.row, b.weight"
             " FROM unnest(%(terms)s::text[], %(weights)s::real[]) AS q(lexeme, weight)"
             " CROSS JOIN LATERAL (SELECT p.row, p.weight FROM {postings} p"
             " WHERE p.lexeme = q.lexeme{where} ORDER BY p.weight DESC, p.row LIMIT %(n)s) b"
-            " GROUP BY b.row ORDER BY score DESC, b.row LIMIT %(k)s"
+            " ORDER BY q.lexeme, b.weight DESC, b.row"
         ).format(postings=table("postings", self.id), where=clause)
-        params.update(terms=terms, weights=weights, n=per_term(depth), k=depth)
-        return [int(r[0]) for r in self._run(query, params) if r[1] > 0]
+        params.update(terms=terms, weights=weights, n=n)
+        return self._run(query, params)
 
     def lexical_scan(
         self, terms: list[str], where: Where, depth: int, weights: list[float] | None = None
     ) -> list[int]:
         """BM25 scoring every row that holds a query term (the full scan the
         postings replace; kept for older generations and as the reference)."""
+        return [row for row, _ in self._scored(terms, where, depth, weights)]
+
+    def _scored(self, terms, where: Where, depth: int, weights=None, rows=None):
+        """(row, BM25 score), best first: the top ``depth`` of every row that
+        holds a query term, or of ``rows`` only."""
         from psycopg import sql
 
         text = tsquery_text(terms)
-        if not text or depth < 1:
+        if not text or depth < 1 or (rows is not None and not rows):
             return []
         clause, params = _filters(where, alias="c.")
+        if rows is not None:
+            clause += sql.SQL(" AND c.row = ANY(%(rows)s)")
+            params["rows"] = [int(r) for r in rows]
         query = sql.SQL(
             "SELECT c.row, sum(w.weight * t.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s"
             " * c.n_terms"
@@ -270,7 +285,7 @@ class PgIndex:
         params.update(
             k1=BM25_K1, b=BM25_B, gen=self.id, tsq=text, terms=list(terms), weights=weights, k=depth
         )
-        return [int(r[0]) for r in self._run(query, params) if r[1] > 0]
+        return [(int(r[0]), float(r[1])) for r in self._run(query, params) if r[1] > 0]
 
     def vectors(self, rows: list[int]) -> np.ndarray:
         from psycopg import sql

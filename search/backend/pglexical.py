@@ -1,0 +1,56 @@
+"""Exact BM25 top-k from impact-ordered postings: the threshold algorithm.
+
+Each query term's postings are read best weight first, ``n`` rows a term.
+Every row read is a candidate and is scored exactly (all its terms, not
+only those whose lists reached it). A row no list reached scores at most
+the *bound*: the sum, over the terms whose lists were not read to the end,
+of the query weight times the last weight read. When the ``depth``-th exact
+score among the candidates reaches the bound, no unread row can enter the
+top ``depth``: the ranking is the full scan's. Otherwise the lists are read
+deeper (Fagin, Lotem and Naor's threshold algorithm, with the rounds
+batched so that a search costs a few queries, not one per row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Rows read per term in the first round: at least MIN_PER_TERM, and
+# PER_TERM_FACTOR times the depth asked; each further round reads GROWTH
+# times more, up to MAX_PER_TERM (then the ranking may be inexact: logged).
+MIN_PER_TERM, PER_TERM_FACTOR, GROWTH, MAX_PER_TERM = 200, 5, 4, 50_000
+_SLACK = 1e-6  # the scan's and the postings' weights are the same formula in float
+
+
+def per_term(depth: int) -> int:
+    return max(MIN_PER_TERM, PER_TERM_FACTOR * depth)
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one round of reading the postings found."""
+
+    candidates: list[int]  # every row read, in first-read order
+    bound: float  # the highest score a row not read can have
+
+
+def read_round(read: Iterable[tuple[str, float, int, float]], n: int) -> Round:
+    """``read``: (lexeme, query weight, row, posting weight) as the lists
+    gave them, best first, at most ``n`` a term."""
+    last: dict[str, tuple[float, float, int]] = {}  # lexeme -> (query weight, last weight, count)
+    candidates: dict[int, None] = {}
+    for lexeme, query_weight, row, weight in read:
+        candidates[int(row)] = None
+        count = last.get(lexeme, (0.0, 0.0, 0))[2] + 1
+        last[lexeme] = (float(query_weight), float(weight), count)
+    bound = sum(q * w for q, w, count in last.values() if count >= n)
+    return Round(list(candidates), bound)
+
+
+def settled(scores: list[float], depth: int, bound: float) -> bool:
+    """True when the exact scores of the candidates (best first) prove
+    their top ``depth`` is the whole table's."""
+    if bound <= 0:
+        return True  # every list read to its end
+    return len(scores) >= depth and scores[depth - 1] + _SLACK >= bound

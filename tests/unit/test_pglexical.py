@@ -1,0 +1,27 @@
+"""The threshold algorithm's bookkeeping (search/backend/pglexical.py) on
+hand-made postings: which rows are candidates, what an unread row can score
+at most, and when the candidates' ranking is proven."""
+
+from search.backend.pglexical import per_term, read_round, settled
+
+
+def test_the_bound_sums_the_last_weights_of_the_lists_not_read_to_the_end():
+    read = [
+        ("a", 1.0, 7, 3.0),
+        ("a", 1.0, 2, 2.0),  # list a: read 2 of n=2, maybe more
+        ("b", 0.5, 2, 4.0),  # list b: 1 of n=2, so read to its end
+    ]
+    found = read_round(read, 2)
+    assert found.candidates == [7, 2]
+    assert found.bound == 2.0  # only list a can hide a row, worth at most 1.0 * 2.0
+
+
+def test_settled_only_when_the_depth_th_score_reaches_the_bound():
+    assert settled([5.0, 4.0, 3.0], 2, 4.0)
+    assert not settled([5.0, 4.0, 3.0], 3, 4.0)  # an unread row may score 4 > 3
+    assert not settled([5.0], 2, 1.0)  # too few candidates while lists go on
+    assert settled([5.0], 2, 0.0)  # every list read: nothing else exists
+
+
+def test_the_first_round_grows_with_the_depth():
+    assert per_term(1) == per_term(10) < per_term(1000)
