@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest.fetching.availability import PRESENT, source_states
 from ingest.storage.stores import live_manifest
+from kb.records import DocumentMeta
 from kb.text import dictionaries
 
 
@@ -37,27 +38,27 @@ def index_status(
     ``backend``: a PostgreSQL address to read the live generation from."""
     name, manifest = live_manifest(index_dir, backend)
     rows = []
-    for rel, entry in manifest["files"].items():
-        doc = entry.get("doc") or {}
+    for rel, entry in manifest.files.items():
+        doc = entry.doc or DocumentMeta(id="", title="", lang="", kind="")
         rows.append(
             DocStatus(
                 path=rel,
-                doc_id=doc.get("id", ""),
-                title=doc.get("title", ""),
-                lang=doc.get("lang", ""),
-                kind=doc.get("kind", ""),
-                pages=entry.get("pages", 0),
-                chunks=entry.get("chunks", 0),
-                status=entry["status"],
-                error=entry.get("error", ""),
-                indexed_at=entry.get("indexed_at", ""),
+                doc_id=doc.id,
+                title=doc.title,
+                lang=doc.lang,
+                kind=doc.kind,
+                pages=entry.pages,
+                chunks=entry.chunks,
+                status=entry.status,
+                error=entry.error,
+                indexed_at=entry.indexed_at,
             )
         )
-    if corpus_dir is None and manifest.get("corpus"):
-        corpus_dir = Path(manifest["corpus"])  # the corpus this index was built from
+    if corpus_dir is None and manifest.corpus:
+        corpus_dir = Path(manifest.corpus)  # the corpus this index was built from
     if corpus_dir is not None and corpus_dir.is_dir():
         present = {r.path: i for i, r in enumerate(rows)}
-        for src in source_states(corpus_dir, manifest["files"]):
+        for src in source_states(corpus_dir, manifest.files):
             if src.path in present:
                 i = present[src.path]
                 if not rows[i].doc_id:  # a file that failed: named by its entry
@@ -71,7 +72,7 @@ def index_status(
                     src.path, src.id, src.title, src.lang, src.kind, 0, 0, status, src.detail, ""
                 )
             )
-    facts = {k: v for k, v in manifest.items() if k != "files"}
+    facts = {k: v for k, v in manifest.to_json().items() if k != "files"}
     facts["generation"] = name
     facts["dictionaries"] = dictionaries.status_note()  # None: the lexical bridge is whole
     return facts, rows

@@ -26,6 +26,7 @@ from ingest.fetching.results import addresses
 from ingest.reading.webpage import is_html_file, read_snapshot
 from ingest.storage.stores import live_manifest
 from kb.errors import KBError
+from kb.index.manifest import FileEntry
 from kb.terminal import printable
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,9 @@ def expected_path(source: Source) -> str:
     return source.file or f"official/{source.id}.pdf"
 
 
-def source_states(corpus_dir: Path, indexed: dict[str, dict] | None = None) -> list[SourceState]:
+def source_states(
+    corpus_dir: Path, indexed: dict[str, FileEntry] | None = None
+) -> list[SourceState]:
     """The state of every document of ``corpus_dir``'s sources.toml, in its
     order. ``indexed``: the index manifest's files (path -> entry), to tell
     files the build could not read. Raises SourcesError."""
@@ -73,14 +76,14 @@ def _state(src: Source, corpus_dir: Path, rel: str, indexed, fetched) -> tuple[s
         kept = fetched["status"] == "kept"  # a snapshot that could not be checked
         last_failure = f"fetch of {fetched.get('at', '?')} failed: {fetched.get('detail', '')}"
     if path.is_file():
-        entry = (indexed or {}).get(rel) or {}
-        if entry.get("status") == "failed":
-            return FAILED, f"the build could not read it: {entry.get('error', '')}"
+        entry = (indexed or {}).get(rel)
+        if entry is not None and entry.failed:
+            return FAILED, f"the build could not read it: {entry.error}"
         notes = []
         snapshot = read_snapshot(path) if is_html_file(rel) else None
         if snapshot:
             notes.append(f"snapshot of {snapshot.retrieved}")
-        if indexed is not None and not entry:
+        if indexed is not None and entry is None:
             notes.append("not indexed yet: run python -m ingest")
         if kept:
             notes.append(f"the last {last_failure}")
@@ -105,11 +108,11 @@ def _what_to_do(src: Source, shown: str) -> str:
     return f"put the file at {shown}"
 
 
-def indexed_files(index_dir: Path, backend: str = "") -> dict[str, dict] | None:
+def indexed_files(index_dir: Path, backend: str = "") -> dict[str, FileEntry] | None:
     """The index manifest's files (path -> entry), or None where there is
     no readable index (``backend``: in that PostgreSQL database)."""
     try:
-        return live_manifest(index_dir, backend)[1]["files"]
+        return live_manifest(index_dir, backend)[1].files
     except KBError:
         return None
 
