@@ -20,7 +20,7 @@ from ingest.cliprogress import Display, StageBars, choose_display
 from ingest.cliviews import print_sources, status_sources
 from ingest.corpus.passwords import cmd_editor_password
 from ingest.corpus.sources import SourcesError
-from ingest.progress import Stage
+from ingest.progress import FileOutcome, Stage
 from kb.errors import (
     BackendSchemaError,
     BackendUnavailableError,
@@ -64,9 +64,9 @@ def cmd_build(argv: list[str]) -> int:
     bars = StageBars(choose_display(args.quiet))
 
     def on_file(r) -> None:  # a pipeline.FileResult
-        if r.status == "failed":
+        if r.status == FileOutcome.FAILED:
             bars.write(f"FAILED  {printable(r.path)}: {printable(r.error)}")
-        elif r.status == "indexed":
+        elif r.status == FileOutcome.INDEXED:
             bars.write(f"indexed {printable(r.path)}: {r.pages} pages, {r.chunks} chunks")
 
     try:
@@ -88,8 +88,8 @@ def cmd_build(argv: list[str]) -> int:
         print("interrupted: the previous index is unchanged", file=sys.stderr)
         return ExitCode.INTERRUPTED
 
-    ok = [f for f in report.files if f.status in ("indexed", "unchanged")]
-    removed = [f for f in report.files if f.status == "removed"]
+    ok = [f for f in report.files if f.status in (FileOutcome.INDEXED, FileOutcome.UNCHANGED)]
+    removed = [f for f in report.files if f.status == FileOutcome.REMOVED]
     print(
         f"{len(ok)} files, {report.pages} pages, {report.chunks} chunks "
         f"({report.embedded} embedded, {len(removed)} removed) in {report.seconds:.1f} s"
@@ -274,8 +274,7 @@ def cmd_fetch(argv: list[str]) -> int:
     from ingest.fetching.discovery import DiscoveredFileError
     from ingest.fetching.fetch import FetchError, FetchOptions, fetch_all
     from ingest.fetching.httpread import settings_options
-    from ingest.fetching.results import FAILED, FetchResult
-    from ingest.fetching.webfetch import KEPT
+    from ingest.fetching.results import FetchResult, FetchStatus
 
     defaults, settings = FetchOptions(), load_settings()
     args = _fetch_parser(defaults, settings).parse_args(argv)
@@ -334,7 +333,7 @@ def cmd_fetch(argv: list[str]) -> int:
     for r in report.results:
         counts[r.status] = counts.get(r.status, 0) + 1
     print(", ".join(f"{n} {status}" for status, n in counts.items()) or "no sources")
-    failed = any(r.status in (FAILED, KEPT) for r in report.results)
+    failed = any(r.status in (FetchStatus.FAILED, FetchStatus.KEPT) for r in report.results)
     return ExitCode.PARTIAL if failed else ExitCode.OK
 
 

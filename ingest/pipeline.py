@@ -15,7 +15,7 @@ from ingest.chunk import Chunker
 from ingest.corpus.sources import Source, assign_ids, discover, load_sources, meta_for
 from ingest.fetching.discovery import discovered_sources
 from ingest.fetching.dspace import item_sources
-from ingest.progress import Stage, StageProgress, no_progress
+from ingest.progress import FileOutcome, Stage, StageProgress, no_progress
 from ingest.reading.readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
 from ingest.reuse import Prior, kept_document, prior_index, reusable_entries
 from ingest.storage.buildwait import corpus_read_lock
@@ -33,11 +33,14 @@ from kb.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+_READ = (FileOutcome.INDEXED, FileOutcome.UNCHANGED)  # in the index after the build
+
+
 @dataclass
 class FileResult:
     path: str
     doc_id: str = ""
-    status: str = "indexed"  # indexed | unchanged | failed | removed
+    status: FileOutcome = FileOutcome.INDEXED
     pages: int = 0
     chunks: int = 0
     error: str = ""
@@ -54,15 +57,15 @@ class BuildReport:
 
     @property
     def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.status == "failed"]
+        return [f for f in self.files if f.status == FileOutcome.FAILED]
 
     @property
     def pages(self) -> int:
-        return sum(f.pages for f in self.files if f.status in ("indexed", "unchanged"))
+        return sum(f.pages for f in self.files if f.status in _READ)
 
     @property
     def chunks(self) -> int:
-        return sum(f.chunks for f in self.files if f.status in ("indexed", "unchanged"))
+        return sum(f.chunks for f in self.files if f.status in _READ)
 
 
 def _take(extracted: dict[Path, object], path: Path) -> tuple[str, list[Page]]:
@@ -215,7 +218,9 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file, stages) -> _D
             docs.changed |= kept.edited
             docs.kept_vectors.append(kept.vectors)
             docs.kept_chunks.extend(kept.chunks)
-            result = FileResult(rel, kept.meta.id, "unchanged", reuse[rel].pages, len(kept.chunks))
+            result = FileResult(
+                rel, kept.meta.id, FileOutcome.UNCHANGED, reuse[rel].pages, len(kept.chunks)
+            )
             entry = replace(reuse[rel], size=entry.size, doc=kept.meta)
         else:
             docs.changed = True
@@ -230,7 +235,7 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file, stages) -> _D
             on_file(result)
     for rel in sorted(set(prior.files) - set(docs.files)):
         docs.changed = True
-        report.files.append(FileResult(rel, prior.files[rel].doc_id, "removed"))
+        report.files.append(FileResult(rel, prior.files[rel].doc_id, FileOutcome.REMOVED))
     return docs
 
 
@@ -250,7 +255,7 @@ def _read_file(settings, path, rel, doc_id, by_file, extracted, get_embedder, do
         entry = replace(
             entry, status=EntryStatus.FAILED, error=exc.reason, indexed_at=docs.now, doc=None
         )
-        return entry, FileResult(rel, "", "failed", error=exc.reason)
+        return entry, FileResult(rel, "", FileOutcome.FAILED, error=exc.reason)
     docs.new_chunks.extend(chunks)
     entry = replace(
         entry,
@@ -260,7 +265,7 @@ def _read_file(settings, path, rel, doc_id, by_file, extracted, get_embedder, do
         indexed_at=docs.now,
         doc=meta,
     )
-    return entry, FileResult(rel, meta.id, "indexed", len(pages), len(chunks))
+    return entry, FileResult(rel, meta.id, FileOutcome.INDEXED, len(pages), len(chunks))
 
 
 def _embed(chunks: list[Chunk], get_embedder, progress, report, stages) -> np.ndarray | None:

@@ -5,10 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ingest.fetching.availability import PRESENT, source_states
+from ingest.fetching.availability import Availability, source_states
 from ingest.storage.stores import live_manifest
+from kb.choices import Choice
 from kb.records import DocumentMeta
 from kb.text import dictionaries
+
+
+class DocState(Choice):
+    """A document's row in ``ingest status`` and the page's documents view."""
+
+    INDEXED = "indexed"
+    FAILED = "failed"  # unreadable, or its fetch failed
+    MISSING = "missing"  # listed in sources.toml, no file: the error says what to do
+    NOT_INDEXED = "not indexed"  # a file the live index does not hold yet
 
 
 @dataclass(frozen=True)
@@ -20,9 +30,7 @@ class DocStatus:
     kind: str
     pages: int
     chunks: int
-    # indexed | failed (unreadable, or its fetch failed) | missing (listed in
-    # sources.toml, no file: error says what to do) | not indexed (new file)
-    status: str
+    status: DocState
     error: str
     indexed_at: str
 
@@ -49,7 +57,7 @@ def index_status(
                 kind=doc.kind,
                 pages=entry.pages,
                 chunks=entry.chunks,
-                status=entry.status,
+                status=DocState(entry.status),
                 error=entry.error,
                 indexed_at=entry.indexed_at,
             )
@@ -66,7 +74,9 @@ def index_status(
                         rows[i], doc_id=src.id, title=src.title, lang=src.lang, kind=src.kind
                     )
                 continue
-            status = "not indexed" if src.state == PRESENT else src.state
+            status = (
+                DocState.NOT_INDEXED if src.state is Availability.PRESENT else DocState(src.state)
+            )
             rows.append(
                 DocStatus(
                     src.path, src.id, src.title, src.lang, src.kind, 0, 0, status, src.detail, ""

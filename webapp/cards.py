@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from ingest.status import DocState
 from kb.labels import COLUMNS, LANGUAGE_NAMES, UI_LANGS, coded, label
 from search.answer import AnswerSentence
 from search.cite import cite, short_citation, where_text
@@ -69,7 +70,7 @@ def documents_table_row(row, ui: str) -> dict:
     page's language; titles, paths and errors as they are (a dataframe
     shows text as text)."""
     status = coded(ui, "status", row.status)
-    error = label(ui, "missing_note") if row.status == "missing" else row.error
+    error = label(ui, "missing_note") if row.status == DocState.MISSING else row.error
     return {
         "title": row.title or row.path,
         "kind": coded(ui, "kind", row.kind),

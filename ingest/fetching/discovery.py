@@ -36,6 +36,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from ingest.corpus.sources import _ID, KINDS, LANGS, Source, load_sources
+from ingest.fetching.availability import Availability
 from ingest.fetching.lock import LOCK_FILE, LockFileError, atomic_write, read_lock
 from ingest.reading.webpage import is_html_file
 from kb.errors import KBError
@@ -267,7 +268,8 @@ def discovered_states(corpus_dir: Path) -> list[dict]:
         rel = (
             entry["file"] if isinstance(entry, dict) and isinstance(entry.get("file"), str) else ""
         )
-        state = "present" if rel and (corpus_dir / rel).is_file() else "missing"
+        here = rel and (corpus_dir / rel).is_file()
+        state = Availability.PRESENT if here else Availability.MISSING
         out.append({**asdict(d), "path": rel or "-", "state": state})
     return out
 

@@ -46,10 +46,8 @@ from ingest.fetching.download import (
 from ingest.fetching.httpread import read_body
 from ingest.fetching.lock import LOCK_FILE, LockFileError, locked_entry, read_lock
 from ingest.fetching.results import (
-    FAILED,
-    FETCHED,
-    UP_TO_DATE,
     FetchResult,
+    FetchStatus,
     addresses,
     check_present,
     place_download,
@@ -263,15 +261,15 @@ def item_files(
         if isinstance(e, dict) and e.get("from") == source.id
     }
     present = all((corpus_dir / rel).is_file() for rel in known.values())
-    if primary.status == UP_TO_DATE and present:
+    if primary.status == FetchStatus.UP_TO_DATE and present:
         return [_verify(k, corpus_dir / rel, corpus_dir, lock) for k, rel in known.items()]
-    if primary.status not in (FETCHED, UP_TO_DATE):
+    if primary.status not in (FetchStatus.FETCHED, FetchStatus.UP_TO_DATE):
         return []
     files, reasons = None, []
     if primary.landing is not None:  # read on the way to the first file
         files = item_page_files(http, *primary.landing, source.handle, options)
     # A PDF fetched straight from its url is no item page; a handle or URN may lead to one.
-    direct = primary.status == FETCHED and primary.landing is None
+    direct = primary.status == FetchStatus.FETCHED and primary.landing is None
     for url in [] if files is not None else addresses(source, options):
         if direct and url == source.url:
             continue
@@ -284,7 +282,7 @@ def item_files(
         return []
     if files is None:
         why = "could not list the publication's files: " + "; ".join(reasons)
-        return [FetchResult(k, FAILED, why, rel) for k, rel in known.items()]
+        return [FetchResult(k, FetchStatus.FAILED, why, rel) for k, rel in known.items()]
     by_name = {lock[k].get("title"): k for k in known}
     taken = set(lock) | {source.id}
     results = []
@@ -301,7 +299,7 @@ def _verify(doc_id: str, target: Path, corpus_dir: Path, lock: dict) -> FetchRes
     try:
         locked = locked_entry(lock, doc_id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
     except LockFileError as exc:
-        return FetchResult(doc_id, FAILED, exc.reason, shown)
+        return FetchResult(doc_id, FetchStatus.FAILED, exc.reason, shown)
     return check_present(doc_id, target, shown, locked)
 
 
@@ -313,7 +311,7 @@ def _fetch_file(http, doc_id: str, f: ItemFile, target: Path, corpus_dir, lock, 
         locked = locked_entry(lock, doc_id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
         tmp, final_url, digest, size = download(http, f.url, target.parent, options)
     except FetchError as exc:
-        return FetchResult(doc_id, FAILED, f"{f.url}: {exc.reason}", shown)
+        return FetchResult(doc_id, FetchStatus.FAILED, f"{f.url}: {exc.reason}", shown)
     try:
         return place_download(doc_id, tmp, target, corpus_dir, locked, final_url, digest, size)
     finally:

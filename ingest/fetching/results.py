@@ -6,34 +6,32 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urljoin
 
 from ingest.corpus.sources import Source
 from ingest.fetching.httpread import FetchOptions
 from ingest.fetching.lock import LOCK_FILE
+from kb.choices import Choice
 from kb.hashing import sha256_file
 
 
-class FetchStatus(StrEnum):
-    """What became of one source in a fetch (its value is what is printed and stored)."""
+class FetchStatus(Choice):
+    """What became of one source in a fetch (its value is what is printed and
+    stored in ``.fetch-state.json``)."""
 
     FETCHED = "fetched"
     UP_TO_DATE = "up to date"
     FAILED = "failed"
+    KEPT = "kept"  # a web page that could not be checked: its snapshot stays
     NO_IDENTIFIER = "no identifier"
     LOCAL = "local file"
-
-
-FETCHED, UP_TO_DATE, FAILED = FetchStatus.FETCHED, FetchStatus.UP_TO_DATE, FetchStatus.FAILED
-NO_IDENTIFIER, LOCAL = FetchStatus.NO_IDENTIFIER, FetchStatus.LOCAL
 
 
 @dataclass
 class FetchResult:
     id: str
-    status: str
+    status: FetchStatus
     detail: str = ""
     path: str = ""
     url: str = ""
@@ -51,11 +49,11 @@ class FetchReport:
 
     @property
     def failed(self) -> list[FetchResult]:
-        return [r for r in self.results if r.status == FAILED]
+        return [r for r in self.results if r.status == FetchStatus.FAILED]
 
     @property
     def downloaded(self) -> list[FetchResult]:
-        return [r for r in self.results if r.status == FETCHED]
+        return [r for r in self.results if r.status == FetchStatus.FETCHED]
 
 
 def addresses(source: Source, options: FetchOptions) -> list[str]:
@@ -87,11 +85,13 @@ def check_present(doc_id: str, target: Path, shown: str, locked: dict | None) ->
     try:
         digest, size = sha256_file(target), target.stat().st_size
     except OSError as exc:
-        return FetchResult(doc_id, FAILED, f"cannot read {shown} ({exc.strerror or exc})", shown)
+        return FetchResult(
+            doc_id, FetchStatus.FAILED, f"cannot read {shown} ({exc.strerror or exc})", shown
+        )
     if locked and digest != locked["sha256"]:
         return FetchResult(
             doc_id,
-            FAILED,
+            FetchStatus.FAILED,
             f"{shown} does not match {LOCK_FILE} (sha256 {digest[:12]}…, "
             f"locked {locked['sha256'][:12]}…); left as it is. Delete its lock entry to "
             "accept this file, or delete the file to fetch it again",
@@ -99,10 +99,10 @@ def check_present(doc_id: str, target: Path, shown: str, locked: dict | None) ->
             sha256=digest,
         )
     if locked:
-        return FetchResult(doc_id, UP_TO_DATE, "sha256 verified", shown, sha256=digest)
+        return FetchResult(doc_id, FetchStatus.UP_TO_DATE, "sha256 verified", shown, sha256=digest)
     return FetchResult(
         doc_id,
-        UP_TO_DATE,
+        FetchStatus.UP_TO_DATE,
         f"placed by hand; its sha256 is now recorded in {LOCK_FILE}",
         shown,
         sha256=digest,
@@ -120,11 +120,13 @@ def place_download(
     try:
         os.replace(tmp, aside if locked and digest != locked["sha256"] else target)
     except OSError as exc:
-        return FetchResult(doc_id, FAILED, f"cannot write {shown} ({exc.strerror or exc})", shown)
+        return FetchResult(
+            doc_id, FetchStatus.FAILED, f"cannot write {shown} ({exc.strerror or exc})", shown
+        )
     if locked and digest != locked["sha256"]:
         return FetchResult(
             doc_id,
-            FAILED,
+            FetchStatus.FAILED,
             f"checksum mismatch: {url} now serves sha256 {digest[:12]}…, "
             f"{LOCK_FILE} has {locked['sha256'][:12]}…; the download is kept aside at "
             f"{shown_path(aside, corpus_dir)}, {shown} was not written",
@@ -133,4 +135,6 @@ def place_download(
             digest,
             size,
         )
-    return FetchResult(doc_id, FETCHED, f"{size / 2**20:.1f} MB", shown, url, digest, size)
+    return FetchResult(
+        doc_id, FetchStatus.FETCHED, f"{size / 2**20:.1f} MB", shown, url, digest, size
+    )
