@@ -236,31 +236,19 @@ def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
     p.add_argument(
         "--dest", type=Path, help="where the PDFs go (default: official/ beside the sources file)"
     )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=defaults.read_timeout,
-        help=f"seconds to wait for an answer (default {defaults.read_timeout:g}; "
-        f"connecting: {defaults.connect_timeout:g})",
-    )
-    p.add_argument(
-        "--retries",
-        type=int,
-        default=defaults.retries,
-        help=f"retries after a failed connection or a 429/5xx answer (default {defaults.retries})",
-    )
-    p.add_argument(
-        "--max-mb",
-        type=float,
-        default=float(settings.max_file_mb),
-        help=f"largest file accepted, in MB (default {settings.max_file_mb}, $KB_MAX_FILE_MB)",
-    )
-    p.add_argument(
-        "--deadline",
-        type=float,
-        default=defaults.deadline,
-        help=f"seconds one download may take in all (default {defaults.deadline:g})",
-    )
+    limits = (  # (option, type, default, help)
+        ("--timeout", float, defaults.read_timeout,
+         f"seconds to wait for an answer (default {defaults.read_timeout:g}; "
+         f"connecting: {defaults.connect_timeout:g})"),
+        ("--retries", int, defaults.retries,
+         f"retries after a failed connection or a 429/5xx answer (default {defaults.retries})"),
+        ("--max-mb", float, float(settings.max_file_mb),
+         f"largest file accepted, in MB (default {settings.max_file_mb}, $KB_MAX_FILE_MB)"),
+        ("--deadline", float, defaults.deadline,
+         f"seconds one download may take in all (default {defaults.deadline:g})"),
+    )  # fmt: skip
+    for option, kind, default, text in limits:
+        p.add_argument(option, type=kind, default=default, help=text)
     p.add_argument(
         "--no-discover",
         action="store_true",

@@ -35,6 +35,9 @@ class DocStatus:
     indexed_at: str
 
 
+_UNNAMED = DocumentMeta(id="", title="", lang="", kind="")  # a file that failed
+
+
 def index_status(
     index_dir: Path, corpus_dir: Path | None = None, backend: str = ""
 ) -> tuple[dict, list[DocStatus]]:
@@ -47,21 +50,12 @@ def index_status(
     name, manifest = live_manifest(index_dir, backend)
     rows = []
     for rel, entry in manifest.files.items():
-        doc = entry.doc or DocumentMeta(id="", title="", lang="", kind="")
+        doc = entry.doc or _UNNAMED
+        status = DocState(entry.status)
         rows.append(
-            DocStatus(
-                path=rel,
-                doc_id=doc.id,
-                title=doc.title,
-                lang=doc.lang,
-                kind=doc.kind,
-                pages=entry.pages,
-                chunks=entry.chunks,
-                status=DocState(entry.status),
-                error=entry.error,
-                indexed_at=entry.indexed_at,
-            )
-        )
+            DocStatus(rel, doc.id, doc.title, doc.lang, doc.kind, entry.pages, entry.chunks,
+                      status, entry.error, entry.indexed_at)
+        )  # fmt: skip
     if corpus_dir is None and manifest.corpus:
         corpus_dir = Path(manifest.corpus)  # the corpus this index was built from
     if corpus_dir is not None and corpus_dir.is_dir():

@@ -29,7 +29,6 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
@@ -45,6 +44,7 @@ from ingest.fetching.download import (
 )
 from ingest.fetching.httpread import read_body
 from ingest.fetching.lock import LOCK_FILE, LockFileError, locked_entry, read_lock
+from ingest.fetching.pagelinks import read_links
 from ingest.fetching.results import (
     FetchResult,
     FetchStatus,
@@ -72,48 +72,17 @@ class ItemFile:
 # ---------------------------------------------------------------- listing
 
 
-class _ItemPage(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.citations: list[str] = []
-        self.links: list[tuple[str, list[str]]] = []  # (href, its text)
-        self._in_link: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "meta" and (a.get("name") or "").lower() == "citation_pdf_url":
-            if a.get("content"):
-                self.citations.append(a["content"].strip())
-        elif tag == "a" and a.get("href"):
-            self._in_link = []
-            self.links.append((a["href"].strip(), self._in_link))
-
-    def handle_endtag(self, tag):
-        if tag == "a":
-            self._in_link = None
-
-    def handle_data(self, data):
-        if self._in_link is not None:
-            self._in_link.append(data)
-
-
 def page_files(html: str, base: str) -> list[ItemFile]:
     """The PDFs an item page lists: those its ``citation_pdf_url`` tags name
     first, then its links to bitstreams whose name ends in ``.pdf``; each
     once (an address's query, such as ``?sequence=1``, is not told apart)."""
-    parser = _ItemPage()
-    try:
-        parser.feed(html)
-    except AssertionError:  # html.parser gives up on some malformed markup
-        pass
-    found: list[ItemFile] = []
-    for href in parser.citations:
-        found.append(ItemFile(_name_of(href, ""), href))
-    for href, text in parser.links:
-        if _BITSTREAM.search(urlsplit(href).path):
-            name = _name_of(href, " ".join("".join(text).split()))
+    page = read_links(html)
+    found = [ItemFile(_name_of(href, ""), href) for href in page.citations]
+    for link in page.links:
+        if _BITSTREAM.search(urlsplit(link.href).path):
+            name = _name_of(link.href, link.text)
             if name.lower().endswith(".pdf"):
-                found.append(ItemFile(name, href))
+                found.append(ItemFile(name, link.href))
     out = []
     for f in found:
         try:

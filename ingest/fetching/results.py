@@ -85,29 +85,18 @@ def check_present(doc_id: str, target: Path, shown: str, locked: dict | None) ->
     try:
         digest, size = sha256_file(target), target.stat().st_size
     except OSError as exc:
-        return FetchResult(
-            doc_id, FetchStatus.FAILED, f"cannot read {shown} ({exc.strerror or exc})", shown
-        )
-    if locked and digest != locked["sha256"]:
-        return FetchResult(
-            doc_id,
-            FetchStatus.FAILED,
+        return _cannot(doc_id, "read", shown, exc)
+    if _differs(locked, digest):
+        why = (
             f"{shown} does not match {LOCK_FILE} (sha256 {digest[:12]}…, "
             f"locked {locked['sha256'][:12]}…); left as it is. Delete its lock entry to "
-            "accept this file, or delete the file to fetch it again",
-            shown,
-            sha256=digest,
+            "accept this file, or delete the file to fetch it again"
         )
+        return FetchResult(doc_id, FetchStatus.FAILED, why, shown, sha256=digest)
     if locked:
         return FetchResult(doc_id, FetchStatus.UP_TO_DATE, "sha256 verified", shown, sha256=digest)
-    return FetchResult(
-        doc_id,
-        FetchStatus.UP_TO_DATE,
-        f"placed by hand; its sha256 is now recorded in {LOCK_FILE}",
-        shown,
-        sha256=digest,
-        size=size,
-    )
+    recorded = f"placed by hand; its sha256 is now recorded in {LOCK_FILE}"
+    return FetchResult(doc_id, FetchStatus.UP_TO_DATE, recorded, shown, sha256=digest, size=size)
 
 
 def place_download(
@@ -117,24 +106,30 @@ def place_download(
     match the lock."""
     shown = shown_path(target, corpus_dir)
     aside = target.with_name(f"{target.name}.mismatch-{digest[:12]}")
+    differs = _differs(locked, digest)
     try:
-        os.replace(tmp, aside if locked and digest != locked["sha256"] else target)
+        os.replace(tmp, aside if differs else target)
     except OSError as exc:
-        return FetchResult(
-            doc_id, FetchStatus.FAILED, f"cannot write {shown} ({exc.strerror or exc})", shown
-        )
-    if locked and digest != locked["sha256"]:
-        return FetchResult(
-            doc_id,
+        return _cannot(doc_id, "write", shown, exc)
+    status, detail = FetchStatus.FETCHED, f"{size / 2**20:.1f} MB"
+    if differs:
+        status, detail = (
             FetchStatus.FAILED,
-            f"checksum mismatch: {url} now serves sha256 {digest[:12]}…, "
-            f"{LOCK_FILE} has {locked['sha256'][:12]}…; the download is kept aside at "
-            f"{shown_path(aside, corpus_dir)}, {shown} was not written",
-            shown,
-            url,
-            digest,
-            size,
+            (
+                f"checksum mismatch: {url} now serves sha256 {digest[:12]}…, "
+                f"{LOCK_FILE} has {locked['sha256'][:12]}…; the download is kept aside at "
+                f"{shown_path(aside, corpus_dir)}, {shown} was not written"
+            ),
         )
-    return FetchResult(
-        doc_id, FetchStatus.FETCHED, f"{size / 2**20:.1f} MB", shown, url, digest, size
-    )
+    return FetchResult(doc_id, status, detail, shown, url, digest, size)
+
+
+def _differs(locked: dict | None, digest: str) -> bool:
+    """Whether a file's sha256 is not the one its lock entry holds."""
+    return bool(locked) and digest != locked["sha256"]
+
+
+def _cannot(doc_id: str, verb: str, shown: str, exc: OSError) -> FetchResult:
+    """The result of a file that cannot be read or written."""
+    why = f"cannot {verb} {shown} ({exc.strerror or exc})"
+    return FetchResult(doc_id, FetchStatus.FAILED, why, shown)

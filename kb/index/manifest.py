@@ -71,17 +71,14 @@ class FileEntry:
         return self.doc.id if self.doc is not None else ""
 
     def to_json(self) -> dict:
-        d = asdict(self)
-        d["status"] = str(self.status)
-        return d
+        return asdict(self)  # the status a StrEnum: its JSON is the word
 
     @classmethod
     def from_json(cls, d: dict) -> FileEntry:
-        d = dict(d)
-        doc = d.get("doc")
-        d["doc"] = DocumentMeta(**doc) if doc else None
-        d["status"] = EntryStatus.from_str(d.get("status", EntryStatus.INDEXED))
-        return cls(**{k: v for k, v in d.items() if k in _ENTRY_FIELDS})
+        known = {k: v for k, v in d.items() if k in _ENTRY_FIELDS}
+        doc, status = known.get("doc"), known.get("status", EntryStatus.INDEXED)
+        known.update(doc=DocumentMeta(**doc) if doc else None, status=EntryStatus.from_str(status))
+        return cls(**known)
 
 
 _ENTRY_FIELDS = frozenset(f.name for f in fields(FileEntry))
