@@ -141,23 +141,24 @@ def cmd_status(argv: list[str]) -> int:
     if args.json:
         print(
             json.dumps(
-                {"index": facts, "documents": [asdict(r) for r in rows]},
+                {"index": facts.to_json(), "documents": [asdict(r) for r in rows]},
                 indent=2,
                 ensure_ascii=False,
             )
         )
         return ExitCode.OK
+    manifest = facts.manifest
     print(
-        f"model {facts['model']['name']} ({facts['model']['fingerprint']}), "
-        f"{facts['counts']['chunks']} chunks, built {facts['created']}"
+        f"model {manifest.model.name} ({manifest.model.fingerprint}), "
+        f"{manifest.counts.chunks} chunks, built {manifest.created}"
     )
-    for link in facts.get("versions", []):
+    for link in manifest.versions:
         print(
             f"language versions (found): {printable(' + '.join(link['docs']))}: "
             f"{printable(link['reason'])}"
         )
-    if facts.get("dictionaries"):
-        print(f"note: {facts['dictionaries']}")
+    if facts.dictionaries:
+        print(f"note: {facts.dictionaries}")
     for r in rows:
         state = r.status if not r.error else f"{r.status}: {r.error}"
         print(

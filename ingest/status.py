@@ -8,6 +8,7 @@ from pathlib import Path
 from ingest.fetching.availability import Availability, source_states
 from ingest.storage.stores import live_manifest
 from kb.choices import Choice
+from kb.index.manifest import Manifest
 from kb.records import DocumentMeta
 from kb.text import dictionaries
 
@@ -35,13 +36,27 @@ class DocStatus:
     indexed_at: str
 
 
+@dataclass(frozen=True)
+class IndexFacts:
+    """What ``ingest status`` and the documents view say of the live index."""
+
+    manifest: Manifest
+    generation: str | None
+    dictionaries: str | None  # what the lexical bridge lacks; None: it is whole
+
+    def to_json(self) -> dict:
+        """``ingest status --json``'s "index": the manifest but its files."""
+        facts = {k: v for k, v in self.manifest.to_json().items() if k != "files"}
+        return facts | {"generation": self.generation, "dictionaries": self.dictionaries}
+
+
 _UNNAMED = DocumentMeta(id="", title="", lang="", kind="")  # a file that failed
 
 
 def index_status(
     index_dir: Path, corpus_dir: Path | None = None, backend: str = ""
-) -> tuple[dict, list[DocStatus]]:
-    """(manifest without the per-file table, one row per document), with the
+) -> tuple[IndexFacts, list[DocStatus]]:
+    """(the index's facts, one row per document), with the
     sources.toml entries of ``corpus_dir`` (default: the corpus the index was
     built from) that are not in the index, each saying what to do
     (ingest/fetching/availability.py). Raises
@@ -76,7 +91,4 @@ def index_status(
                     src.path, src.id, src.title, src.lang, src.kind, 0, 0, status, src.detail, ""
                 )
             )
-    facts = {k: v for k, v in manifest.to_json().items() if k != "files"}
-    facts["generation"] = name
-    facts["dictionaries"] = dictionaries.status_note()  # None: the lexical bridge is whole
-    return facts, rows
+    return IndexFacts(manifest, name, dictionaries.status_note()), rows

@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from ingest.pipeline import build_index
+from ingest.status import index_status
 from kb.errors import IndexCorruptError, IndexMismatchError
 from kb.index.folder import CURRENT, MANIFEST_FILE, file_digests, load_generation
 from kb.index.manifest import EntryStatus, Manifest, ManifestError, migrate
@@ -221,3 +222,13 @@ def test_another_format_version_is_a_mismatch_and_a_broken_one_corrupt(old_index
     (gen / MANIFEST_FILE).write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="manifest.json"):
         load_generation(old_index.index_dir)
+
+
+def test_status_facts_are_the_manifest_but_its_files(old_index):
+    facts, rows = index_status(old_index.index_dir, old_index.corpus_dir)
+    data = facts.to_json()
+    assert data["generation"] == (old_index.index_dir / CURRENT).read_text().strip()
+    assert "dictionaries" in data and "files" not in data
+    expected = {k: v for k, v in WRITTEN_BEFORE.items() if k not in ("files", "checksums")}
+    assert {k: data[k] for k in expected} == expected
+    assert facts.manifest.counts.failed == 1 and "broken.pdf" in {r.path for r in rows}
