@@ -24,7 +24,7 @@ def store(tiny, tmp_path) -> FileStore:
 
 
 def chunking(store: FileStore) -> dict:
-    return store.previous().manifest["chunking"]
+    return store.previous().manifest.chunking
 
 
 def test_same_model_and_chunking_make_the_live_generation_reusable(tiny, store):
