@@ -16,6 +16,7 @@ from ingest.status import index_status
 from kb.errors import IndexCorruptError, IndexMismatchError
 from kb.index.folder import CURRENT, MANIFEST_FILE, file_digests, load_generation
 from kb.index.manifest import EntryStatus, Manifest, ManifestError, migrate
+from kb.index.pgschema import LiveGeneration
 from kb.settings import Settings
 from search.view import IndexView
 from tests.fakes import FakeEmbedder
@@ -232,3 +233,13 @@ def test_status_facts_are_the_manifest_but_its_files(old_index):
     expected = {k: v for k, v in WRITTEN_BEFORE.items() if k not in ("files", "checksums")}
     assert {k: data[k] for k in expected} == expected
     assert facts.manifest.counts.failed == 1 and "broken.pdf" in {r.path for r in rows}
+
+
+def test_a_database_generation_whose_manifest_does_not_fit_is_corrupt():
+    url = "postgresql://kb:secret@127.0.0.1:5/kb"
+    live = LiveGeneration(7, "gen-x", {"model": {"name": "m"}}, url)
+    with pytest.raises(IndexCorruptError, match="gen-x") as caught:
+        live.manifest  # noqa: B018 - read when first asked for
+    assert "secret" not in str(caught.value)
+    good = LiveGeneration(7, "gen-y", copy.deepcopy(WRITTEN_BEFORE), url)
+    assert good.manifest == Manifest.from_json(WRITTEN_BEFORE)
