@@ -1,10 +1,10 @@
 """ingest/fetching/pagelinks.py: the one parser of a fetched page's links
-and citation_pdf_url tags (discovery, dspace and download read it)."""
+and citation_pdf_url tags (discovery, dspace and download read it; an item
+page's files are tested in tests/test_dspace.py)."""
 
 from __future__ import annotations
 
 from ingest.fetching.download import citation_pdf_url
-from ingest.fetching.dspace import page_files
 from ingest.fetching.pagelinks import PageLink, read_links
 
 PAGE = """<html><head>
@@ -35,15 +35,3 @@ def test_citations_in_order_empty_ones_skipped():
 def test_what_was_read_before_markup_the_parser_gives_up_on_is_kept():
     page = '<a href="a.pdf">A</a><![x[ <a href="b.pdf">B</a>'
     assert [link.href for link in read_links(page).links] == ["a.pdf"]
-
-
-def test_an_item_page_lists_its_cited_and_linked_pdfs():
-    page = (
-        '<meta name="citation_pdf_url" content="/bitstream/handle/1/main.pdf">'
-        '<a href="/bitstreams/0f/download">Liite 1.pdf</a><a href="/about">About</a>'
-    )
-    files = page_files(page, "https://example.org/handle/1")
-    assert [(f.name, f.url) for f in files] == [
-        ("main.pdf", "https://example.org/bitstream/handle/1/main.pdf"),
-        ("Liite 1.pdf", "https://example.org/bitstreams/0f/download"),
-    ]
