@@ -101,8 +101,7 @@ def scale(source: Path, target: Path, n_chunks: int) -> Path:
         v = base + rng.normal(0, 0.02, base.shape).astype(np.float32)
         vectors.append(v / np.linalg.norm(v, axis=1, keepdims=True))
         copy += 1
-    manifest = dict(gen.manifest)
-    manifest["counts"] = dict(manifest["counts"], chunks=n_chunks)
+    manifest = replace(gen.manifest, counts=replace(gen.manifest.counts, chunks=n_chunks))
     # The copies' sentence vectors are the originals' (as a build would store).
     rows = [r % len(gen.chunks) for r in range(n_chunks)]
     sentences = gen.sentences.take(rows) if gen.sentences is not None else None

@@ -20,7 +20,7 @@ from ingest.cliprogress import Display, StageBars, choose_display
 from ingest.cliviews import print_sources, status_sources
 from ingest.corpus.passwords import cmd_editor_password
 from ingest.corpus.sources import SourcesError
-from ingest.progress import Stage
+from ingest.progress import FileOutcome, Stage
 from kb.errors import (
     BackendSchemaError,
     BackendUnavailableError,
@@ -64,9 +64,9 @@ def cmd_build(argv: list[str]) -> int:
     bars = StageBars(choose_display(args.quiet))
 
     def on_file(r) -> None:  # a pipeline.FileResult
-        if r.status == "failed":
+        if r.status == FileOutcome.FAILED:
             bars.write(f"FAILED  {printable(r.path)}: {printable(r.error)}")
-        elif r.status == "indexed":
+        elif r.status == FileOutcome.INDEXED:
             bars.write(f"indexed {printable(r.path)}: {r.pages} pages, {r.chunks} chunks")
 
     try:
@@ -88,8 +88,8 @@ def cmd_build(argv: list[str]) -> int:
         print("interrupted: the previous index is unchanged", file=sys.stderr)
         return ExitCode.INTERRUPTED
 
-    ok = [f for f in report.files if f.status in ("indexed", "unchanged")]
-    removed = [f for f in report.files if f.status == "removed"]
+    ok = [f for f in report.files if f.status in (FileOutcome.INDEXED, FileOutcome.UNCHANGED)]
+    removed = [f for f in report.files if f.status == FileOutcome.REMOVED]
     print(
         f"{len(ok)} files, {report.pages} pages, {report.chunks} chunks "
         f"({report.embedded} embedded, {len(removed)} removed) in {report.seconds:.1f} s"
@@ -141,23 +141,24 @@ def cmd_status(argv: list[str]) -> int:
     if args.json:
         print(
             json.dumps(
-                {"index": facts, "documents": [asdict(r) for r in rows]},
+                {"index": facts.to_json(), "documents": [asdict(r) for r in rows]},
                 indent=2,
                 ensure_ascii=False,
             )
         )
         return ExitCode.OK
+    manifest = facts.manifest
     print(
-        f"model {facts['model']['name']} ({facts['model']['fingerprint']}), "
-        f"{facts['counts']['chunks']} chunks, built {facts['created']}"
+        f"model {manifest.model.name} ({manifest.model.fingerprint}), "
+        f"{manifest.counts.chunks} chunks, built {manifest.created}"
     )
-    for link in facts.get("versions", []):
+    for link in manifest.versions:
         print(
             f"language versions (found): {printable(' + '.join(link['docs']))}: "
             f"{printable(link['reason'])}"
         )
-    if facts.get("dictionaries"):
-        print(f"note: {facts['dictionaries']}")
+    if facts.dictionaries:
+        print(f"note: {facts.dictionaries}")
     for r in rows:
         state = r.status if not r.error else f"{r.status}: {r.error}"
         print(
@@ -236,31 +237,19 @@ def _fetch_parser(defaults, settings) -> argparse.ArgumentParser:
     p.add_argument(
         "--dest", type=Path, help="where the PDFs go (default: official/ beside the sources file)"
     )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=defaults.read_timeout,
-        help=f"seconds to wait for an answer (default {defaults.read_timeout:g}; "
-        f"connecting: {defaults.connect_timeout:g})",
-    )
-    p.add_argument(
-        "--retries",
-        type=int,
-        default=defaults.retries,
-        help=f"retries after a failed connection or a 429/5xx answer (default {defaults.retries})",
-    )
-    p.add_argument(
-        "--max-mb",
-        type=float,
-        default=float(settings.max_file_mb),
-        help=f"largest file accepted, in MB (default {settings.max_file_mb}, $KB_MAX_FILE_MB)",
-    )
-    p.add_argument(
-        "--deadline",
-        type=float,
-        default=defaults.deadline,
-        help=f"seconds one download may take in all (default {defaults.deadline:g})",
-    )
+    limits = (  # (option, type, default, help)
+        ("--timeout", float, defaults.read_timeout,
+         f"seconds to wait for an answer (default {defaults.read_timeout:g}; "
+         f"connecting: {defaults.connect_timeout:g})"),
+        ("--retries", int, defaults.retries,
+         f"retries after a failed connection or a 429/5xx answer (default {defaults.retries})"),
+        ("--max-mb", float, float(settings.max_file_mb),
+         f"largest file accepted, in MB (default {settings.max_file_mb}, $KB_MAX_FILE_MB)"),
+        ("--deadline", float, defaults.deadline,
+         f"seconds one download may take in all (default {defaults.deadline:g})"),
+    )  # fmt: skip
+    for option, kind, default, text in limits:
+        p.add_argument(option, type=kind, default=default, help=text)
     p.add_argument(
         "--no-discover",
         action="store_true",
@@ -274,8 +263,7 @@ def cmd_fetch(argv: list[str]) -> int:
     from ingest.fetching.discovery import DiscoveredFileError
     from ingest.fetching.fetch import FetchError, FetchOptions, fetch_all
     from ingest.fetching.httpread import settings_options
-    from ingest.fetching.results import FAILED, FetchResult
-    from ingest.fetching.webfetch import KEPT
+    from ingest.fetching.results import FetchResult, FetchStatus
 
     defaults, settings = FetchOptions(), load_settings()
     args = _fetch_parser(defaults, settings).parse_args(argv)
@@ -334,7 +322,7 @@ def cmd_fetch(argv: list[str]) -> int:
     for r in report.results:
         counts[r.status] = counts.get(r.status, 0) + 1
     print(", ".join(f"{n} {status}" for status, n in counts.items()) or "no sources")
-    failed = any(r.status in (FAILED, KEPT) for r in report.results)
+    failed = any(r.status in (FetchStatus.FAILED, FetchStatus.KEPT) for r in report.results)
     return ExitCode.PARTIAL if failed else ExitCode.OK
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from ingest.corpus.sources import Source, assign_ids, discover, meta_for
 from ingest.fetching.discovery import discovered_sources
 from ingest.fetching.dspace import item_sources
 from ingest.fetching.filling import filled_sources
-from ingest.progress import Stage, StageProgress, no_progress
+from ingest.progress import FileOutcome, Stage, StageProgress, no_progress
 from ingest.reading.readers import UNEXPECTED, extract_many, read_pages  # noqa: F401 - re-exported
 from ingest.reuse import Prior, kept_document, prior_index, reusable_entries
 from ingest.storage.buildwait import corpus_read_lock
@@ -25,7 +25,7 @@ from ingest.versions import link_versions
 from kb import failpoints
 from kb.errors import ExtractionError
 from kb.hashing import sha256_file
-from kb.index.folder import FORMAT_VERSION
+from kb.index.manifest import Counts, EntryStatus, FileEntry, Manifest, ModelInfo
 from kb.index.sentences import build_sentences
 from kb.model.embedder import Embedder, load_embedder, resolve_model
 from kb.records import Chunk, Page
@@ -34,11 +34,14 @@ from kb.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+_READ = (FileOutcome.INDEXED, FileOutcome.UNCHANGED)  # in the index after the build
+
+
 @dataclass
 class FileResult:
     path: str
     doc_id: str = ""
-    status: str = "indexed"  # indexed | unchanged | failed | removed
+    status: FileOutcome = FileOutcome.INDEXED
     pages: int = 0
     chunks: int = 0
     error: str = ""
@@ -55,15 +58,15 @@ class BuildReport:
 
     @property
     def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.status == "failed"]
+        return [f for f in self.files if f.status == FileOutcome.FAILED]
 
     @property
     def pages(self) -> int:
-        return sum(f.pages for f in self.files if f.status in ("indexed", "unchanged"))
+        return sum(f.pages for f in self.files if f.status in _READ)
 
     @property
     def chunks(self) -> int:
-        return sum(f.chunks for f in self.files if f.status in ("indexed", "unchanged"))
+        return sum(f.chunks for f in self.files if f.status in _READ)
 
 
 def _take(extracted: dict[Path, object], path: Path) -> tuple[str, list[Page]]:
@@ -144,19 +147,18 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
         if new_vectors is not None:
             dim = new_vectors.shape[1]
         else:
-            dim = prior.index.manifest["model"]["dim"] if prior.reusable else get_embedder().dim
+            dim = prior.index.manifest.model.dim if prior.reusable else get_embedder().dim
         all_chunks, vectors = _in_file_order(docs, new_vectors, dim)
         all_chunks, links = link_versions(all_chunks)  # language versions without a group
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "created": docs.now,
-            "model": {"name": model_name, "fingerprint": fingerprint, "dim": int(dim)},
-            "chunking": _chunk_settings(settings),
-            "corpus": str(settings.corpus_dir.resolve()),  # what `ingest status --index X` lists
-            "versions": [link.to_json() for link in links],
-            "counts": _counts(docs.files, len(all_chunks)),
-            "files": docs.files,
-        }
+        manifest = Manifest(
+            model=ModelInfo(model_name, fingerprint, int(dim)),
+            chunking=_chunk_settings(settings),
+            files=docs.files,
+            created=docs.now,
+            corpus=str(settings.corpus_dir.resolve()),  # what `ingest status --index X` lists
+            versions=[link.to_json() for link in links],
+            counts=Counts.of(docs.files, len(all_chunks)),
+        )
         sentences = None
         if store.keeps_sentences:  # for the page's best sentences
             sentences = build_sentences(
@@ -179,7 +181,7 @@ class _Documents:
     """The corpus as this build found it, file by file."""
 
     now: str
-    files: dict[str, dict] = field(default_factory=dict)  # the manifest's, by path
+    files: dict[str, FileEntry] = field(default_factory=dict)  # the manifest's, by path
     kept_chunks: list[Chunk] = field(default_factory=list)
     kept_vectors: list[np.ndarray] = field(default_factory=list)
     new_chunks: list[Chunk] = field(default_factory=list)
@@ -203,7 +205,7 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file, stages) -> _D
     ids = assign_ids(
         list(digests),
         by_file,
-        {rel: e["doc"]["id"] for rel, e in reuse.items()},
+        {rel: e.doc_id for rel, e in reuse.items()},
         {s.id for s in sources},
     )
     extracted = extract_many(
@@ -211,22 +213,22 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file, stages) -> _D
     )
     for path in paths:
         rel = path.relative_to(corpus).as_posix()
-        entry = {"sha256": digests[rel], "size": path.stat().st_size}
+        entry = FileEntry(sha256=digests[rel], size=path.stat().st_size)
         if rel in reuse:
             kept = kept_document(prior, reuse[rel], by_file.get(rel), ids[rel])
             docs.changed |= kept.edited
             docs.kept_vectors.append(kept.vectors)
             docs.kept_chunks.extend(kept.chunks)
             result = FileResult(
-                rel, kept.meta.id, "unchanged", reuse[rel]["pages"], len(kept.chunks)
+                rel, kept.meta.id, FileOutcome.UNCHANGED, reuse[rel].pages, len(kept.chunks)
             )
-            entry.update(reuse[rel], doc=asdict(kept.meta))
+            entry = replace(reuse[rel], size=entry.size, doc=kept.meta)
         else:
             docs.changed = True
-            result = _read_file(
+            entry, result = _read_file(
                 settings, path, rel, ids[rel], by_file, extracted, get_embedder, docs, entry
             )
-        entry["described"] = rel in by_file  # its metadata from a sources.toml entry
+        entry.described = rel in by_file  # its metadata from a sources.toml entry
         docs.files[rel] = entry
         report.files.append(result)
         stages(Stage.READING, len(report.files), len(paths))
@@ -234,14 +236,13 @@ def _gather(settings, prior: Prior, get_embedder, report, on_file, stages) -> _D
             on_file(result)
     for rel in sorted(set(prior.files) - set(docs.files)):
         docs.changed = True
-        doc_id = (prior.files[rel].get("doc") or {}).get("id", "")
-        report.files.append(FileResult(rel, doc_id, "removed"))
+        report.files.append(FileResult(rel, prior.files[rel].doc_id, FileOutcome.REMOVED))
     return docs
 
 
 def _read_file(settings, path, rel, doc_id, by_file, extracted, get_embedder, docs, entry):
     """A new or changed file: its metadata and chunks (added to ``docs``),
-    or the reason it failed; fills its manifest ``entry``."""
+    or the reason it failed: (its manifest entry, its result)."""
     try:
         title_hint, pages = _take(extracted, path)
         sample = " ".join(p.text for p in pages[:3])
@@ -252,20 +253,20 @@ def _read_file(settings, path, rel, doc_id, by_file, extracted, get_embedder, do
         )
         chunks = chunker.chunk(meta, pages)
     except ExtractionError as exc:
-        entry.update(
-            status="failed", error=exc.reason, pages=0, chunks=0, indexed_at=docs.now, doc=None
+        entry = replace(
+            entry, status=EntryStatus.FAILED, error=exc.reason, indexed_at=docs.now, doc=None
         )
-        return FileResult(rel, "", "failed", error=exc.reason)
+        return entry, FileResult(rel, "", FileOutcome.FAILED, error=exc.reason)
     docs.new_chunks.extend(chunks)
-    entry.update(
-        status="indexed",
-        error="",
+    entry = replace(
+        entry,
+        status=EntryStatus.INDEXED,
         pages=len(pages),
         chunks=len(chunks),
         indexed_at=docs.now,
-        doc=asdict(meta),
+        doc=meta,
     )
-    return FileResult(rel, meta.id, "indexed", len(pages), len(chunks))
+    return entry, FileResult(rel, meta.id, FileOutcome.INDEXED, len(pages), len(chunks))
 
 
 def _embed(chunks: list[Chunk], get_embedder, progress, report, stages) -> np.ndarray | None:
@@ -308,18 +309,9 @@ def _in_file_order(docs: _Documents, new_vectors, dim: int) -> tuple[list[Chunk]
         parts.append(new_vectors)
     vectors = np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.float32)
     order_of = {rel: i for i, rel in enumerate(docs.files)}
-    doc_file = {e["doc"]["id"]: rel for rel, e in docs.files.items() if e.get("doc")}
+    doc_file = {e.doc.id: rel for rel, e in docs.files.items() if e.doc is not None}
     order = sorted(
         range(len(all_chunks)),
         key=lambda i: (order_of[doc_file[all_chunks[i].doc_id]], all_chunks[i].ordinal),
     )
     return [all_chunks[i] for i in order], (vectors[order] if order else vectors)
-
-
-def _counts(files: dict[str, dict], chunks: int) -> dict:
-    return {
-        "documents": sum(1 for e in files.values() if e.get("doc")),
-        "pages": sum(e.get("pages", 0) for e in files.values()),
-        "chunks": chunks,
-        "failed": sum(1 for e in files.values() if e["status"] == "failed"),
-    }

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
+from kb.choices import Choice
+
 
 class Stage(StrEnum):
     READING = "reading"
@@ -29,6 +31,15 @@ class Stage(StrEnum):
             Stage.WRITING: "step",
             Stage.FETCHING: "source",
         }[self]
+
+
+class FileOutcome(Choice):
+    """What a build did with one corpus file (``pipeline.FileResult``)."""
+
+    INDEXED = "indexed"  # read, chunked and embedded
+    UNCHANGED = "unchanged"  # its chunks and vectors kept from the live index
+    FAILED = "failed"  # unreadable: the result's error says why
+    REMOVED = "removed"  # no longer in the corpus
 
 
 StageProgress = Callable[[Stage, int, int], None]

@@ -13,6 +13,7 @@ import numpy as np
 from ingest.corpus.sources import Source
 from ingest.storage.stores import IndexStore, PreviousIndex
 from kb.errors import IndexError_
+from kb.index.manifest import FileEntry
 from kb.records import Chunk, DocumentMeta
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class Prior:
 
     index: PreviousIndex | None = None
     reusable: bool = False  # same model and chunk settings
-    files: dict[str, dict] = field(default_factory=dict)  # its manifest's, when reusable
+    files: dict[str, FileEntry] = field(default_factory=dict)  # its manifest's, when reusable
     rows: dict[str, list[int]] = field(default_factory=dict)  # doc id -> its rows
 
 
@@ -43,45 +44,42 @@ def prior_index(store: IndexStore, fingerprint: str, chunking: dict) -> Prior:
         return Prior()
     if previous is None:
         return Prior()
-    if (
-        previous.manifest["model"]["fingerprint"] != fingerprint
-        or previous.manifest["chunking"] != chunking
-    ):
+    manifest = previous.manifest
+    if manifest.model.fingerprint != fingerprint or manifest.chunking != chunking:
         return Prior(previous)
     rows: dict[str, list[int]] = {}
     for row, c in enumerate(previous.chunks):
         rows.setdefault(c.doc_id, []).append(row)
-    return Prior(previous, True, previous.manifest["files"], rows)
+    return Prior(previous, True, manifest.files, rows)
 
 
 def reusable_entries(
-    prev_files: dict[str, dict], digests: dict[str, str], described: set[str]
-) -> dict[str, dict]:
+    prev_files: dict[str, FileEntry], digests: dict[str, str], described: set[str]
+) -> dict[str, FileEntry]:
     """The previous build's entries of files whose content is unchanged (by
     path). An id that two files shared in the previous index (a build before
     ids were unique) is not trusted: those files are read again. Nor is the
     metadata of a file whose ``sources.toml`` entry was removed (it is not in
     ``described`` now): it is read again and gets what the file alone gives,
-    as in a fresh build; an index from before entries were marked may hold
-    one, so its files without an entry are read again once."""
+    as in a fresh build (an index from before entries were marked reads as
+    described: kb/index/manifest.py's migrate)."""
     count: dict[str, int] = {}
     for e in prev_files.values():
-        doc_id = (e.get("doc") or {}).get("id", "")
-        count[doc_id] = count.get(doc_id, 0) + 1
+        count[e.doc_id] = count.get(e.doc_id, 0) + 1
     return {
         rel: old
         for rel, old in prev_files.items()
         if rel in digests
         and unchanged(old, digests[rel])
-        and count[old["doc"]["id"]] == 1
-        and (rel in described or not old.get("described", True))
+        and count[old.doc_id] == 1
+        and (rel in described or not old.described)
     }
 
 
-def unchanged(old: dict | None, digest: str) -> bool:
+def unchanged(old: FileEntry | None, digest: str) -> bool:
     """Whether a file indexed before is the same now, so its vectors are kept
     (a file that failed is always read again)."""
-    return bool(old) and old["sha256"] == digest and old["status"] != "failed"
+    return old is not None and old.sha256 == digest and not old.failed and old.doc is not None
 
 
 @dataclass
@@ -92,11 +90,11 @@ class KeptDocument:
     edited: bool  # its metadata changed (sources.toml, or a new id)
 
 
-def kept_document(prior: Prior, old: dict, src: Source | None, doc_id: str) -> KeptDocument:
+def kept_document(prior: Prior, old: FileEntry, src: Source | None, doc_id: str) -> KeptDocument:
     """An unchanged file's chunks and vectors, under its metadata as
     ``sources.toml`` now gives it (edits apply without re-embedding) and
     the id this build assigned."""
-    before = DocumentMeta(**old["doc"])
+    before = old.doc
     meta = before
     if src is not None:
         meta = replace(

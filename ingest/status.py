@@ -5,9 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ingest.fetching.availability import PRESENT, source_states
+from ingest.fetching.availability import Availability, source_states
 from ingest.storage.stores import live_manifest
+from kb.choices import Choice
+from kb.index.manifest import Manifest
+from kb.records import DocumentMeta
 from kb.text import dictionaries
+
+
+class DocState(Choice):
+    """A document's row in ``ingest status`` and the page's documents view."""
+
+    INDEXED = "indexed"
+    FAILED = "failed"  # unreadable, or its fetch failed
+    MISSING = "missing"  # listed in sources.toml, no file: the error says what to do
+    NOT_INDEXED = "not indexed"  # a file the live index does not hold yet
 
 
 @dataclass(frozen=True)
@@ -19,17 +31,32 @@ class DocStatus:
     kind: str
     pages: int
     chunks: int
-    # indexed | failed (unreadable, or its fetch failed) | missing (listed in
-    # sources.toml, no file: error says what to do) | not indexed (new file)
-    status: str
+    status: DocState
     error: str
     indexed_at: str
 
 
+@dataclass(frozen=True)
+class IndexFacts:
+    """What ``ingest status`` and the documents view say of the live index."""
+
+    manifest: Manifest
+    generation: str | None
+    dictionaries: str | None  # what the lexical bridge lacks; None: it is whole
+
+    def to_json(self) -> dict:
+        """``ingest status --json``'s "index": the manifest but its files."""
+        facts = {k: v for k, v in self.manifest.to_json().items() if k != "files"}
+        return facts | {"generation": self.generation, "dictionaries": self.dictionaries}
+
+
+_UNNAMED = DocumentMeta(id="", title="", lang="", kind="")  # a file that failed
+
+
 def index_status(
     index_dir: Path, corpus_dir: Path | None = None, backend: str = ""
-) -> tuple[dict, list[DocStatus]]:
-    """(manifest without the per-file table, one row per document), with the
+) -> tuple[IndexFacts, list[DocStatus]]:
+    """(the index's facts, one row per document), with the
     sources.toml entries of ``corpus_dir`` (default: the corpus the index was
     built from) that are not in the index, each saying what to do
     (ingest/fetching/availability.py). Raises
@@ -37,27 +64,18 @@ def index_status(
     ``backend``: a PostgreSQL address to read the live generation from."""
     name, manifest = live_manifest(index_dir, backend)
     rows = []
-    for rel, entry in manifest["files"].items():
-        doc = entry.get("doc") or {}
+    for rel, entry in manifest.files.items():
+        doc = entry.doc or _UNNAMED
+        status = DocState(entry.status)
         rows.append(
-            DocStatus(
-                path=rel,
-                doc_id=doc.get("id", ""),
-                title=doc.get("title", ""),
-                lang=doc.get("lang", ""),
-                kind=doc.get("kind", ""),
-                pages=entry.get("pages", 0),
-                chunks=entry.get("chunks", 0),
-                status=entry["status"],
-                error=entry.get("error", ""),
-                indexed_at=entry.get("indexed_at", ""),
-            )
-        )
-    if corpus_dir is None and manifest.get("corpus"):
-        corpus_dir = Path(manifest["corpus"])  # the corpus this index was built from
+            DocStatus(rel, doc.id, doc.title, doc.lang, doc.kind, entry.pages, entry.chunks,
+                      status, entry.error, entry.indexed_at)
+        )  # fmt: skip
+    if corpus_dir is None and manifest.corpus:
+        corpus_dir = Path(manifest.corpus)  # the corpus this index was built from
     if corpus_dir is not None and corpus_dir.is_dir():
         present = {r.path: i for i, r in enumerate(rows)}
-        for src in source_states(corpus_dir, manifest["files"]):
+        for src in source_states(corpus_dir, manifest.files):
             if src.path in present:
                 i = present[src.path]
                 if not rows[i].doc_id:  # a file that failed: named by its entry
@@ -65,13 +83,12 @@ def index_status(
                         rows[i], doc_id=src.id, title=src.title, lang=src.lang, kind=src.kind
                     )
                 continue
-            status = "not indexed" if src.state == PRESENT else src.state
+            status = (
+                DocState.NOT_INDEXED if src.state is Availability.PRESENT else DocState(src.state)
+            )
             rows.append(
                 DocStatus(
                     src.path, src.id, src.title, src.lang, src.kind, 0, 0, status, src.detail, ""
                 )
             )
-    facts = {k: v for k, v in manifest.items() if k != "files"}
-    facts["generation"] = name
-    facts["dictionaries"] = dictionaries.status_note()  # None: the lexical bridge is whole
-    return facts, rows
+    return IndexFacts(manifest, name, dictionaries.status_note()), rows

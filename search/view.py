@@ -6,6 +6,7 @@ end, so a reload never mixes two generations."""
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict
 
 import numpy as np
 
@@ -55,12 +56,10 @@ class IndexView:
         # What the manifest knows of each document: title, url, identifier,
         # path in the corpus, sha256, pages.
         self.doc_meta: dict[str, dict] = {}
-        for rel, entry in generation.manifest.get("files", {}).items():
-            doc = entry.get("doc")
-            if doc and entry.get("status") != "failed":
-                self.doc_meta[doc["id"]] = dict(
-                    doc, path=rel, sha256=entry.get("sha256", ""), pages=entry.get("pages", 0)
-                )
+        for rel, entry in generation.manifest.documents():
+            self.doc_meta[entry.doc.id] = dict(
+                asdict(entry.doc), path=rel, sha256=entry.sha256, pages=entry.pages
+            )
         self.heading_keys = np.array(cols.heading_keys, dtype=object)
         self.chapter_keys = np.array(cols.chapter_keys, dtype=object)
         del cols

@@ -405,14 +405,17 @@ def test_no_network_is_reported_as_such(settings):
 
 def test_fetch_leaves_an_uploaded_pdf_alone(settings, tmp_path):
     from ingest.fetching.fetch import fetch_all
-    from ingest.fetching.results import NO_IDENTIFIER
+    from ingest.fetching.results import FetchStatus
 
     pdf = make_pdf(tmp_path / "s.pdf", [["1 Johdanto", "Hankinnat edistävät innovaatioita."]])
     added = _add(settings, "oma.pdf", pdf.read_bytes(), kind="report")
     corpus = settings.corpus_dir
     report = fetch_all(corpus / "sources.toml", corpus / "official", FAST)
     (result,) = report.results
-    assert (result.status, result.detail) == (NO_IDENTIFIER, f"local file corpus/{added.path}")
+    assert (result.status, result.detail) == (
+        FetchStatus.NO_IDENTIFIER,
+        f"local file corpus/{added.path}",
+    )
     assert not list((corpus / "official").iterdir())  # nothing fetched, nothing asked for
 
 

@@ -22,7 +22,9 @@ those take the raw text (escaped, they would show the references).
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 
+from ingest.status import DocState, IndexFacts
 from kb.labels import COLUMNS, LANGUAGE_NAMES, UI_LANGS, coded, label
 from search.answer import AnswerSentence
 from search.cite import cite, short_citation, where_text
@@ -41,18 +43,16 @@ def column_names(ui: str) -> dict[str, str]:
     return dict(zip(keys, COLUMNS.get(ui, COLUMNS["en"]), strict=True))
 
 
-def facts_markdown(facts: dict, ui: str) -> str:
+def facts_markdown(facts: IndexFacts, ui: str) -> str:
     """Model, build time and counts of the live index, one line each, for
     st.markdown. The values come from our own manifest; they are escaped all
     the same."""
-    counts = facts.get("counts", {})
-    model = facts.get("model", {})
-    created = str(facts.get("created", ""))[:19].replace("T", " ")
+    model, manifest = facts.manifest.model, facts.manifest
+    created = manifest.created[:19].replace("T", " ")
     lines = [
-        f"- {label(ui, 'model')}: {plain(model.get('name', ''))} "
-        f"({plain(model.get('fingerprint', ''))})",
-        f"- {label(ui, 'created')}: {plain(created)} UTC ({plain(facts.get('generation') or '')})",
-        f"- {label(ui, 'counts')}: {counts_line(counts, ui)}",
+        f"- {label(ui, 'model')}: {plain(model.name)} ({plain(model.fingerprint)})",
+        f"- {label(ui, 'created')}: {plain(created)} UTC ({plain(facts.generation or '')})",
+        f"- {label(ui, 'counts')}: {counts_line(asdict(manifest.counts), ui)}",
     ]
     return "\n".join(lines)
 
@@ -69,7 +69,7 @@ def documents_table_row(row, ui: str) -> dict:
     page's language; titles, paths and errors as they are (a dataframe
     shows text as text)."""
     status = coded(ui, "status", row.status)
-    error = label(ui, "missing_note") if row.status == "missing" else row.error
+    error = label(ui, "missing_note") if row.status == DocState.MISSING else row.error
     return {
         "title": row.title or row.path,
         "kind": coded(ui, "kind", row.kind),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest.status import index_status
+from ingest.status import DocState, index_status
 from kb.errors import KBError
 from kb.settings import load_settings
 from search import Highlighting, Searcher, SearchMode
@@ -50,7 +50,7 @@ def not_indexed(index_dir: str, generation: str, corpus_dir: str, backend: str) 
         _, rows = index_status(Path(index_dir), Path(corpus_dir), backend)
     except KBError:
         return 0
-    return sum(1 for r in rows if r.status != "indexed")
+    return sum(1 for r in rows if r.status != DocState.INDEXED)
 
 
 @st.cache_data(show_spinner=False)

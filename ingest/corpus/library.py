@@ -217,9 +217,8 @@ def _refuse_duplicate(name: str, digest: str, size: int, url: str, settings: Set
     corpus, or when a source already has this address."""
     corpus = settings.corpus_dir
     for rel, entry in (indexed_files(settings.index_dir, settings.backend) or {}).items():
-        if entry.get("sha256") == digest:
-            doc = entry.get("doc") or {}
-            shown = f"{doc.get('title') or rel} ({rel})"
+        if entry.sha256 == digest:
+            shown = f"{(entry.doc and entry.doc.title) or rel} ({rel})"
             raise DuplicateError(name, f"already indexed as {shown}")
     if corpus.is_dir():
         for path in discover(corpus, settings.extensions):
@@ -333,31 +332,29 @@ def documents(settings: Settings) -> list[Document]:
     corpus = settings.corpus_dir
     sources = load_sources(corpus)
     manifest = indexed_files(settings.index_dir, settings.backend) or {}
+    indexed = {rel: e.doc for rel, e in manifest.items() if e.doc is not None}
     files = (
         [p.relative_to(corpus).as_posix() for p in discover(corpus, settings.extensions)]
         if corpus.is_dir()
         else []
     )
     by_file: dict[str, Source] = {s.file: s for s in sources if s.file}
-    previous = {rel: (e.get("doc") or {}).get("id", "") for rel, e in manifest.items()}
+    previous = {rel: e.doc_id for rel, e in manifest.items()}
     ids = assign_ids(files, by_file, previous, {s.id for s in sources})
     present = set(files)
     out = []
     for src in sources:
         rel = expected_path(src)
-        title = src.title or _indexed_title(manifest, rel)
+        title = src.title or getattr(indexed.get(rel), "title", "")
         out.append(Document(src.id, title, rel, True, rel in present, src.kind))
     listed = {d.path for d in out}
     for rel in files:
         if rel not in listed:
-            title = _indexed_title(manifest, rel) or _title_from(rel)
-            kind = ((manifest.get(rel) or {}).get("doc") or {}).get("kind") or "other"
+            doc = indexed.get(rel)
+            title = (doc and doc.title) or _title_from(rel)
+            kind = (doc and doc.kind) or "other"
             out.append(Document(ids[rel], title, rel, False, True, kind))
     return out
-
-
-def _indexed_title(manifest: dict, rel: str) -> str:
-    return ((manifest.get(rel) or {}).get("doc") or {}).get("title", "")
 
 
 # ---------------------------------------------------------------- files

@@ -23,16 +23,16 @@ from pathlib import Path
 from ingest.corpus.sources import Source
 from ingest.fetching.filling import filled_sources
 from ingest.fetching.httpread import FetchOptions
-from ingest.fetching.results import addresses
+from ingest.fetching.results import Availability, FetchStatus, addresses
 from ingest.reading.webpage import is_html_file, read_snapshot
 from ingest.storage.stores import live_manifest
 from kb.errors import KBError
+from kb.index.manifest import FileEntry
 from kb.terminal import printable
 
 logger = logging.getLogger(__name__)
 
 STATE_FILE = ".fetch-state.json"
-PRESENT, MISSING, FAILED = "present", "missing", "failed"
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class SourceState:
     lang: str
     kind: str
     path: str  # where its file is or goes, relative to the corpus folder
-    state: str  # present | missing | failed
+    state: Availability
     detail: str  # what to do, or why it failed
     url: str = ""
 
@@ -53,7 +53,9 @@ def expected_path(source: Source) -> str:
     return source.file or f"official/{source.id}.pdf"
 
 
-def source_states(corpus_dir: Path, indexed: dict[str, dict] | None = None) -> list[SourceState]:
+def source_states(
+    corpus_dir: Path, indexed: dict[str, FileEntry] | None = None
+) -> list[SourceState]:
     """The state of every document of ``corpus_dir``'s sources.toml, in its
     order. ``indexed``: the index manifest's files (path -> entry), to tell
     files the build could not read. Raises SourcesError."""
@@ -66,31 +68,34 @@ def source_states(corpus_dir: Path, indexed: dict[str, dict] | None = None) -> l
     return out
 
 
-def _state(src: Source, corpus_dir: Path, rel: str, indexed, fetched) -> tuple[str, str]:
+def _state(src: Source, corpus_dir: Path, rel: str, indexed, fetched) -> tuple[Availability, str]:
     path = corpus_dir / rel
     shown = f"{corpus_dir.name}/{rel}"
     last_failure, kept = "", False
-    if isinstance(fetched, dict) and fetched.get("status") in ("failed", "kept"):
-        kept = fetched["status"] == "kept"  # a snapshot that could not be checked
+    if isinstance(fetched, dict) and fetched.get("status") in (
+        FetchStatus.FAILED,
+        FetchStatus.KEPT,
+    ):
+        kept = fetched["status"] == FetchStatus.KEPT  # a snapshot that could not be checked
         last_failure = f"fetch of {fetched.get('at', '?')} failed: {fetched.get('detail', '')}"
     if path.is_file():
-        entry = (indexed or {}).get(rel) or {}
-        if entry.get("status") == "failed":
-            return FAILED, f"the build could not read it: {entry.get('error', '')}"
+        entry = (indexed or {}).get(rel)
+        if entry is not None and entry.failed:
+            return Availability.FAILED, f"the build could not read it: {entry.error}"
         notes = []
         snapshot = read_snapshot(path) if is_html_file(rel) else None
         if snapshot:
             notes.append(f"snapshot of {snapshot.retrieved}")
-        if indexed is not None and not entry:
+        if indexed is not None and entry is None:
             notes.append("not indexed yet: run python -m ingest")
         if kept:
             notes.append(f"the last {last_failure}")
-        return PRESENT, "; ".join(notes)
+        return Availability.PRESENT, "; ".join(notes)
     todo = _what_to_do(src, shown)
     if last_failure:
         said = shown in last_failure  # the fetch's reason says where to put it already
-        return FAILED, last_failure if said else f"{last_failure}; to get it: {todo}"
-    return MISSING, todo
+        return Availability.FAILED, last_failure if said else f"{last_failure}; to get it: {todo}"
+    return Availability.MISSING, todo
 
 
 def _what_to_do(src: Source, shown: str) -> str:
@@ -106,11 +111,11 @@ def _what_to_do(src: Source, shown: str) -> str:
     return f"put the file at {shown}"
 
 
-def indexed_files(index_dir: Path, backend: str = "") -> dict[str, dict] | None:
+def indexed_files(index_dir: Path, backend: str = "") -> dict[str, FileEntry] | None:
     """The index manifest's files (path -> entry), or None where there is
     no readable index (``backend``: in that PostgreSQL database)."""
     try:
-        return live_manifest(index_dir, backend)[1]["files"]
+        return live_manifest(index_dir, backend)[1].files
     except KBError:
         return None
 
@@ -128,7 +133,9 @@ def read_fetch_states(corpus_dir: Path) -> dict[str, dict]:
     return data if isinstance(data, dict) else {}
 
 
-def record_fetch(corpus_dir: Path, states: dict[str, dict], doc_id: str, status: str, detail: str):
+def record_fetch(
+    corpus_dir: Path, states: dict[str, dict], doc_id: str, status: FetchStatus, detail: str
+):
     """Add one source's outcome to ``states`` and write them; a state file
     that cannot be written is logged, not fatal (the fetch report said it)."""
     at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -31,12 +31,13 @@ import logging
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, replace
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from ingest.corpus.sources import _ID, KINDS, LANGS, Source, load_sources
 from ingest.fetching.lock import LOCK_FILE, LockFileError, atomic_write, read_lock
+from ingest.fetching.pagelinks import read_links
+from ingest.fetching.results import Availability
 from ingest.reading.webpage import is_html_file
 from kb.errors import KBError
 from kb.terminal import printable
@@ -85,41 +86,13 @@ class DocLink:
     hreflang: str = ""
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str, list[str]]] = []  # (href, hreflang, its text)
-        self._text: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag != "a":
-            return
-        a = dict(attrs)
-        if a.get("href"):
-            self._text = []
-            self.links.append((a["href"].strip(), (a.get("hreflang") or "").lower(), self._text))
-
-    def handle_endtag(self, tag):
-        if tag == "a":
-            self._text = None
-
-    def handle_data(self, data):
-        if self._text is not None:
-            self._text.append(data)
-
-
 def document_links(html: str, base: str, sites: set[str]) -> list[DocLink]:
     """The page's links to documents on ``sites`` (``host[:port]``), in
     page order, each address once: PDFs and repository publication pages."""
-    parser = _Links()
-    try:
-        parser.feed(html)
-    except AssertionError:  # html.parser gives up on some malformed markup
-        pass
     out: dict[str, DocLink] = {}
-    for href, hreflang, text in parser.links:
+    for link in read_links(html).links:
         try:
-            url = urljoin(base, href).split("#", 1)[0]
+            url = urljoin(base, link.href).split("#", 1)[0]
             parts = urlsplit(url)
         except ValueError:
             continue
@@ -127,8 +100,7 @@ def document_links(html: str, base: str, sites: set[str]) -> list[DocLink]:
             continue
         if not (parts.path.lower().endswith(".pdf") or _HANDLE.search(parts.path)):
             continue
-        label = " ".join("".join(text).split())[:200]
-        out.setdefault(url, DocLink(url, label, hreflang[:2]))
+        out.setdefault(url, DocLink(url, link.text[:200], link.hreflang[:2]))
     return list(out.values())[:MAX_LINKS_PER_PAGE]
 
 
@@ -214,17 +186,14 @@ def write_discovered(corpus_dir: Path, found: list[Discovered]) -> None:
     atomic_write(discovered_path(corpus_dir), (text + "\n").encode("utf-8"))
 
 
+# A Discovered's fields that a Source holds too, by the Source's name for them.
+_IN_SOURCE = {"id": "id", "url": "url", "title_hint": "title", "kind": "kind", "group": "group"}
+
+
 def as_source(d: Discovered, file: str = "") -> Source:
-    return Source(
-        id=d.id,
-        title=d.title_hint,
-        lang_hint=d.lang_hint,
-        kind=d.kind,
-        group=d.group,
-        url=d.url,
-        file=file,
-        note=f"discovered on {d.found_on} ({d.found_at}): {d.title_hint}",
-    )
+    note = f"discovered on {d.found_on} ({d.found_at}): {d.title_hint}"
+    shared = {theirs: getattr(d, ours) for ours, theirs in _IN_SOURCE.items()}
+    return Source(**shared, lang_hint=d.lang_hint, file=file, note=note)
 
 
 def effective(found: list[Discovered], sources: list[Source]) -> list[Discovered]:
@@ -267,7 +236,8 @@ def discovered_states(corpus_dir: Path) -> list[dict]:
         rel = (
             entry["file"] if isinstance(entry, dict) and isinstance(entry.get("file"), str) else ""
         )
-        state = "present" if rel and (corpus_dir / rel).is_file() else "missing"
+        here = rel and (corpus_dir / rel).is_file()
+        state = Availability.PRESENT if here else Availability.MISSING
         out.append({**asdict(d), "path": rel or "-", "state": state})
     return out
 
@@ -352,16 +322,8 @@ def _new_id(text: str, lang: str, taken: set[str]) -> str:
 
 def entry_as_discovered(source: Source) -> Discovered:
     """A publication of sources.toml, as the origin of the versions its page links to."""
-    return Discovered(
-        id=source.id,
-        url=source.url,
-        title_hint=source.title,
-        lang_hint=source.lang,
-        kind=source.kind,
-        found_on="",
-        found_at="",
-        group=source.group,
-    )
+    shared = {ours: getattr(source, theirs) for ours, theirs in _IN_SOURCE.items()}
+    return Discovered(**shared, lang_hint=source.lang, found_on="", found_at="")
 
 
 def versions_found(

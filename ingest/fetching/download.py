@@ -17,7 +17,6 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -35,6 +34,7 @@ from ingest.fetching.httpread import (
     request,
     session,
 )
+from ingest.fetching.pagelinks import read_links
 from kb.terminal import printable
 
 __all__ = [
@@ -76,32 +76,15 @@ class WebPageError(FetchError):
 # ---------------------------------------------------------------- landing pages
 
 
-class _CitationPdfUrl(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "meta" or self.found:
-            return
-        a = dict(attrs)
-        if (a.get("name") or "").lower() == "citation_pdf_url" and a.get("content"):
-            self.found = a["content"].strip()
-
-
 def citation_pdf_url(html: str, base: str) -> str | None:
     """The absolute PDF address a landing page declares, if any."""
-    parser = _CitationPdfUrl()
-    try:
-        parser.feed(html)
-    except AssertionError:  # html.parser gives up on some malformed markup ("<![x[")
-        pass
-    if not parser.found:
+    citations = read_links(html).citations
+    if not citations:
         return None
     try:
-        return urljoin(base, parser.found)
+        return urljoin(base, citations[0])
     except ValueError as exc:  # "Invalid IPv6 URL"
-        raise FetchError(f"citation_pdf_url {parser.found!r} is not a usable address") from exc
+        raise FetchError(f"citation_pdf_url {citations[0]!r} is not a usable address") from exc
 
 
 # ---------------------------------------------------------------- download

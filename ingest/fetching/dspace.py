@@ -29,7 +29,6 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
@@ -45,11 +44,10 @@ from ingest.fetching.download import (
 )
 from ingest.fetching.httpread import read_body
 from ingest.fetching.lock import LOCK_FILE, LockFileError, locked_entry, read_lock
+from ingest.fetching.pagelinks import read_links
 from ingest.fetching.results import (
-    FAILED,
-    FETCHED,
-    UP_TO_DATE,
     FetchResult,
+    FetchStatus,
     addresses,
     check_present,
     place_download,
@@ -74,48 +72,17 @@ class ItemFile:
 # ---------------------------------------------------------------- listing
 
 
-class _ItemPage(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.citations: list[str] = []
-        self.links: list[tuple[str, list[str]]] = []  # (href, its text)
-        self._in_link: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "meta" and (a.get("name") or "").lower() == "citation_pdf_url":
-            if a.get("content"):
-                self.citations.append(a["content"].strip())
-        elif tag == "a" and a.get("href"):
-            self._in_link = []
-            self.links.append((a["href"].strip(), self._in_link))
-
-    def handle_endtag(self, tag):
-        if tag == "a":
-            self._in_link = None
-
-    def handle_data(self, data):
-        if self._in_link is not None:
-            self._in_link.append(data)
-
-
 def page_files(html: str, base: str) -> list[ItemFile]:
     """The PDFs an item page lists: those its ``citation_pdf_url`` tags name
     first, then its links to bitstreams whose name ends in ``.pdf``; each
     once (an address's query, such as ``?sequence=1``, is not told apart)."""
-    parser = _ItemPage()
-    try:
-        parser.feed(html)
-    except AssertionError:  # html.parser gives up on some malformed markup
-        pass
-    found: list[ItemFile] = []
-    for href in parser.citations:
-        found.append(ItemFile(_name_of(href, ""), href))
-    for href, text in parser.links:
-        if _BITSTREAM.search(urlsplit(href).path):
-            name = _name_of(href, " ".join("".join(text).split()))
+    page = read_links(html)
+    found = [ItemFile(_name_of(href, ""), href) for href in page.citations]
+    for link in page.links:
+        if _BITSTREAM.search(urlsplit(link.href).path):
+            name = _name_of(link.href, link.text)
             if name.lower().endswith(".pdf"):
-                found.append(ItemFile(name, href))
+                found.append(ItemFile(name, link.href))
     out = []
     for f in found:
         try:
@@ -263,15 +230,15 @@ def item_files(
         if isinstance(e, dict) and e.get("from") == source.id
     }
     present = all((corpus_dir / rel).is_file() for rel in known.values())
-    if primary.status == UP_TO_DATE and present:
+    if primary.status == FetchStatus.UP_TO_DATE and present:
         return [_verify(k, corpus_dir / rel, corpus_dir, lock) for k, rel in known.items()]
-    if primary.status not in (FETCHED, UP_TO_DATE):
+    if primary.status not in (FetchStatus.FETCHED, FetchStatus.UP_TO_DATE):
         return []
     files, reasons = None, []
     if primary.landing is not None:  # read on the way to the first file
         files = item_page_files(http, *primary.landing, source.handle, options)
     # A PDF fetched straight from its url is no item page; a handle or URN may lead to one.
-    direct = primary.status == FETCHED and primary.landing is None
+    direct = primary.status == FetchStatus.FETCHED and primary.landing is None
     for url in [] if files is not None else addresses(source, options):
         if direct and url == source.url:
             continue
@@ -284,7 +251,7 @@ def item_files(
         return []
     if files is None:
         why = "could not list the publication's files: " + "; ".join(reasons)
-        return [FetchResult(k, FAILED, why, rel) for k, rel in known.items()]
+        return [FetchResult(k, FetchStatus.FAILED, why, rel) for k, rel in known.items()]
     by_name = {lock[k].get("title"): k for k in known}
     taken = set(lock) | {source.id}
     results = []
@@ -301,7 +268,7 @@ def _verify(doc_id: str, target: Path, corpus_dir: Path, lock: dict) -> FetchRes
     try:
         locked = locked_entry(lock, doc_id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
     except LockFileError as exc:
-        return FetchResult(doc_id, FAILED, exc.reason, shown)
+        return FetchResult(doc_id, FetchStatus.FAILED, exc.reason, shown)
     return check_present(doc_id, target, shown, locked)
 
 
@@ -313,7 +280,7 @@ def _fetch_file(http, doc_id: str, f: ItemFile, target: Path, corpus_dir, lock, 
         locked = locked_entry(lock, doc_id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
         tmp, final_url, digest, size = download(http, f.url, target.parent, options)
     except FetchError as exc:
-        return FetchResult(doc_id, FAILED, f"{f.url}: {exc.reason}", shown)
+        return FetchResult(doc_id, FetchStatus.FAILED, f"{f.url}: {exc.reason}", shown)
     try:
         return place_download(doc_id, tmp, target, corpus_dir, locked, final_url, digest, size)
     finally:

@@ -44,13 +44,9 @@ from ingest.fetching.lock import (
     write_lock,
 )
 from ingest.fetching.results import (
-    FAILED,
-    FETCHED,
-    LOCAL,
-    NO_IDENTIFIER,
-    UP_TO_DATE,
     FetchReport,
     FetchResult,
+    FetchStatus,
     addresses,
     check_present,
     offline_message,
@@ -130,7 +126,9 @@ def fetch_all(
             result = _fetch_one(http, source, dest_dir, corpus_dir, lock, options)
             more = _more_files(http, source, result, dest_dir, corpus_dir, lock, options)
             for r in [result, *more]:
-                if r.status == FETCHED or (r.status == UP_TO_DATE and r.id not in lock):
+                if r.status == FetchStatus.FETCHED or (
+                    r.status == FetchStatus.UP_TO_DATE and r.id not in lock
+                ):
                     _record(lock_path, lock, r, _target(source, r, dest_dir, corpus_dir))
                 report.results.append(r)
                 record_fetch(corpus_dir, states, r.id, r.status, r.detail)
@@ -153,7 +151,10 @@ def fetch_all(
 
 def _more_files(http, source: Source, result: FetchResult, dest_dir, corpus_dir, lock, options):
     """The other files of the publication ``source`` names (dspace.py)."""
-    if is_html_file(source.file) or result.status not in (FETCHED, UP_TO_DATE):
+    if is_html_file(source.file) or result.status not in (
+        FetchStatus.FETCHED,
+        FetchStatus.UP_TO_DATE,
+    ):
         return []
     if bundled_file(source, dest_dir, corpus_dir):
         return []
@@ -205,7 +206,7 @@ def _record(lock_path: Path, lock: dict, result: FetchResult, target: Path) -> N
             del lock[result.id]
         else:
             lock[result.id] = previous
-        result.status = FAILED
+        result.status = FetchStatus.FAILED
         result.detail += (
             f"; but {LOCK_FILE} could not be written ({exc.strerror or exc}), "
             "so it is not recorded: the next fetch records it"
@@ -224,11 +225,11 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
         try:
             locked = locked_entry(lock, source.id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
         except LockFileError as exc:
-            return FetchResult(source.id, FAILED, exc.reason, source.file)
+            return FetchResult(source.id, FetchStatus.FAILED, exc.reason, source.file)
         return fetch_page(http, source, corpus_dir, locked, options)
     if source.file and not source.file.lower().endswith(".pdf"):
         # A page or text file kept in the corpus by hand; nothing to fetch.
-        return FetchResult(source.id, LOCAL, source.file, source.file)
+        return FetchResult(source.id, FetchStatus.LOCAL, source.file, source.file)
     target = dest_dir / f"{source.id}.pdf"
     shown = shown_path(target, corpus_dir)
     urls = addresses(source, options)
@@ -236,21 +237,21 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
     if not urls and own.absolute() != target.absolute() and own.is_file():
         # A PDF kept elsewhere (added from the page, or by hand), with no address.
         here = shown_path(own, corpus_dir)
-        return FetchResult(source.id, NO_IDENTIFIER, f"local file {here}", here)
+        return FetchResult(source.id, FetchStatus.NO_IDENTIFIER, f"local file {here}", here)
     try:
         locked = locked_entry(lock, source.id, shown_path(corpus_dir / LOCK_FILE, corpus_dir))
     except LockFileError as exc:
-        return FetchResult(source.id, FAILED, exc.reason, shown)
+        return FetchResult(source.id, FetchStatus.FAILED, exc.reason, shown)
     if urls and bundled_file(source, dest_dir, corpus_dir):
         return check_present(source.id, own, shown_path(own, corpus_dir), locked)
     if target.exists() or target.is_symlink():
         if not urls and not locked:
-            return FetchResult(source.id, NO_IDENTIFIER, f"local file {shown}", shown)
+            return FetchResult(source.id, FetchStatus.NO_IDENTIFIER, f"local file {shown}", shown)
         return check_present(source.id, target, shown, locked)
     if not urls:
         return FetchResult(
             source.id,
-            NO_IDENTIFIER,
+            FetchStatus.NO_IDENTIFIER,
             f"add url, handle or urn to sources.toml, or put the PDF at {shown}",
             shown,
         )
@@ -273,5 +274,7 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
         result.landing = landing[-1] if landing else None
         return result
     if offline:
-        return FetchResult(source.id, FAILED, offline_message(target, corpus_dir), shown)
-    return FetchResult(source.id, FAILED, "; ".join(reasons), shown)
+        return FetchResult(
+            source.id, FetchStatus.FAILED, offline_message(target, corpus_dir), shown
+        )
+    return FetchResult(source.id, FetchStatus.FAILED, "; ".join(reasons), shown)

@@ -6,34 +6,40 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urljoin
 
 from ingest.corpus.sources import Source
 from ingest.fetching.httpread import FetchOptions
 from ingest.fetching.lock import LOCK_FILE
+from kb.choices import Choice
 from kb.hashing import sha256_file
 
 
-class FetchStatus(StrEnum):
-    """What became of one source in a fetch (its value is what is printed and stored)."""
+class Availability(Choice):
+    """Whether a document of sources.toml is here (``SourceState.state``)."""
+
+    PRESENT = "present"  # its file is in the corpus folder
+    MISSING = "missing"  # the detail says what to do
+    FAILED = "failed"  # the last fetch could not get it, or the build could not read it
+
+
+class FetchStatus(Choice):
+    """What became of one source in a fetch (its value is what is printed and
+    stored in ``.fetch-state.json``)."""
 
     FETCHED = "fetched"
     UP_TO_DATE = "up to date"
     FAILED = "failed"
+    KEPT = "kept"  # a web page that could not be checked: its snapshot stays
     NO_IDENTIFIER = "no identifier"
     LOCAL = "local file"
-
-
-FETCHED, UP_TO_DATE, FAILED = FetchStatus.FETCHED, FetchStatus.UP_TO_DATE, FetchStatus.FAILED
-NO_IDENTIFIER, LOCAL = FetchStatus.NO_IDENTIFIER, FetchStatus.LOCAL
 
 
 @dataclass
 class FetchResult:
     id: str
-    status: str
+    status: FetchStatus
     detail: str = ""
     path: str = ""
     url: str = ""
@@ -51,11 +57,11 @@ class FetchReport:
 
     @property
     def failed(self) -> list[FetchResult]:
-        return [r for r in self.results if r.status == FAILED]
+        return [r for r in self.results if r.status == FetchStatus.FAILED]
 
     @property
     def downloaded(self) -> list[FetchResult]:
-        return [r for r in self.results if r.status == FETCHED]
+        return [r for r in self.results if r.status == FetchStatus.FETCHED]
 
 
 def addresses(source: Source, options: FetchOptions) -> list[str]:
@@ -87,27 +93,18 @@ def check_present(doc_id: str, target: Path, shown: str, locked: dict | None) ->
     try:
         digest, size = sha256_file(target), target.stat().st_size
     except OSError as exc:
-        return FetchResult(doc_id, FAILED, f"cannot read {shown} ({exc.strerror or exc})", shown)
-    if locked and digest != locked["sha256"]:
-        return FetchResult(
-            doc_id,
-            FAILED,
+        return _cannot(doc_id, "read", shown, exc)
+    if _differs(locked, digest):
+        why = (
             f"{shown} does not match {LOCK_FILE} (sha256 {digest[:12]}…, "
             f"locked {locked['sha256'][:12]}…); left as it is. Delete its lock entry to "
-            "accept this file, or delete the file to fetch it again",
-            shown,
-            sha256=digest,
+            "accept this file, or delete the file to fetch it again"
         )
+        return FetchResult(doc_id, FetchStatus.FAILED, why, shown, sha256=digest)
     if locked:
-        return FetchResult(doc_id, UP_TO_DATE, "sha256 verified", shown, sha256=digest)
-    return FetchResult(
-        doc_id,
-        UP_TO_DATE,
-        f"placed by hand; its sha256 is now recorded in {LOCK_FILE}",
-        shown,
-        sha256=digest,
-        size=size,
-    )
+        return FetchResult(doc_id, FetchStatus.UP_TO_DATE, "sha256 verified", shown, sha256=digest)
+    recorded = f"placed by hand; its sha256 is now recorded in {LOCK_FILE}"
+    return FetchResult(doc_id, FetchStatus.UP_TO_DATE, recorded, shown, sha256=digest, size=size)
 
 
 def place_download(
@@ -117,20 +114,30 @@ def place_download(
     match the lock."""
     shown = shown_path(target, corpus_dir)
     aside = target.with_name(f"{target.name}.mismatch-{digest[:12]}")
+    differs = _differs(locked, digest)
     try:
-        os.replace(tmp, aside if locked and digest != locked["sha256"] else target)
+        os.replace(tmp, aside if differs else target)
     except OSError as exc:
-        return FetchResult(doc_id, FAILED, f"cannot write {shown} ({exc.strerror or exc})", shown)
-    if locked and digest != locked["sha256"]:
-        return FetchResult(
-            doc_id,
-            FAILED,
-            f"checksum mismatch: {url} now serves sha256 {digest[:12]}…, "
-            f"{LOCK_FILE} has {locked['sha256'][:12]}…; the download is kept aside at "
-            f"{shown_path(aside, corpus_dir)}, {shown} was not written",
-            shown,
-            url,
-            digest,
-            size,
+        return _cannot(doc_id, "write", shown, exc)
+    status, detail = FetchStatus.FETCHED, f"{size / 2**20:.1f} MB"
+    if differs:
+        status, detail = (
+            FetchStatus.FAILED,
+            (
+                f"checksum mismatch: {url} now serves sha256 {digest[:12]}…, "
+                f"{LOCK_FILE} has {locked['sha256'][:12]}…; the download is kept aside at "
+                f"{shown_path(aside, corpus_dir)}, {shown} was not written"
+            ),
         )
-    return FetchResult(doc_id, FETCHED, f"{size / 2**20:.1f} MB", shown, url, digest, size)
+    return FetchResult(doc_id, status, detail, shown, url, digest, size)
+
+
+def _differs(locked: dict | None, digest: str) -> bool:
+    """Whether a file's sha256 is not the one its lock entry holds."""
+    return bool(locked) and digest != locked["sha256"]
+
+
+def _cannot(doc_id: str, verb: str, shown: str, exc: OSError) -> FetchResult:
+    """The result of a file that cannot be read or written."""
+    why = f"cannot {verb} {shown} ({exc.strerror or exc})"
+    return FetchResult(doc_id, FetchStatus.FAILED, why, shown)

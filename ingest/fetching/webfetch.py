@@ -26,14 +26,12 @@ from ingest.corpus.sources import Source
 from ingest.fetching.download import PDF_MAGIC
 from ingest.fetching.httpread import Failure, FetchError, FetchOptions, read_body
 from ingest.fetching.lock import LOCK_FILE, atomic_write
-from ingest.fetching.results import FAILED, FETCHED, UP_TO_DATE, FetchResult, addresses, shown_path
+from ingest.fetching.results import FetchResult, FetchStatus, addresses, shown_path
 from ingest.reading.sandbox import LimitError, call_limited
 from ingest.reading.webpage import MainContent, main_content, read_snapshot, snapshot_text
 from kb.terminal import printable
 
 logger = logging.getLogger(__name__)
-
-KEPT = "kept"  # the page could not be checked; its snapshot stays
 
 
 @dataclass(frozen=True)
@@ -150,11 +148,11 @@ def fetch_page(
     if target.is_file():
         when = snapshot_date(target) or "an unknown date"
         return FetchResult(
-            source.id, KEPT, f"{why}; the snapshot of {when} at {shown} is kept", shown
+            source.id, FetchStatus.KEPT, f"{why}; the snapshot of {when} at {shown} is kept", shown
         )
     if offline:
         why += f": run fetch again with network, or save the page at {shown}"
-    return FetchResult(source.id, FAILED, why, shown)
+    return FetchResult(source.id, FetchStatus.FAILED, why, shown)
 
 
 def _keep(
@@ -165,11 +163,13 @@ def _keep(
     if locked and locked["sha256"] == digest and _snapshot_sha256(target, options) == digest:
         when = snapshot_date(target) or locked.get("fetched", "")
         detail = f"main text unchanged (sha256 verified); snapshot of {when} kept"
-        return FetchResult(doc_id, UP_TO_DATE, detail, shown, sha256=digest)
+        return FetchResult(doc_id, FetchStatus.UP_TO_DATE, detail, shown, sha256=digest)
     try:
         keep_snapshot(target, page, atomic_write)
     except OSError as exc:
-        return FetchResult(doc_id, FAILED, f"cannot write {shown} ({exc.strerror or exc})", shown)
+        return FetchResult(
+            doc_id, FetchStatus.FAILED, f"cannot write {shown} ({exc.strerror or exc})", shown
+        )
     detail = f"web page, {chars}"
     if locked and locked["sha256"] != digest:
         since = locked.get("fetched", "the last fetch")
@@ -177,4 +177,4 @@ def _keep(
     elif locked:
         detail += f"; the snapshot did not match {LOCK_FILE}: written anew from the page"
     size = target.stat().st_size
-    return FetchResult(doc_id, FETCHED, detail, shown, page.url, digest, size)
+    return FetchResult(doc_id, FetchStatus.FETCHED, detail, shown, page.url, digest, size)

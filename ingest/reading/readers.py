@@ -20,8 +20,7 @@ from pathlib import Path
 
 from ingest.reading.clean import clean_pages
 from ingest.reading.extract import extract
-from ingest.reading.sandbox import context as _context
-from ingest.reading.sandbox import die_with_parent, limit_memory
+from ingest.reading.sandbox import context, die_with_parent, limit_memory
 from ingest.reading.structure import HeadingFinder
 from ingest.reading.titles import whole_title
 from kb import failpoints
@@ -101,7 +100,7 @@ def _size(path: Path) -> int:
 
 
 def _read_in_children(paths: list[Path], settings: Settings) -> dict[Path, object]:
-    ctx = _context()
+    ctx = context()
     limit = settings.file_timeout or None
     waiting = sorted(paths, key=_size, reverse=True)  # largest first
     running: dict[object, tuple[object, Path, float | None]] = {}

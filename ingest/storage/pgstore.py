@@ -36,6 +36,7 @@ import numpy as np
 
 from kb import failpoints
 from kb.errors import BuildLockedError
+from kb.index.manifest import Manifest
 from kb.index.pgschema import (
     BM25_B,
     BM25_K1,
@@ -83,7 +84,7 @@ class PreviousGeneration:
     def vectors(self, rows: list[int]) -> np.ndarray:
         from psycopg import sql
 
-        dim = int(self.manifest["model"]["dim"])
+        dim = self.manifest.model.dim
         if not rows:
             return np.zeros((0, dim), dtype=np.float32)
         query = sql.SQL("SELECT embedding::real[] FROM {} WHERE row = ANY(%s) ORDER BY row")
@@ -143,7 +144,7 @@ class PgStore:
             return live_generation(self.conn, self.url) is not None
 
     def write(
-        self, vectors: np.ndarray, chunks: list[Chunk], manifest: dict, sentences=None
+        self, vectors: np.ndarray, chunks: list[Chunk], manifest: Manifest, sentences=None
     ) -> str:
         """Write a complete generation and make it live, in one transaction.
         Returns its name."""
@@ -159,9 +160,9 @@ class PgStore:
                 gen_id = self.conn.execute(
                     "INSERT INTO kb_generations (name, manifest, n_chunks, avgdl)"
                     " VALUES (%s, %s, %s, %s) RETURNING id",
-                    (name, json.dumps(manifest, ensure_ascii=False), len(chunks), avgdl),
+                    (name, json.dumps(manifest.to_json(), ensure_ascii=False), len(chunks), avgdl),
                 ).fetchone()[0]
-                _create_tables(self.conn, gen_id, int(manifest["model"]["dim"]))
+                _create_tables(self.conn, gen_id, manifest.model.dim)
                 _copy_chunks(self.conn, gen_id, chunks, vectors, lengths)
                 failpoints.reached("write")
                 _index_tables(self.conn, gen_id, len(chunks))
@@ -266,7 +267,7 @@ def _impact_postings(conn, gen_id: int, avgdl: float) -> None:
     conn.execute(sql.SQL("ANALYZE {}").format(postings))
 
 
-def _copy_documents(conn, gen_id: int, manifest: dict) -> None:
+def _copy_documents(conn, gen_id: int, manifest: Manifest) -> None:
     from psycopg import sql
 
     documents = table("documents", gen_id)
@@ -277,16 +278,13 @@ def _copy_documents(conn, gen_id: int, manifest: dict) -> None:
         ).format(documents)
     )
     insert = sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
-    for rel, entry in manifest.get("files", {}).items():
-        doc = entry.get("doc")
-        if not doc or entry.get("status") == "failed":
-            continue
+    for rel, entry in manifest.documents():
+        doc = entry.doc
         conn.execute(
             insert.format(documents),
             (
-                doc["id"], rel, doc.get("title", ""), doc.get("lang", ""),
-                doc.get("kind", ""), doc.get("group", ""), doc.get("url", ""),
-                doc.get("identifier", ""), entry.get("sha256", ""), entry.get("pages", 0),
+                doc.id, rel, doc.title, doc.lang, doc.kind, doc.group, doc.url,
+                doc.identifier, entry.sha256, entry.pages,
             ),
         )  # fmt: skip
 

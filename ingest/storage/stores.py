@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from kb.errors import IndexError_
+from kb.index.manifest import Manifest
 from kb.records import Chunk
 from kb.settings import Settings
 
@@ -20,7 +21,7 @@ class PreviousIndex(Protocol):
     """The live generation as a build reuses it."""
 
     name: str
-    manifest: dict
+    manifest: Manifest
     chunks: list[Chunk]
 
     def vectors(self, rows: list[int]) -> np.ndarray: ...
@@ -35,7 +36,7 @@ class IndexStore(Protocol):
     keeps_sentences: bool  # whether write() stores sentence vectors (kb/text/sentences.py)
 
     def write(
-        self, vectors: np.ndarray, chunks: list[Chunk], manifest: dict, sentences=None
+        self, vectors: np.ndarray, chunks: list[Chunk], manifest: Manifest, sentences=None
     ) -> str: ...
     def close(self) -> None: ...
 
@@ -73,7 +74,7 @@ class FileStore:
         return (self.index_dir / CURRENT).exists()
 
     def write(
-        self, vectors: np.ndarray, chunks: list[Chunk], manifest: dict, sentences=None
+        self, vectors: np.ndarray, chunks: list[Chunk], manifest: Manifest, sentences=None
     ) -> str:
         from kb.index.folder import write_generation
 
@@ -83,7 +84,7 @@ class FileStore:
         pass
 
 
-def live_manifest(index_dir: Path, backend: str = "") -> tuple[str | None, dict]:
+def live_manifest(index_dir: Path, backend: str = "") -> tuple[str | None, Manifest]:
     """(name, manifest) of the live generation, in the index folder or, when
     ``backend`` is a PostgreSQL address, there; IndexMissingError when none."""
     if backend:

@@ -25,7 +25,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,14 +40,13 @@ from kb.errors import (
     IndexWriteError,
 )
 from kb.hashing import sha256_file
+from kb.index.manifest import FORMAT_VERSION, Manifest, ManifestError
 from kb.index.sentences import SENTENCES_DIR, SentencesUnreadable, SentenceVectors, load_sentences
 from kb.records import Chunk
 from kb.text.lexical import BM25_DIR, LexicalIndex
 
 logger = logging.getLogger(__name__)
 
-# 2: the manifest holds the sha256 of every other file of the generation.
-FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 LOCK = ".lock"
 FAISS_FILE = "index.faiss"
@@ -59,7 +58,7 @@ KEEP_GENERATIONS = 2  # the live one and the one before, for readers mid-swap
 @dataclass
 class Generation:
     path: Path
-    manifest: dict
+    manifest: Manifest
     chunks: list[Chunk]
     index: object  # faiss.Index
     lexical: LexicalIndex | None = None
@@ -83,24 +82,34 @@ def current_name(index_dir: Path) -> str | None:
     return name or None
 
 
-def read_manifest(index_dir: Path) -> dict:
+def read_manifest(index_dir: Path) -> Manifest:
     name = current_name(index_dir)
     if name is None:
         raise IndexMissingError(index_dir, "no index has been built")
     return _read_manifest_file(index_dir, index_dir / name)
 
 
-def _read_manifest_file(index_dir: Path, gen_dir: Path) -> dict:
+def _read_manifest_file(index_dir: Path, gen_dir: Path) -> Manifest:
+    """The generation's manifest, of this format version, migrated
+    (kb/index/manifest.py). IndexCorruptError / IndexMismatchError."""
     path = gen_dir / MANIFEST_FILE
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise IndexCorruptError(index_dir, f"{path.name} is missing from {gen_dir.name}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(index_dir, f"{path.name} is unreadable ({exc})") from exc
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("model"), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
         raise IndexCorruptError(index_dir, f"{path.name} lacks the model it was built with")
-    return manifest
+    if data.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            index_dir,
+            f"format version {data.get('format_version')} (this program reads {FORMAT_VERSION})",
+        )
+    try:
+        return Manifest.from_json(data)
+    except ManifestError as exc:
+        raise IndexCorruptError(index_dir, f"{path.name}: {exc}") from exc
 
 
 def file_digests(gen_dir: Path) -> dict[str, str]:
@@ -112,11 +121,11 @@ def file_digests(gen_dir: Path) -> dict[str, str]:
     }
 
 
-def _verify_checksums(index_dir: Path, gen_dir: Path, manifest: dict) -> None:
+def _verify_checksums(index_dir: Path, gen_dir: Path, manifest: Manifest) -> None:
     """Every file the manifest lists is there with the same sha256: an edited,
     truncated or swapped file is caught before it is read."""
-    expected = manifest.get("checksums")
-    if not isinstance(expected, dict) or not expected:
+    expected = manifest.checksums
+    if not expected:
         raise IndexCorruptError(index_dir, f"{MANIFEST_FILE} lists no checksums")
     actual = file_digests(gen_dir)
     for rel, digest in expected.items():
@@ -142,15 +151,11 @@ def load_generation(index_dir: Path, model_fingerprint: str | None = None) -> Ge
     # The manifest of the folder CURRENT named, not of whatever CURRENT names
     # by now: a build may swap in between.
     manifest = _read_manifest_file(index_dir, gen_dir)
-    if manifest.get("format_version") != FORMAT_VERSION:
+    model = manifest.model
+    if model_fingerprint and model.fingerprint != model_fingerprint:
         raise IndexMismatchError(
             index_dir,
-            f"format version {manifest.get('format_version')} (this program reads {FORMAT_VERSION})",
-        )
-    if model_fingerprint and manifest["model"]["fingerprint"] != model_fingerprint:
-        raise IndexMismatchError(
-            index_dir,
-            f"built with model {manifest['model']['name']} ({manifest['model']['fingerprint']}), "
+            f"built with model {model.name} ({model.fingerprint}), "
             f"not the configured one ({model_fingerprint})",
         )
     _verify_checksums(index_dir, gen_dir, manifest)
@@ -169,16 +174,15 @@ def load_generation(index_dir: Path, model_fingerprint: str | None = None) -> Ge
         raise IndexCorruptError(index_dir, f"{CHUNKS_FILE} is missing") from exc
     except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(index_dir, f"{CHUNKS_FILE} is unreadable ({exc})") from exc
-    expected = manifest.get("counts", {}).get("chunks")
+    expected = manifest.counts.chunks
     if not (index.ntotal == len(chunks) == expected):
         raise IndexCorruptError(
             index_dir,
             f"{index.ntotal} vectors, {len(chunks)} chunk records, manifest says {expected}",
         )
-    if index.d != manifest["model"]["dim"]:
+    if index.d != model.dim:
         raise IndexCorruptError(
-            index_dir,
-            f"vectors have {index.d} dimensions, manifest says {manifest['model']['dim']}",
+            index_dir, f"vectors have {index.d} dimensions, manifest says {model.dim}"
         )
     lexical = None
     if chunks:
@@ -208,12 +212,15 @@ def write_generation(
     index_dir: Path,
     vectors: np.ndarray,
     chunks: list[Chunk],
-    manifest: dict,
+    manifest: Manifest | dict,
     sentences: SentenceVectors | None = None,
 ) -> Path:
-    """Write a complete generation and make it live. Returns its folder."""
+    """Write a complete generation and make it live. Returns its folder.
+    ``manifest``: the record, or its JSON (read through Manifest.from_json)."""
     import faiss
 
+    if not isinstance(manifest, Manifest):
+        manifest = Manifest.from_json(manifest)
     if len(vectors) != len(chunks):
         raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
     try:
@@ -222,7 +229,7 @@ def write_generation(
     except OSError as exc:
         raise IndexWriteError(index_dir, exc.strerror or str(exc)) from exc
     try:
-        index = faiss.IndexFlatIP(int(manifest["model"]["dim"]))
+        index = faiss.IndexFlatIP(manifest.model.dim)
         if len(vectors):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         _write_faiss(faiss, index, tmp / FAISS_FILE)
@@ -236,9 +243,9 @@ def write_generation(
             if sentences.chunks != len(chunks):
                 raise ValueError(f"sentence vectors for {sentences.chunks} of {len(chunks)} chunks")
             sentences.save(tmp / SENTENCES_DIR)
-        manifest = dict(manifest, checksums=file_digests(tmp))
+        written = replace(manifest, checksums=file_digests(tmp))
         (tmp / MANIFEST_FILE).write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            json.dumps(written.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         for path in tmp.rglob("*"):
             if path.is_file():

@@ -9,14 +9,17 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
 from kb.errors import (
     BackendSchemaError,
     BackendUnavailableError,
+    IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
 )
+from kb.index.manifest import Manifest, ManifestError
 from kb.records import Chunk
 
 # 1: the tables of ingest/storage/pgstore.py. A database holding another version is
@@ -178,11 +181,20 @@ def ensure_schema(conn, url: str) -> None:
 
 @dataclass
 class LiveGeneration:
-    """The live generation's row: id, name and manifest."""
+    """The live generation's row: id, name and manifest (its JSON read into
+    the record when first asked for: IndexCorruptError if it does not fit)."""
 
     id: int
     name: str
-    manifest: dict
+    data: dict
+    url: str = ""
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        try:
+            return Manifest.from_json(self.data)
+        except ManifestError as exc:
+            raise IndexCorruptError(redact(self.url), f"generation {self.name}: {exc}") from exc
 
 
 def live_generation(conn, url: str) -> LiveGeneration | None:
@@ -192,7 +204,7 @@ def live_generation(conn, url: str) -> LiveGeneration | None:
         "SELECT g.id, g.name, g.manifest FROM kb_live l JOIN kb_generations g"
         " ON g.id = l.generation"
     ).fetchone()
-    return LiveGeneration(row[0], row[1], row[2]) if row else None
+    return LiveGeneration(row[0], row[1], row[2], url) if row else None
 
 
 def require_live(conn, url: str, fingerprint: str | None) -> LiveGeneration:
@@ -200,11 +212,11 @@ def require_live(conn, url: str, fingerprint: str | None) -> LiveGeneration:
     live = live_generation(conn, url)
     if live is None:
         raise IndexMissingError(redact(url), "no index has been built in this database")
-    model = live.manifest.get("model", {})
-    if fingerprint and model.get("fingerprint") != fingerprint:
+    model = live.manifest.model
+    if fingerprint and model.fingerprint != fingerprint:
         raise IndexMismatchError(
             redact(url),
-            f"built with model {model.get('name')} ({model.get('fingerprint')}), "
+            f"built with model {model.name} ({model.fingerprint}), "
             f"not the configured one ({fingerprint})",
         )
     return live

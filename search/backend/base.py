@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
+from kb.index.manifest import Manifest
 from kb.records import Chunk
 
 MIN_PREFIX = 5  # "Världsbanken" is known when a passage has a word starting "värld"
@@ -44,7 +45,7 @@ class SearchIndex(Protocol):
     """One generation, as a search reads it."""
 
     name: str
-    manifest: dict
+    manifest: Manifest
     chunks: list[Chunk]
     sentences: object | None  # kb.index.sentences.SentenceVectors; None: not stored
 

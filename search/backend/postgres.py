@@ -108,7 +108,7 @@ class PgIndex:
             conn.close()
             raise
         self._idle.append(conn)
-        self.dim = int(self.manifest["model"]["dim"])
+        self.dim = self.manifest.model.dim
         # Records are read on demand (bounded cache): the process holds no corpus.
         self.chunks = PgRecords(self, int(n_rows))
 

@@ -12,6 +12,8 @@ from ingest.corpus.sources import Source
 from ingest.reuse import Prior, kept_document, prior_index, reusable_entries, unchanged
 from ingest.storage.stores import FileStore
 from kb.index.folder import CHUNKS_FILE, current_name
+from kb.index.manifest import EntryStatus, FileEntry
+from kb.records import DocumentMeta
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def store(tiny, tmp_path) -> FileStore:
 
 
 def chunking(store: FileStore) -> dict:
-    return store.previous().manifest["chunking"]
+    return store.previous().manifest.chunking
 
 
 def test_same_model_and_chunking_make_the_live_generation_reusable(tiny, store):
@@ -62,15 +64,16 @@ def test_leftovers_of_an_interrupted_build_are_removed_first(tiny, store):
     assert not (store.index_dir / ".tmp-gen-x").exists()
 
 
-def entry(doc_id: str, sha: str = "1", status: str = "indexed", **more) -> dict:
-    return {"sha256": sha, "status": status, "doc": {"id": doc_id}, **more}
+def entry(doc_id: str, sha: str = "1", status: str = "indexed", **more) -> FileEntry:
+    doc = DocumentMeta(id=doc_id, title="", lang="fi")
+    return FileEntry(sha, status=EntryStatus(status), doc=doc, **more)
 
 
 def test_unchanged_needs_the_same_digest_and_no_failure():
     assert unchanged(entry("a", "x"), "x")
     assert not unchanged(entry("a", "x"), "y")
     assert not unchanged(entry("a", "x", status="failed"), "x")
-    assert not unchanged(None, "x") and not unchanged({}, "x")
+    assert not unchanged(None, "x")
 
 
 def test_reusable_entries_are_the_unchanged_files_still_there():
@@ -89,7 +92,9 @@ def test_a_file_whose_sources_entry_was_removed_is_read_again():
     prev = {
         "described.md": entry("d", described=True),
         "plain.md": entry("p", described=False),
-        "old.md": entry("o"),  # from before entries were marked: read again once
+        "old.md": FileEntry.from_json(  # from before entries were marked: read again once
+            {"sha256": "1", "status": "indexed", "doc": {"id": "o", "title": "", "lang": "fi"}}
+        ),
     }
     digests = dict.fromkeys(prev, "1")
     assert list(reusable_entries(prev, digests, set())) == ["plain.md"]

@@ -30,8 +30,8 @@ def test_live_manifest_of_the_tiny_index(tiny):
     name, manifest = live_manifest(tiny.index_dir)
     assert name == current_name(tiny.index_dir) and name.startswith("gen-")
     assert manifest == read_manifest(tiny.index_dir)
-    assert manifest["model"]["fingerprint"] == tiny.embedder.fingerprint
-    assert set(manifest["files"]) == {"laki.fi.md", "lag.sv.md", "notes.txt"}
+    assert manifest.model.fingerprint == tiny.embedder.fingerprint
+    assert set(manifest.files) == {"laki.fi.md", "lag.sv.md", "notes.txt"}
     assert live_name(tiny.settings) == name
 
 

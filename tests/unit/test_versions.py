@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kb.index.manifest import Manifest, ModelInfo
 from search.versions import ALIGN_POSITION_PENALTY, align_row, pivot
 from search.view import IndexView
 from tests.unit.conftest import chunk, row_with, rows_of
@@ -52,7 +53,7 @@ class VectorIndex:
     """A SearchIndex of hand-made chunks and vectors, enough for alignment."""
 
     name = "hand-made"
-    manifest: dict = {}
+    manifest = Manifest(ModelInfo("hand-made", "", 2))
     sentences = None
 
     def __init__(self, chunks, vectors) -> None:
