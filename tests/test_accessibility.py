@@ -11,8 +11,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
-from tests.test_browser import ANSWER, QUESTION, _screenshot
+from testsupport.apprunner import (
+    ANSWER,
+    CARD,
+    QUESTION,
+    browser_page,
+    index_env,
+    require_chromium,
+    screenshot,
+    search,
+    serve_app,
+)
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
@@ -191,7 +200,7 @@ def test_question_and_answer_fit_the_first_screen(app_url, locale, width, tmp_pa
         # the settings: beside the results on a wide screen; on a phone
         # collapsed, out of sight and out of the Tab order
         assert settings.first.is_visible() is (width > PHONE["width"])
-        _screenshot(page, tmp_path / f"first-screen-{ui}-{width}.png", full_page=False)
+        screenshot(page, tmp_path / f"first-screen-{ui}-{width}.png", full_page=False)
         if width == PHONE["width"]:  # the sidebar's button opens the settings
             page.locator("[data-testid='stExpandSidebarButton']").click()
             settings.first.wait_for(state="visible")
@@ -200,4 +209,4 @@ def test_question_and_answer_fit_the_first_screen(app_url, locale, width, tmp_pa
             )
             page.wait_for_timeout(300)
             assert settings.first.bounding_box()["x"] >= 0
-            _screenshot(page, tmp_path / f"settings-{ui}-{width}.png", full_page=False)
+            screenshot(page, tmp_path / f"settings-{ui}-{width}.png", full_page=False)

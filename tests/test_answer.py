@@ -9,8 +9,8 @@ from kb.labels import LABELS, UI_LANGS
 from search.answer import answer
 from search.highlight import heading_end, highlight
 from search.hits import Highlight, Results
-from tests.fakes import FakeEmbedder
-from tests.test_export import hit
+from testsupport.fakes import FakeEmbedder
+from testsupport.records import hit
 from webapp.cards import anchor, answer_html, card_html
 
 TEXT = (

@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from ingest.pipeline import build_index
-from kb.settings import PROJECT_ROOT
 from search.modes import Highlighting
-
-APP = str(PROJECT_ROOT / "app.py")
-
-HOSTILE = """# Hankinnat
-
-Hankintayksiköt edistävät innovaatioita. <script>alert(1)</script>
-<img src=x onerror=alert(2)> [avaa](javascript:alert(3)) **lihava**
-"""
-
-
-def _run(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+from testsupport.apptest import run_page, widget_values
+from testsupport.hostile import (
+    HOSTILE,
+    HOSTILE_LANG,
+    HOSTILE_TITLE,
+    IMAGE_NAME,
+    LINK_NAME,
+    MATH_NAME,
+    write_hostile_names,
+)
 
 
 def test_without_an_index_the_page_says_what_to_do_and_builds_one(settings):
-    at = _run()
+    at = run_page()
     assert not at.exception
     assert "make run" in at.info[0].value
     (settings.corpus_dir / "sivu.fi.md").write_text(HOSTILE, encoding="utf-8")
@@ -42,7 +34,7 @@ def test_without_an_index_the_page_says_what_to_do_and_builds_one(settings):
 def test_a_broken_index_shows_a_message_not_a_traceback(settings):
     settings.index_dir.mkdir(parents=True)
     (settings.index_dir / "CURRENT").write_text("gen-missing\n")
-    at = _run()
+    at = run_page()
     assert not at.exception
     assert "rebuild" in at.error[0].value
     assert at.button[0].label == "Build index"
@@ -84,7 +76,7 @@ def built(settings, real_embedder):
 
 @pytest.mark.model
 def test_search_from_the_url_renders_escaped_cited_results(built):
-    at = _run(q="Miten innovaatioita edistetään?", ui="fi")
+    at = run_page(q="Miten innovaatioita edistetään?", ui="fi")
     assert not at.exception
     cards = [m.value for m in at.html if m.value.startswith("<div id=") and "Hankinnat" in m.value]
     assert cards, [m.value for m in at.html]
@@ -100,7 +92,7 @@ def test_search_from_the_url_renders_escaped_cited_results(built):
 
 @pytest.mark.model
 def test_typing_a_query_searches_and_bad_queries_get_a_message(built):
-    at = _run()
+    at = run_page()
     at.text_input[0].input("innovaatiot").run()
     assert not at.exception
     assert any("Hankinnat" in m.value for m in at.html)
@@ -120,14 +112,14 @@ def test_group_by_language_searches_each_language(built, settings, real_embedder
     searcher = Searcher.load(settings.index_dir, settings, real_embedder)
     ranked = searcher.search("innovaatiot hankinnat", k=1, highlight=Highlighting.NONE)
     assert len({h.lang for h in ranked}) == 1  # regrouping it would show one group
-    at = _run(q="innovaatiot hankinnat", group="1", k="1", ui="fi")
+    at = run_page(q="innovaatiot hankinnat", group="1", k="1", ui="fi")
     assert not at.exception, at.exception
-    headings = [h for h in _values(at, "subheader") if " &#40;" in h]  # not the sidebar's
+    headings = [h for h in widget_values(at, "subheader") if " &#40;" in h]  # not the sidebar's
     assert [h.split(" &#40;")[0] for h in headings] == [
         {"fi": "suomi", "sv": "ruotsi"}[lang]
         for lang in sorted(("fi", "sv"), key=lambda lang: lang != ranked[0].lang)
     ], headings
-    cards = [m for m in _values(at, "html") if m.startswith("<div id=")]
+    cards = [m for m in widget_values(at, "html") if m.startswith("<div id=")]
     assert len(cards) == 2 and {c.count("<code>fi</code>") > 0 for c in cards} == {True, False}
 
 
@@ -136,10 +128,10 @@ def test_parallel_pdf_reading_still_works_after_the_page_ran(settings):
     processes must not re-import it (they crashed when they did)."""
     from dataclasses import replace
 
-    from tests.fakes import FakeEmbedder
-    from tests.pdfgen import make_pdf
+    from testsupport.fakes import FakeEmbedder
+    from testsupport.pdfgen import make_pdf
 
-    _run()
+    run_page()
     for name in ("a.pdf", "b.pdf"):
         make_pdf(settings.corpus_dir / name, [["1 Otsikko", "Tekstiä hankinnoista."]])
     report = build_index(replace(settings, workers=2), embedder=FakeEmbedder())
@@ -150,10 +142,6 @@ def _param(at, key: str) -> str:
     """A query parameter as the page wrote it (AppTest may keep a list)."""
     value = at.query_params[key]
     return value[0] if isinstance(value, list) else value
-
-
-def _values(at, kind: str) -> list[str]:
-    return [x.value for x in getattr(at, kind)]
 
 
 def _open(at, control: str, settings, query: str):
@@ -175,7 +163,7 @@ def _open(at, control: str, settings, query: str):
 def test_the_search_view_says_when_documents_are_not_in_the_index(built, settings, ui):
     from kb.labels import label
 
-    at = _run(q="innovaatiot", ui=ui)
+    at = run_page(q="innovaatiot", ui=ui)
     notes = [c.value for c in at.caption if c.value.startswith(label(ui, "not_in_index")[:20])]
     assert not notes  # every document is indexed
     listed = SOURCES + '\n[[document]]\nid = "puuttuu"\nfile = "puuttuu.pdf"\ntitle = "Strategia"\n'
@@ -183,7 +171,7 @@ def test_the_search_view_says_when_documents_are_not_in_the_index(built, setting
     import streamlit as st
 
     st.cache_data.clear()
-    at = _run(q="innovaatiot", ui=ui)
+    at = run_page(q="innovaatiot", ui=ui)
     assert not at.exception
     expected = label(ui, "not_in_index").format(n=1)
     assert expected in [c.value for c in at.caption], [c.value for c in at.caption]
@@ -191,23 +179,23 @@ def test_the_search_view_says_when_documents_are_not_in_the_index(built, setting
 
 @pytest.mark.model
 def test_clearing_the_question_clears_it_from_the_url(built):
-    at = _run(q="innovaatiot", ui="fi")
+    at = run_page(q="innovaatiot", ui="fi")
     assert _param(at, "q") == "innovaatiot"
     at.text_input(key="q").input("").run()
     assert not at.exception
     assert "q" not in at.query_params
-    assert not [m for m in _values(at, "html") if m.startswith("<div id=")]
+    assert not [m for m in widget_values(at, "html") if m.startswith("<div id=")]
 
 
 @pytest.mark.model
 def test_filters_grouping_and_the_url_state(built):
-    at = _run(q="innovaatiot", lang="sv", group="1", k="5", ui="sv")
+    at = run_page(q="innovaatiot", lang="sv", group="1", k="5", ui="sv")
     assert not at.exception
     assert at.multiselect(key="langs").value == ["sv"]
     assert at.toggle(key="group").value is True
-    cards = [m for m in _values(at, "html") if m.startswith("<div ")]
+    cards = [m for m in widget_values(at, "html") if m.startswith("<div ")]
     assert cards and all("<code>sv</code>" in c for c in cards if "><b>1. " in c)
-    assert [h for h in _values(at, "subheader") if h.startswith("svenska &#40;sv&#41;")]
+    assert [h for h in widget_values(at, "subheader") if h.startswith("svenska &#40;sv&#41;")]
     # the state written back to the URL reproduces the search
     url = {k: _param(at, k) for k in ("q", "lang", "group", "k", "mode", "ui")}
     assert url == {
@@ -223,13 +211,13 @@ def test_filters_grouping_and_the_url_state(built):
     at.multiselect(key="langs").set_value([]).run()
     at.multiselect(key="docs").set_value(["sivu-fi"]).run()
     assert not at.exception
-    heads = [m for m in _values(at, "html") if "><b>1. " in m]
+    heads = [m for m in widget_values(at, "html") if "><b>1. " in m]
     assert heads and "Hankinnat" in heads[0]
 
 
 @pytest.mark.model
 def test_each_hit_offers_other_languages_similar_passages_and_export(built, settings):
-    at = _run(q="Miten innovaatioita edistetään?", lang="fi", ui="fi")
+    at = run_page(q="Miten innovaatioita edistetään?", lang="fi", ui="fi")
     assert not at.exception
     # one panel per card, filled only when opened (its state reruns the page)
     panels = [e for e in at.expander if e.label == "Asiayhteys, muut kielet, samankaltaiset kohdat"]
@@ -248,7 +236,7 @@ def test_each_hit_offers_other_languages_similar_passages_and_export(built, sett
     field = at.text_input(key=f"cite:fi:{hit.chunk_id}")
     assert field.label.startswith("Lähdeviite") and field.value.startswith("Hankinnat")
     # the hit again beside its versions: not a second element with the card's id
-    ids = re.findall(r'<div id="([^"]+)"', " ".join(_values(at, "html")))
+    ids = re.findall(r'<div id="([^"]+)"', " ".join(widget_values(at, "html")))
     assert ids and len(ids) == len(set(ids))
     downloads = at.get("download_button")
     assert len(downloads) == 2
@@ -256,13 +244,13 @@ def test_each_hit_offers_other_languages_similar_passages_and_export(built, sett
 
 @pytest.mark.model
 def test_documents_view_lists_documents_and_rebuilds(built, settings):
-    at = _run(view="docs")
+    at = run_page(view="docs")
     assert not at.exception
     table = at.dataframe[0].value
     assert set(table["Title"]) == {"Hankinnat", "Upphandlingar"}
     assert set(table["Language"]) == {"fi", "sv"}
     assert (table["Passages"] > 0).all()
-    facts = " ".join(_values(at, "markdown"))
+    facts = " ".join(widget_values(at, "markdown"))
     assert "multilingual&#45;e5&#45;small" in facts and "2 documents, 2 pages, 2 passages" in facts
     generation = (settings.index_dir / "CURRENT").read_text().strip()
     (settings.corpus_dir / "uusi.fi.md").write_text("# Uusi\n\nUusi sivu hankinnoista.\n")
@@ -275,19 +263,6 @@ def test_documents_view_lists_documents_and_rebuilds(built, settings):
 
 
 # ------------------------------------------- untrusted names, titles, languages
-
-LINK_NAME = "[Session expired, log in again](https:127.0.0.1:8999).md"
-IMAGE_NAME = "![t](https:127.0.0.1:8999).md"
-MATH_NAME = "$\\huge{BIG}$ **BOLD**.md"
-HOSTILE_TITLE = "[Log in](https:127.0.0.1:8999) $\\huge{T}$ **T**"
-HOSTILE_LANG = "[x](https:127.0.0.1:8999)"
-HOSTILE_SOURCES = f"""
-[[document]]
-id = "vieras"
-file = "vieras.md"
-title = '{HOSTILE_TITLE}'
-lang = '{HOSTILE_LANG}'
-"""
 
 
 def test_plain_text_forms_no_markdown_or_math():
@@ -321,17 +296,6 @@ def _assert_inert(texts: list[str]) -> None:
         assert "](" not in text and "$" not in text and "**" not in text, text
 
 
-def write_hostile_names(c: Path) -> None:
-    """Files whose names, title and language are Markdown and KaTeX: three
-    fail to index, two are indexed (one titled and tagged by sources.toml)."""
-    (c / LINK_NAME).write_text("")  # empty: fails
-    (c / IMAGE_NAME).write_bytes(b"\x00\xff\xfe binary")  # binary: fails
-    (c / MATH_NAME).write_text("  \n\n ")  # no text: fails
-    (c / "hankinnat.md").write_text("Hankinnat ja innovaatiot.\n", encoding="utf-8")
-    (c / "vieras.md").write_text("# Vieras\n\nInnovaatiot hankinnoissa.\n", encoding="utf-8")
-    (c / "sources.toml").write_text(HOSTILE_SOURCES, encoding="utf-8")
-
-
 @pytest.fixture
 def hostile_names(settings):
     write_hostile_names(settings.corpus_dir)
@@ -340,28 +304,28 @@ def hostile_names(settings):
 
 @pytest.mark.model
 def test_hostile_file_names_titles_and_languages_render_as_text(hostile_names):
-    at = _run(view="docs")
+    at = run_page(view="docs")
     at.button[0].click().run()  # build: three files fail
     assert not at.exception, at.exception
-    warnings = _values(at, "warning")
+    warnings = widget_values(at, "warning")
     assert len(warnings) == 3, warnings
     assert any(w.startswith("&#91;Session expired&#44; log in again&#93;&#40;") for w in warnings)
     assert any(w.startswith("&#33;&#91;t&#93;") for w in warnings)
     assert any(w.startswith("&#36;&#92;huge&#123;BIG&#125;&#36; &#42;&#42;BOLD") for w in warnings)
     _assert_inert(_markdown_shown(at))
 
-    at = _run(view="docs")  # the documents: a table and a chart, both plain text
+    at = run_page(view="docs")  # the documents: a table and a chart, both plain text
     assert not at.exception
     table = at.dataframe[0].value
     assert LINK_NAME in set(table["Title"]) and HOSTILE_TITLE in set(table["Title"])
     assert HOSTILE_LANG in set(table["Language"])
     _assert_inert(_markdown_shown(at))
 
-    at = _run(q="innovaatiot hankinnat", group="1", k="5")
+    at = run_page(q="innovaatiot hankinnat", group="1", k="5")
     assert not at.exception, at.exception
-    headings = _values(at, "subheader")
+    headings = widget_values(at, "subheader")
     assert any(h.startswith("&#91;x&#93;&#40;https&#58;127&#46;0&#46;0&#46;1") for h in headings)
-    cards = [m for m in _values(at, "html") if m.startswith("<div ")]
+    cards = [m for m in widget_values(at, "html") if m.startswith("<div ")]
     assert any("&#91;Log in&#93;" in c for c in cards), cards
     _assert_inert(_markdown_shown(at))
     # option labels are shown as text by Streamlit: they keep the raw title
@@ -451,7 +415,7 @@ def _english_in(at) -> list[tuple[str, str]]:
 @pytest.mark.model
 @pytest.mark.parametrize("ui", ["fi", "sv"])
 def test_no_english_label_shows_on_the_finnish_or_swedish_page(built, ui):
-    at = _run(q="innovaatiot", ui=ui)
+    at = run_page(q="innovaatiot", ui=ui)
     assert not at.exception
     assert at.get("popover") and at.expander and at.get("download_button")
     assert _english_in(at) == []
@@ -467,13 +431,13 @@ def test_no_english_label_shows_on_the_finnish_or_swedish_page(built, ui):
     assert not at.exception and at.success
     assert _english_in(at) == []
     # the check would catch the English page
-    en = _run(q="innovaatiot", ui="en")
+    en = run_page(q="innovaatiot", ui="en")
     assert {word for word, _ in _english_in(en)} >= {"Answer", "Copy citation", "Examples"}
 
 
 @pytest.mark.model
 def test_the_view_and_every_widget_keep_their_state_when_the_language_changes(built):
-    at = _run(q="innovaatiot", ui="fi", k="5", mode="bm25", group="1")
+    at = run_page(q="innovaatiot", ui="fi", k="5", mode="bm25", group="1")
     at.radio(key="view").set_value("docs").run()
     at.selectbox(key="ui").set_value("sv").run()
     assert not at.exception
@@ -495,20 +459,20 @@ def test_the_view_and_every_widget_keep_their_state_when_the_language_changes(bu
 def test_example_questions_are_buttons_that_search(built):
     from kb.labels import EXAMPLES
 
-    at = _run(ui="fi")
+    at = run_page(ui="fi")
     buttons = [b for b in at.button if b.label in EXAMPLES]
     assert len(buttons) == len(EXAMPLES)
     buttons[0].click().run()
     assert not at.exception
     assert at.text_input(key="q").value == EXAMPLES[0]
-    assert [m for m in _values(at, "html") if m.startswith("<div id=")]
+    assert [m for m in widget_values(at, "html") if m.startswith("<div id=")]
 
 
 @pytest.mark.model
 def test_the_answer_comes_first_and_each_card_copies_its_citation(built, settings):
-    at = _run(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
+    at = run_page(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
     assert not at.exception
-    bodies = [m for m in _values(at, "html") if not m.startswith("<style")]
+    bodies = [m for m in widget_values(at, "html") if not m.startswith("<style")]
     box = bodies[0]
     assert box.startswith('<div role="region" aria-label="Vastaus asiakirjoista"')
     assert "Hankintayksiköt edistävät innovaatioita" in box  # word for word
@@ -525,15 +489,15 @@ def test_the_answer_comes_first_and_each_card_copies_its_citation(built, setting
 
 @pytest.mark.model
 def test_no_relevant_passage_says_so_instead_of_an_answer(built):
-    at = _run(q="🙂🙂🙂", ui="sv")
+    at = run_page(q="🙂🙂🙂", ui="sv")
     assert not at.exception
     assert at.warning[0].value.startswith("Dokumenten har inget avsnitt som besvarar frågan.")
-    assert not [m for m in _values(at, "html") if m.startswith('<div role="region"')]
+    assert not [m for m in widget_values(at, "html") if m.startswith('<div role="region"')]
 
 
 @pytest.mark.model
 def test_an_open_panel_stays_open_when_the_language_changes(built, settings):
-    at = _run(q="innovaatiot", lang="fi", ui="fi")
+    at = run_page(q="innovaatiot", lang="fi", ui="fi")
     _open(at, "panels", settings, "innovaatiot")
     panel = next(e for e in at.expander if e.label.startswith("Asiayhteys"))
     assert panel.html
@@ -555,9 +519,9 @@ def test_an_index_without_stored_sentence_vectors_still_answers(built, settings)
         settings.index_dir, gen.vectors(list(range(gen.index.ntotal))), gen.chunks, manifest
     )
     assert load_generation(settings.index_dir).sentences is None
-    at = _run(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
+    at = run_page(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
     assert not at.exception
-    bodies = [m for m in _values(at, "html") if not m.startswith("<style")]
+    bodies = [m for m in widget_values(at, "html") if not m.startswith("<style")]
     assert bodies[0].startswith('<div role="region" aria-label="Vastaus asiakirjoista"')
     assert "Hankintayksiköt edistävät innovaatioita" in bodies[0]
     assert any(m.startswith('<div id="kb-hit-1"') for m in bodies)

@@ -14,8 +14,7 @@ from streamlit.testing.v1 import AppTest
 from ingest.corpus import audit, trash
 from ingest.corpus.passwords import set_password
 from kb.labels import label
-from tests.test_app import _run, _values
-from tests.test_app_library import indexed  # noqa: F401 - a fixture
+from testsupport.apptest import APP, run_page, widget_values
 from webapp.cards import plain
 
 SECRET = "correct horse battery staple"
@@ -36,7 +35,7 @@ def _labels(at) -> set[str]:
 
 
 def _captions(at) -> list[str]:
-    return _values(at, "caption")
+    return widget_values(at, "caption")
 
 
 def _sign_in(at, password: str) -> None:
@@ -50,8 +49,8 @@ def _actions(settings) -> list[tuple[str, str]]:
 
 
 @pytest.mark.model
-def test_an_anonymous_session_beyond_loopback_sees_no_editing(indexed, beyond_loopback):  # noqa: F811
-    at = _run(view="docs")
+def test_an_anonymous_session_beyond_loopback_sees_no_editing(indexed, beyond_loopback):
+    at = run_page(view="docs")
     assert not at.exception, at.exception
     assert at.dataframe, "readers see the documents table"
     assert not _labels(at) & EDITING, _labels(at)
@@ -60,14 +59,14 @@ def test_an_anonymous_session_beyond_loopback_sees_no_editing(indexed, beyond_lo
     assert not [s for s in at.subheader if s.value in ("Trash", "Add documents")]
     # an editor password set: readers are offered to sign in, nothing more
     set_password(indexed, SECRET)
-    at = _run(view="docs")
+    at = run_page(view="docs")
     assert label("en", "reader_note") in _captions(at)
     assert not _labels(at) & EDITING and not at.file_uploader
 
 
 def test_without_an_index_a_reader_gets_no_build_button(settings, beyond_loopback):
     (settings.corpus_dir / "sivu.fi.md").write_text("# Sivu\n\nHankinnat.\n", encoding="utf-8")
-    at = _run(ui="en")
+    at = run_page(ui="en")
     assert not at.exception, at.exception
     assert at.info[0].value == label("en", "no_index_reader")
     assert "Build index" not in _labels(at)
@@ -75,12 +74,12 @@ def test_without_an_index_a_reader_gets_no_build_button(settings, beyond_loopbac
 
 
 @pytest.mark.model
-def test_a_password_editor_removes_and_restores_and_the_log_says_so(indexed, beyond_loopback):  # noqa: F811
+def test_a_password_editor_removes_and_restores_and_the_log_says_so(indexed, beyond_loopback):
     settings = indexed
     set_password(settings, SECRET)
-    at = _run(view="docs")
+    at = run_page(view="docs")
     _sign_in(at, "not the password")
-    assert _values(at, "error") == ["Wrong password."]
+    assert widget_values(at, "error") == ["Wrong password."]
     assert not _labels(at) & EDITING
     _sign_in(at, SECRET)
     assert f"Editing as: {plain('password-editor')}" in _captions(at)
@@ -92,7 +91,7 @@ def test_a_password_editor_removes_and_restores_and_the_log_says_so(indexed, bey
     assert not (settings.corpus_dir / "sida.sv.md").exists()
     (item,) = trash.items(settings.corpus_dir)
     assert (item.id, item.who) == ("sida-sv", "password-editor")
-    assert any("moved to the trash" in s for s in _values(at, "success"))
+    assert any("moved to the trash" in s for s in widget_values(at, "success"))
     assert any(item.path in t.value for t in at.text)  # the trash, as text
 
     restore = next(b for b in at.button if b.label == "Restore")
@@ -138,23 +137,23 @@ def test_the_actions_refuse_a_reader_even_when_drawn(settings, beyond_loopback):
     at = AppTest.from_function(_library_script, default_timeout=60).run()
     at.file_uploader[0].set_value([("uusi.md", b"# Uusi\n\nHankinnat.\n", "text/markdown")]).run()
     assert not at.exception, at.exception
-    assert any("only an editor may do this" in w for w in _values(at, "warning"))
+    assert any("only an editor may do this" in w for w in widget_values(at, "warning"))
     assert not [t for t in at.text_input if t.label == "Title"]  # never read, no form
     next(b for b in at.button if b.label == "Remove…").click().run()
     next(b for b in at.button if b.label == "Yes, remove it").click().run()
-    assert any("only an editor may do this" in e for e in _values(at, "error"))
+    assert any("only an editor may do this" in e for e in widget_values(at, "error"))
     assert (corpus / "sivu.md").exists() and trash.items(corpus) == []
     at.text_input(key="address-0").input("http://127.0.0.1:9/x").run()
     next(b for b in at.button if b.label == "Fetch").click().run()
-    assert any("only an editor may do this" in w for w in _values(at, "warning"))
+    assert any("only an editor may do this" in w for w in widget_values(at, "warning"))
     assert "rebuilt" not in at.session_state and audit.recent(corpus) == []
 
 
 @pytest.mark.model
-def test_single_sign_on_editors_and_others(indexed, beyond_loopback, monkeypatch):  # noqa: F811
+def test_single_sign_on_editors_and_others(indexed, beyond_loopback, monkeypatch):
     settings = indexed
     monkeypatch.setenv("KB_EDITORS", "Editor@Example.fi")
-    at = AppTest.from_file("../app.py", default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["view"] = "docs"
     at.secrets["auth"] = {"redirect_uri": "https://kb.example.fi/oauth2callback"}
     at.user = {"is_logged_in": True, "email": "reader@example.fi", "email_verified": True}
@@ -182,16 +181,16 @@ def test_wrong_passwords_lock_out_and_a_reload_does_not_reset_it(
     monkeypatch.setenv("KB_EDITOR_ATTEMPTS", "3")
     (settings.corpus_dir / "sivu.fi.md").write_text("# Sivu\n\nHankinnat.\n", encoding="utf-8")
     set_password(settings, SECRET)
-    at = _run(ui="en")
+    at = run_page(ui="en")
     for _ in range(2):
         _sign_in(at, "a wrong guess")
-        assert _values(at, "error") == ["Wrong password."]
+        assert widget_values(at, "error") == ["Wrong password."]
     _sign_in(at, "a wrong guess")
-    assert _values(at, "error")[0].startswith("Too many wrong passwords")
+    assert widget_values(at, "error")[0].startswith("Too many wrong passwords")
     _sign_in(at, SECRET)  # the right one, while locked: not heard
-    assert _values(at, "error")[0].startswith("Too many wrong passwords")
+    assert widget_values(at, "error")[0].startswith("Too many wrong passwords")
     assert "Sign out" not in _labels(at)
-    fresh = _run(ui="en")  # a reload: a new session
+    fresh = run_page(ui="en")  # a reload: a new session
     _sign_in(fresh, SECRET)
-    assert _values(fresh, "error")[0].startswith("Too many wrong passwords")
+    assert widget_values(fresh, "error")[0].startswith("Too many wrong passwords")
     assert [a for _, a in _actions(settings)] == ["login-failed"] * 3

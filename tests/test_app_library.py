@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from ingest.corpus.sources import load_sources
-from tests.pdfgen import make_pdf
-from tests.test_app import _run, _values
-from tests.test_library import FINNISH, server  # noqa: F401 - server is a fixture
+from testsupport.apptest import run_page, widget_values
+from testsupport.library import FINNISH
+from testsupport.pdfgen import make_pdf
 
 pytestmark = [pytest.mark.model, pytest.mark.usefixtures("allow_loopback")]
 
@@ -23,17 +23,6 @@ def _table_titles(at) -> set[str]:
     return set(at.dataframe[0].value.iloc[:, 0])  # the title column, in any language
 
 
-@pytest.fixture
-def indexed(settings):
-    from ingest.pipeline import build_index
-
-    (settings.corpus_dir / "sida.sv.md").write_text(
-        "# Upphandlingar\n\nUpphandlande enheter främjar innovationer.\n", encoding="utf-8"
-    )
-    build_index(settings)
-    return settings
-
-
 def test_upload_add_rebuild_and_remove_with_confirmation(indexed, tmp_path):
     settings = indexed
     pdf = make_pdf(
@@ -41,7 +30,7 @@ def test_upload_add_rebuild_and_remove_with_confirmation(indexed, tmp_path):
         [["1 Johdanto", "Julkiset hankinnat kannustavat yrityksiä innovaatioihin kunnissa."]],
         title="Kansallinen hankintastrategia",
     )
-    at = _run(view="docs")
+    at = run_page(view="docs")
     assert not at.exception
     at.file_uploader[0].set_value(
         [
@@ -52,7 +41,7 @@ def test_upload_add_rebuild_and_remove_with_confirmation(indexed, tmp_path):
         ]
     ).run()
     assert not at.exception, at.exception
-    warnings = _values(at, "warning")
+    warnings = widget_values(at, "warning")
     assert len(warnings) == 2, warnings  # one line each, the name as text
     assert warnings[0].startswith("Not added: &#91;x&#93;&#40;https&#58;127&#46;0&#46;0&#46;1")
     assert "not a PDF file" in warnings[0] and "](" not in warnings[0]
@@ -64,7 +53,9 @@ def test_upload_add_rebuild_and_remove_with_confirmation(indexed, tmp_path):
     _button(at, "Add and rebuild the index").click().run()
     assert not at.exception, at.exception
     assert {"Kansallinen hankintastrategia", "Hankintojen innovaatiot"} <= _table_titles(at)
-    assert any(s.startswith("Added: Kansallinen hankintastrategia") for s in _values(at, "success"))
+    assert any(
+        s.startswith("Added: Kansallinen hankintastrategia") for s in widget_values(at, "success")
+    )
     by_id = {s.id: s for s in load_sources(settings.corpus_dir)}
     assert by_id["strategia"].kind == "strategy"
     assert by_id["strategia"].file == "added/strategia.pdf"
@@ -73,7 +64,7 @@ def test_upload_add_rebuild_and_remove_with_confirmation(indexed, tmp_path):
     # remove: nothing happens before the confirmation; cancel keeps it
     at.selectbox(key="remove_doc").set_value("muistio").run()
     _button(at, "Remove…").click().run()
-    assert any("its file and its entry" in w for w in _values(at, "warning"))
+    assert any("its file and its entry" in w for w in widget_values(at, "warning"))
     _button(at, "Cancel").click().run()
     assert (settings.corpus_dir / "added/muistio.md").exists()
     _button(at, "Remove…").click().run()
@@ -82,12 +73,14 @@ def test_upload_add_rebuild_and_remove_with_confirmation(indexed, tmp_path):
     assert not (settings.corpus_dir / "added/muistio.md").exists()
     assert "muistio" not in {s.id for s in load_sources(settings.corpus_dir)}
     assert "Hankintojen innovaatiot" not in _table_titles(at)
-    assert any(s.startswith("Removed: Hankintojen innovaatiot") for s in _values(at, "success"))
+    assert any(
+        s.startswith("Removed: Hankintojen innovaatiot") for s in widget_values(at, "success")
+    )
 
 
-def test_an_address_is_fetched_on_the_click_and_added(indexed, server):  # noqa: F811
-    base, hits = server
-    at = _run(view="docs", ui="sv")
+def test_an_address_is_fetched_on_the_click_and_added(indexed, address_server):
+    base, hits = address_server
+    at = run_page(view="docs", ui="sv")
     at.text_input(key="address-0").input(f"{base}/sv/innovationer").run()
     assert hits == []  # typing fetches nothing
     _button(at, "Hämta").click().run()
@@ -104,4 +97,4 @@ def test_an_address_is_fetched_on_the_click_and_added(indexed, server):  # noqa:
     at.text_input(key="address-1").input(f"{base}/missing").run()
     _button(at, "Hämta").click().run()
     # Only the class of the failure, in the page's language (issue 24).
-    assert "Adressen kunde inte hämtas: hittades inte" in _values(at, "warning")
+    assert "Adressen kunde inte hämtas: hittades inte" in widget_values(at, "warning")

@@ -9,7 +9,8 @@ import pytest
 from ingest.pipeline import build_index
 from kb.labels import label
 from search.modes import Highlighting
-from tests.test_app import HOSTILE, _run
+from testsupport.apptest import run_page
+from testsupport.hostile import HOSTILE
 
 ALONE = """
 [[document]]
@@ -39,7 +40,7 @@ def test_other_languages_says_when_a_document_has_no_other_version(settings, rea
     hit = Searcher.load(settings.index_dir, settings).search(
         "innovaatiot", highlight=Highlighting.NONE
     )[0]
-    at = _run(q="innovaatiot", ui=ui)
+    at = run_page(q="innovaatiot", ui=ui)
     at.session_state[f"panels:{hit.chunk_id}"] = True
     at.run()
     assert not at.exception, at.exception

@@ -12,7 +12,7 @@ from ingest import __main__ as cli
 from ingest import pipeline
 from ingest.fetching.availability import source_states
 from ingest.status import index_status
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 # The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
 pytestmark = pytest.mark.usefixtures("allow_loopback")

@@ -1,10 +1,9 @@
-"""The PostgreSQL backend against a real server (tests/pgtest.py): the same
+"""The PostgreSQL backend against a real server (testsupport/pgtest.py): the same
 answers as the index folder, generations, incremental builds, several
 searchers on one database, and each fault with its typed error."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -14,7 +13,6 @@ import sys
 import time
 from dataclasses import replace
 
-import numpy as np
 import psycopg
 import pytest
 
@@ -30,45 +28,16 @@ from kb.settings import PROJECT_ROOT
 from search import Searcher
 from search.cite import cite
 from search.modes import Highlighting
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder, NoTies
+from testsupport.pgcorpus import NEW_FILE, OLD, QUERIES, many_passages, write_files
 
 pytestmark = pytest.mark.postgres  # a real server: the second lane
-
-# Passages long enough that the fake embedder's cosines rarely tie.
-OLD = {
-    "hankinnat.fi.md": "# Hankinnat\n\nJulkiset hankinnat edistävät innovaatioita ja "
-    "kestävää kehitystä kunnissa.\n\n## Ympäristö\n\nYmpäristökriteerit otetaan huomioon "
-    "hankintayksikön kilpailutuksissa ja sopimuksissa.\n\n## Seuranta\n\nMittarit kertovat "
-    "hankintojen vaikutuksista vuosittain.\n",
-    "upphandling.sv.md": "# Upphandling\n\nOffentlig upphandling främjar innovationer och "
-    "hållbar utveckling i kommunerna.\n\n## Miljö\n\nMiljökriterier beaktas i den "
-    "upphandlande enhetens konkurrensutsättningar.\n",
-    "procurement.en.md": "# Procurement\n\nPublic procurement promotes innovation and "
-    "sustainable development in municipalities.\n\n## Environment\n\nEnvironmental "
-    "criteria are considered in tendering and contracts.\n",
-}
-NEW_FILE = {
-    "strategy.en.md": "# Strategy\n\nA national procurement strategy sets goals for "
-    "knowledge management and the economy of procurement.\n"
-}
-QUERIES = [
-    "hankinnat innovaatiot",
-    "ympäristökriteerit kilpailutus",
-    "upphandling miljö",
-    "procurement innovation municipalities",
-    "seuranta mittarit",
-]
-
-
-def _write(corpus, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (corpus / name).write_text(text, encoding="utf-8")
 
 
 @pytest.fixture
 def pg(settings, pg_url):
     """Settings for the PostgreSQL backend, with the small corpus written."""
-    _write(settings.corpus_dir, OLD)
+    write_files(settings.corpus_dir, OLD)
     return replace(settings, backend=pg_url)
 
 
@@ -84,23 +53,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class _NoTies(FakeEmbedder):
-    """The fake embedder, plus a small component drawn from each text's own
-    hash: no two passages tie in cosine, so two exact searches must agree on
-    the order, not only on the set."""
-
-    def _vector(self, text: str) -> np.ndarray:
-        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "little")
-        v = super()._vector(text) + 0.05 * np.random.default_rng(seed).standard_normal(self.dim)
-        return (v / np.linalg.norm(v)).astype(np.float32)
-
-
 def _key(hits):
     return [(h.chunk_id, h.dense_rank, h.bm25_rank) for h in hits]
 
 
 def test_same_answers_and_citations_as_the_index_folder(settings, pg):
-    fake = _NoTies()
+    fake = NoTies()
     build_index(settings, embedder=fake)
     build_index(pg, embedder=fake)
     files = Searcher.load(settings.index_dir, settings, embedder=fake)
@@ -135,7 +93,7 @@ def test_incremental_build_reuses_vectors_and_drops_the_old_generation(pg):
     again = FakeEmbedder()
     same = build_index(pg, embedder=again)
     assert not same.written and again.embedded == [] and same.generation == first.generation
-    _write(pg.corpus_dir, NEW_FILE)
+    write_files(pg.corpus_dir, NEW_FILE)
     more = FakeEmbedder()
     second = build_index(pg, embedder=more)
     assert second.written and second.generation != first.generation
@@ -152,7 +110,7 @@ def test_two_searchers_see_a_rebuild_and_the_old_generation_goes_after_them(pg):
     one = Searcher.load(None, pg, embedder=fake)
     two = Searcher.load(None, pg, embedder=fake)
     old = one.generation.name
-    _write(pg.corpus_dir, NEW_FILE)
+    write_files(pg.corpus_dir, NEW_FILE)
     build_index(pg, embedder=fake)
     # Both still read the old generation, whole, until they move on.
     assert one.generation.name == two.generation.name == old
@@ -173,7 +131,7 @@ import json, sys
 from ingest.pipeline import build_index
 from kb.settings import load_settings
 from search import Searcher
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 settings, fake = load_settings(), FakeEmbedder()
 searcher = Searcher.load(None, settings, embedder=fake)
@@ -225,7 +183,7 @@ def test_two_page_processes_share_the_database_and_a_rebuild(pg):
         builder, reader = procs
         old = ask(reader, "reload")
         assert "strategy-en" not in ask(reader, "search national strategy")
-        _write(pg.corpus_dir, NEW_FILE)
+        write_files(pg.corpus_dir, NEW_FILE)
         new = ask(builder, "build")
         assert new != old
         assert "strategy-en" not in ask(reader, "search national strategy")  # still the old, whole
@@ -317,7 +275,7 @@ def test_a_database_killed_during_a_build_loses_nothing(pg, pg_server):
     first = build_index(pg, embedder=fake)
     searcher = Searcher.load(None, pg, embedder=fake)
     before = _key(searcher.search("hankinnat innovaatiot", k=3))
-    _write(pg.corpus_dir, NEW_FILE)
+    write_files(pg.corpus_dir, NEW_FILE)
     try:
         with pytest.raises(BackendUnavailableError):
             build_index(pg, embedder=_KillsServer(pg_server))
@@ -340,7 +298,7 @@ from dataclasses import replace
 sys.path.insert(0, {root!r})
 from kb.settings import load_settings
 from ingest.pipeline import build_index
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 build_index(replace(load_settings(), backend={url!r}), embedder=FakeEmbedder())
 """
 
@@ -350,7 +308,7 @@ def test_a_build_killed_midway_leaves_the_live_generation(pg, point, tmp_path):
     fake = FakeEmbedder()
     first = build_index(pg, embedder=fake)
     tables = _tables(pg.backend)
-    _write(pg.corpus_dir, NEW_FILE)
+    write_files(pg.corpus_dir, NEW_FILE)
     signal_file = tmp_path / "reached"
     env = dict(os.environ, KB_FAILPOINT=point, KB_FAILPOINT_SIGNAL=str(signal_file))
     code = KILLED_BUILD.format(root=str(PROJECT_ROOT), url=pg.backend)
@@ -410,24 +368,11 @@ def test_status_lists_the_documents_of_the_database(pg, monkeypatch, capsys):
     }
 
 
-def _many_passages(corpus, n_docs: int = 40) -> None:
-    words = ("hankinta", "innovaatio", "ympäristö", "sopimus", "kilpailutus", "kunta")
-    ord_ = ("upphandling", "innovation", "miljö", "avtal", "anbud", "kommun")
-    for i in range(n_docs):
-        for lang, vocab in (("fi", words), ("sv", ord_)):
-            sections = "\n\n".join(
-                f"## {vocab[(i + j) % 6]} {j}\n\n"
-                + " ".join(f"{vocab[(i * j + k) % 6]}{(i + k) % 9}" for k in range(30))
-                for j in range(6)
-            )
-            (corpus / f"d{i}.{lang}.md").write_text(f"# {lang} {i}\n\n{sections}\n", "utf-8")
-
-
 def test_filtered_dense_searches_stay_exact_when_repeated(settings, pg_url):
     """Searches repeated past psycopg's prepare threshold, with a filter: a
     prepared statement's generic plan once returned no rows at all here."""
-    _many_passages(settings.corpus_dir)
-    fake = _NoTies()
+    many_passages(settings.corpus_dir)
+    fake = NoTies()
     build_index(settings, embedder=fake)
     pg = replace(settings, backend=pg_url)
     build_index(pg, embedder=fake)
@@ -451,7 +396,7 @@ def test_a_generation_dropped_under_a_searcher_is_an_error_then_a_reload(pg):
     fake = FakeEmbedder()
     build_index(pg, embedder=fake)
     searcher = Searcher.load(None, pg, embedder=fake)
-    _write(pg.corpus_dir, NEW_FILE)
+    write_files(pg.corpus_dir, NEW_FILE)
     build_index(pg, embedder=fake)
     old = searcher.generation
     with psycopg.connect(pg.backend, autocommit=True) as conn:

@@ -13,7 +13,7 @@ from ingest import __main__ as ingest_cli
 from ingest.pipeline import build_index
 from kb.text import dictionaries
 from search import Searcher, bridge, retrieval
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 

@@ -7,18 +7,33 @@ its URL. The screenshot lands in .cache/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
 
-import shutil
 import urllib.parse
 
 import pytest
 
-from kb.settings import PROJECT_ROOT
-from tests.apprunner import CARD, browser_page, index_env, require_chromium, search, serve_app
+from testsupport.apprunner import (
+    ANSWER,
+    CARD,
+    QUESTION,
+    assert_inert,
+    browser_page,
+    index_env,
+    require_chromium,
+    screenshot,
+    search,
+    serve_app,
+)
+from testsupport.hostile import (
+    HOSTILE,
+    HOSTILE_LANG,
+    HOSTILE_TITLE,
+    IMAGE_NAME,
+    LINK_NAME,
+    MATH_NAME,
+    write_hostile_names,
+)
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
-
-SCREENSHOTS = PROJECT_ROOT / ".cache" / "screenshots"
-QUESTION = "Mitä innovaatiokumppanuus tarkoittaa?"
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +82,7 @@ def test_finnish_question_finds_swedish_passages_with_citations(app_url, tmp_pat
         page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=60_000)
         assert cards.first.locator("mark").count() == 1
 
-        shot = tmp_path / "finnish-question-swedish-passages.png"
-        page.screenshot(path=str(shot), full_page=False)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, SCREENSHOTS / shot.name)
+        screenshot(page, tmp_path / "finnish-question-swedish-passages.png", full_page=False)
         shared_url = page.url
 
     # a link reproduces the search in a new browser, without typing
@@ -90,7 +102,6 @@ def test_finnish_question_finds_swedish_passages_with_citations(app_url, tmp_pat
         assert shown == first
 
 
-ANSWER = "div[role='region']"
 ASKED = {
     "fi-FI": ("fi", "Mitä innovaatiokumppanuus tarkoittaa?", "Vastaus asiakirjoista"),
     "en-GB": ("en", "What is an innovation partnership?", "Answer from the documents"),
@@ -134,7 +145,7 @@ def test_the_answer_comes_first_cited_and_linked_to_its_card(app_url, locale, tm
         # boxes above cards
         assert box.bounding_box()["y"] < cards.first.bounding_box()["y"]
         assert all(cards.nth(i).locator("mark").count() <= 1 for i in range(cards.count()))
-        _screenshot(page, tmp_path / f"answer-{ui}-1300.png", full_page=False)
+        screenshot(page, tmp_path / f"answer-{ui}-1300.png", full_page=False)
 
         # the citation's link brings its card into view, under the header
         last = items.last.locator("a")
@@ -143,7 +154,7 @@ def test_the_answer_comes_first_cited_and_linked_to_its_card(app_url, locale, tm
         page.wait_for_timeout(700)
         top = page.locator(f"div{target}").bounding_box()["y"]
         assert 40 < top < 400, top
-        _screenshot(page, tmp_path / f"answer-{ui}-card.png", full_page=False)
+        screenshot(page, tmp_path / f"answer-{ui}-card.png", full_page=False)
 
         # copy citation: the popover's block (written once it opens), copied
         # by its own button
@@ -173,7 +184,6 @@ def hostile_app_url(tmp_path_factory, real_embedder):
     require_chromium()
     from ingest.pipeline import build_index
     from kb.settings import Settings
-    from tests.test_app import HOSTILE
 
     root = tmp_path_factory.mktemp("hostile")
     (root / "corpus").mkdir()
@@ -210,7 +220,6 @@ def hostile_names_app_url(tmp_path_factory, real_embedder):
     require_chromium()
     from ingest.pipeline import build_index
     from kb.settings import Settings
-    from tests.test_app import write_hostile_names
 
     root = tmp_path_factory.mktemp("hostile-names")
     (root / "corpus").mkdir()
@@ -222,18 +231,9 @@ def hostile_names_app_url(tmp_path_factory, real_embedder):
         yield url
 
 
-def _assert_inert(page) -> None:
-    """No link to, no image from the hostile address; no KaTeX anywhere."""
-    assert page.locator("a[href*='8999']").count() == 0
-    assert page.locator("img[src*='8999']").count() == 0
-    assert page.locator(".katex, .katex-html, math").count() == 0
-
-
 def test_hostile_names_titles_and_languages_form_no_link_image_or_math(
     hostile_names_app_url, tmp_path
 ):
-    from tests.test_app import HOSTILE_LANG, HOSTILE_TITLE, IMAGE_NAME, LINK_NAME, MATH_NAME
-
     requested: list[str] = []
     with browser_page("en-GB") as page:
         page.on("request", lambda r: requested.append(r.url))
@@ -245,8 +245,8 @@ def test_hostile_names_titles_and_languages_form_no_link_image_or_math(
         warnings = alerts.filter(has_text="skipped").all_inner_texts()
         for name in (LINK_NAME, IMAGE_NAME, MATH_NAME):  # shown as written
             assert any(w.startswith(f"{name} (skipped): ") for w in warnings), warnings
-        _assert_inert(page)
-        _screenshot(page, tmp_path / "hostile-names-rebuild.png")
+        assert_inert(page)
+        screenshot(page, tmp_path / "hostile-names-rebuild.png")
 
         page.goto(f"{hostile_names_app_url}/?q=innovaatiot+hankinnat&group=1&k=5")
         page.locator(CARD).first.wait_for(timeout=60_000)
@@ -259,15 +259,9 @@ def test_hostile_names_titles_and_languages_form_no_link_image_or_math(
         # the options of the document filter, open
         page.locator("[data-testid='stMultiSelect']").nth(1).click()
         page.get_by_role("option", name=HOSTILE_TITLE).wait_for()
-        _assert_inert(page)
-        _screenshot(page, tmp_path / "hostile-names-search.png")
+        assert_inert(page)
+        screenshot(page, tmp_path / "hostile-names-search.png")
     assert not [url for url in requested if "8999" in url]
-
-
-def _screenshot(page, path, full_page: bool = True) -> None:
-    page.screenshot(path=str(path), full_page=full_page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SCREENSHOTS / path.name)
 
 
 def test_the_view_survives_a_change_of_the_page_language(hostile_app_url, tmp_path):
@@ -287,7 +281,7 @@ def test_the_view_survives_a_change_of_the_page_language(hostile_app_url, tmp_pa
         assert [radios.nth(i).is_checked() for i in range(radios.count())] == [False, True]
         text = sidebar.inner_text()
         assert "Sidans språk" in text and "Vy" in text and "Dokument" in text
-        _screenshot(page, tmp_path / "language-switch-sv-docs.png", full_page=False)
+        screenshot(page, tmp_path / "language-switch-sv-docs.png", full_page=False)
         # Streamlit's English "Press Enter to apply" stays hidden; the label says it
         sidebar.locator("[data-testid='stRadio'] label").filter(has_text="Sök").click()
         box = page.get_by_role("textbox", name="Ställ en fråga och tryck på Enter")

@@ -1,5 +1,5 @@
 """Readers and editors in a real browser: the app on 127.0.0.1 driven by
-headless Chromium (tests/apprunner.py). A visitor who reaches the host by
+headless Chromium (testsupport/apprunner.py). A visitor who reaches the host by
 another name than a loopback one, or any visitor once the operator has
 switched the loopback operator off, sees the documents table and no
 editing control; the person at the machine, and an editor who
@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.corpus.passwords import set_password
-from tests.apprunner import browser_page, require_chromium, serve_app
-from tests.test_browser import _screenshot
+from testsupport.apprunner import browser_page, require_chromium, screenshot, serve_app
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
@@ -62,7 +61,7 @@ def test_by_another_name_no_editing_at_the_machine_editing(indexed, tmp_path):
             _docs_view(page, named)
             page.get_by_text("Editing is off").wait_for(timeout=30_000)
             assert _editing_controls(page) == []
-            _screenshot(page, tmp_path / "access-reader.png")
+            screenshot(page, tmp_path / "access-reader.png")
         with browser_page("en-GB") as page:  # the operator: the same page edits
             _docs_view(page, url)
             # the documents view draws its controls in turn: wait for the last ones
@@ -88,7 +87,7 @@ def test_beyond_the_operator_only_a_signed_in_editor_edits(indexed, tmp_path):
             page.locator("[data-testid='stFileUploader']").wait_for(timeout=30_000)
             assert _editing_controls(page) == [*EDITING, "uploader"]
             page.get_by_text("Editing as: password-editor").wait_for()
-            _screenshot(page, tmp_path / "access-editor.png")
+            screenshot(page, tmp_path / "access-editor.png")
             page.reload()  # a new session: a reader again
             _docs_view(page, url)
             page.get_by_label("Editor password").wait_for(timeout=30_000)

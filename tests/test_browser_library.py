@@ -11,9 +11,16 @@ import time
 
 import pytest
 
-from tests.apprunner import CARD, browser_page, require_chromium, search, serve_app
-from tests.pdfgen import make_pdf
-from tests.test_browser import _assert_inert, _screenshot
+from testsupport.apprunner import (
+    CARD,
+    assert_inert,
+    browser_page,
+    require_chromium,
+    screenshot,
+    search,
+    serve_app,
+)
+from testsupport.pdfgen import make_pdf
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
@@ -98,8 +105,8 @@ def test_upload_find_and_remove_documents_from_the_page(library_app, tmp_path):
             .strip()
             .startswith(f"Not added: {REFUSED_NAME}: cannot be read: not a PDF file")
         )
-        _assert_inert(page)
-        _screenshot(page, tmp_path / "library-upload-form.png")
+        assert_inert(page)
+        screenshot(page, tmp_path / "library-upload-form.png")
 
         page.get_by_role("button", name="Add and rebuild the index").click()
         alerts = page.locator("[data-testid='stAlert']")
@@ -113,7 +120,7 @@ def test_upload_find_and_remove_documents_from_the_page(library_app, tmp_path):
             HOSTILE_TITLE,
         ):
             assert title in table, table
-        _assert_inert(page)
+        assert_inert(page)
 
         page.goto(f"{url}/?ui=en")
         search(page, "Mitä innovaatiokumppanuus tarkoittaa?")
@@ -131,12 +138,12 @@ def test_upload_find_and_remove_documents_from_the_page(library_app, tmp_path):
         confirm = page.get_by_role("button", name="Yes, remove it")
         confirm.wait_for()
         assert (settings.corpus_dir / "added" / "muistio.md").exists()  # not before the yes
-        _screenshot(page, tmp_path / "library-confirm-remove.png")
+        screenshot(page, tmp_path / "library-confirm-remove.png")
         confirm.click()
         alerts.filter(has_text="Removed: Hankintojen innovaatiomuistio").wait_for(timeout=240_000)
         table = _table_text(page, lambda text: "Hankintojen innovaatiomuistio" not in text)
         assert "Hankintojen innovaatiomuistio" not in table and "Kansallinen" in table
-        _screenshot(page, tmp_path / "library-after-remove.png")
+        screenshot(page, tmp_path / "library-after-remove.png")
 
         page.goto(f"{url}/?ui=en")
         search(page, "Mitä innovaatiokumppanuus tarkoittaa?")

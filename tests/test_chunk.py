@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ingest.chunk import Chunker
 from kb.records import DocumentMeta, Heading, Page
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 META = DocumentMeta(id="doc", title="Doc", lang="fi", kind="strategy", group="g")
 

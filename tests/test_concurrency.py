@@ -12,7 +12,7 @@ from ingest.pipeline import build_index
 from kb.index.folder import load_generation
 from search import Searcher, StaleHitError
 from search.modes import Highlighting
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 QUERIES = ["hankinnat innovaatiot", "upphandling", "procurement innovation", "ympäristö"]
 

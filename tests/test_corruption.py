@@ -16,7 +16,7 @@ from kb.errors import IndexCorruptError, IndexError_, IndexMismatchError, IndexM
 from kb.index.folder import CHUNKS_FILE, FAISS_FILE, MANIFEST_FILE, load_generation
 from kb.settings import PROJECT_ROOT
 from search import Searcher
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 
 @pytest.fixture

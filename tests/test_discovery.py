@@ -22,8 +22,9 @@ from ingest.fetching.discovery import (
     guess_kind,
     read_discovered,
 )
-from tests.httpserve import serve
-from tests.pdfgen import make_pdf
+from testsupport.httpserve import serve
+from testsupport.pdfgen import make_pdf
+from testsupport.procs import read_pty
 
 # The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
 pytestmark = pytest.mark.usefixtures("allow_loopback")
@@ -223,7 +224,7 @@ def test_one_fetch_finds_and_verifies_every_document_a_second_asks_for_none(
     from ingest.pipeline import build_index
     from kb.index.folder import load_generation
     from kb.settings import Settings
-    from tests.fakes import FakeEmbedder
+    from testsupport.fakes import FakeEmbedder
 
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
     assert not build_index(settings, embedder=FakeEmbedder()).failed
@@ -359,7 +360,6 @@ def test_fetch_on_a_terminal_shows_a_bar_and_keeps_its_rows_on_stdout(tmp_path, 
     import termios
 
     from kb.settings import PROJECT_ROOT
-    from tests.test_firstrun import _read_pty
 
     sources = _sources(tmp_path / "corpus", ministry.url)
     primary, secondary = pty.openpty()
@@ -374,7 +374,7 @@ def test_fetch_on_a_terminal_shows_a_bar_and_keeps_its_rows_on_stdout(tmp_path, 
     )
     os.close(secondary)
     try:
-        chunks = _read_pty(primary, proc, 120)
+        chunks = read_pty(primary, proc, 120)
         assert proc.wait(timeout=30) == 0
     finally:
         os.close(primary)

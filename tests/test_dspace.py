@@ -15,9 +15,9 @@ from ingest.__main__ import main
 from ingest.fetching.dspace import derived_id, page_files
 from ingest.pipeline import build_index
 from kb.index.folder import load_generation
-from tests.fakes import FakeEmbedder
-from tests.httpserve import serve
-from tests.pdfgen import make_pdf
+from testsupport.fakes import FakeEmbedder
+from testsupport.httpserve import serve
+from testsupport.pdfgen import make_pdf
 
 # The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
 pytestmark = pytest.mark.usefixtures("allow_loopback")

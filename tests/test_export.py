@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from kb.records import Chunk
 from search.export import to_csv, to_markdown
 from search.searcher import Hit
+from testsupport.records import hit
 from webapp.cards import card_html, ui_language
 from webapp.pdfs import page_link, publish, served_name
 
@@ -23,32 +23,6 @@ DOCS = {
         "identifier": "URN:NBN:fi-fe2020090768680",
     }
 }
-
-
-def hit(**kw) -> Hit:
-    base = dict(
-        chunk_id="strategy-2020-fi:0007",
-        doc_id="strategy-2020-fi",
-        title="Kansallinen julkisten hankintojen strategia 2020",
-        lang="fi",
-        kind="strategy",
-        group="strategy-2020",
-        page_start=9,
-        label_start="7",
-        page_end=9,
-        label_end="7",
-        section=("3 Tavoitteet", "3.2 Innovaatiot"),
-        text="Hankinnoilla edistetään innovaatioita.",
-        score=0.91234,
-        rank=1,
-        row=7,
-        char_start=0,
-        char_end=40,
-    )
-    base.update(kw)
-    hit_fields = ("score", "rank", "row", "dense_rank", "bm25_rank", "highlights")
-    found = {k: base.pop(k) for k in hit_fields if k in base}
-    return Hit(Chunk(**base), **found)
 
 
 def lookup(doc_id: str) -> dict:

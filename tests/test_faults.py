@@ -24,7 +24,7 @@ from kb.errors import BuildLockedError, IndexWriteError
 from kb.index.folder import current_name, load_generation
 from kb.settings import PROJECT_ROOT
 from search.relevance import made_of_words, not_a_question_here
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 
 def _fake_cli(monkeypatch) -> None:

@@ -21,8 +21,8 @@ from ingest.__main__ import main
 from ingest.fetching.download import dest_lock
 from ingest.fetching.fetch import FetchOptions, citation_pdf_url, fetch_all
 from kb.settings import PROJECT_ROOT
-from tests.httpserve import serve
-from tests.pdfgen import make_pdf
+from testsupport.httpserve import serve
+from testsupport.pdfgen import make_pdf
 
 # The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
 pytestmark = pytest.mark.usefixtures("allow_loopback")

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -19,8 +18,9 @@ from ingest.corpus.sources import load_sources
 from ingest.pipeline import build_index
 from ingest.progress import Stage
 from kb.settings import PROJECT_ROOT
-from tests.httpserve import serve
-from tests.pdfgen import make_pdf
+from testsupport.httpserve import serve
+from testsupport.pdfgen import make_pdf
+from testsupport.procs import read_pty
 
 # The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
 pytestmark = pytest.mark.usefixtures("allow_loopback")
@@ -130,26 +130,6 @@ def test_lines_when_not_a_terminal_nothing_when_quiet(tmp_path):
             assert "writing: 1 step" in stream.text
 
 
-def _read_pty(fd: int, proc: subprocess.Popen, limit: float) -> list[tuple[float, bytes]]:
-    """(seconds since start, bytes) as the child writes them to the pty."""
-    import select
-
-    start, out = time.monotonic(), []
-    while time.monotonic() - start < limit:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(fd, 4096)
-            except OSError:  # the child closed its end
-                break
-            if not data:
-                break
-            out.append((time.monotonic() - start, data))
-        elif proc.poll() is not None:
-            break
-    return out
-
-
 @pytest.mark.model
 def test_a_terminal_build_shows_progress_at_once_and_keeps_showing_it(tmp_path):
     import fcntl
@@ -172,7 +152,7 @@ def test_a_terminal_build_shows_progress_at_once_and_keeps_showing_it(tmp_path):
     )
     os.close(secondary)
     try:
-        chunks = _read_pty(primary, proc, 600)
+        chunks = read_pty(primary, proc, 600)
         assert proc.wait(timeout=60) == 0
     finally:
         os.close(primary)

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from ingest.pipeline import UNEXPECTED, extract_many
 from kb.errors import ExtractionError
 from kb.settings import Settings
-from tests.conftest import TESTDATA
-from tests.pdfgen import encrypt_pdf, make_image_only_pdf, make_pdf
+from testsupport.pdfgen import encrypt_pdf, make_image_only_pdf, make_pdf
+from testsupport.testdata import TESTDATA
 
 REGRESSIONS = Path(__file__).with_name("fuzz_regressions.json")
 # Seconds per file. The largest seed (117 pages) takes 4 s to read on an idle

@@ -10,7 +10,7 @@ from evaluation.evaluate import evaluate, heading_evaluations, load_qrels
 from kb.settings import PROJECT_ROOT
 from search import Searcher
 from search.modes import Highlighting
-from tests.conftest import needs_testdata
+from testsupport.testdata import needs_testdata
 
 pytestmark = [pytest.mark.model, pytest.mark.quality]
 

@@ -24,7 +24,7 @@ from kb.settings import PROJECT_ROOT, load_settings
 from kb.terminal import printable
 from search import __main__ as search_cli
 from search.searcher import Searcher
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 
 def _fake_cli(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,7 +246,7 @@ def test_the_query_encoder_loader_finishes_before_the_interpreter_exits(tmp_path
         sys.path.insert(0, {str(PROJECT_ROOT)!r})
         sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
         from search.encoders import WarmingQueryEmbedder
-        from tests.fakes import FakeEmbedder
+        from testsupport.fakes import FakeEmbedder
         def slow():
             time.sleep(1.0)
             open({str(done)!r}, "w").write("ok")

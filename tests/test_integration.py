@@ -10,7 +10,7 @@ from ingest.pipeline import build_index
 from search import QueryError, Searcher
 from search import __main__ as search_cli
 from search.cite import citation_text, cite
-from tests.pdfgen import make_pdf
+from testsupport.pdfgen import make_pdf
 
 pytestmark = pytest.mark.model
 

@@ -23,10 +23,10 @@ from kb.index.folder import build_lock, current_name
 from kb.settings import PROJECT_ROOT, Settings
 from search import Searcher
 from search.modes import Highlighting
-from tests.conftest import finlex_corpus
-from tests.fakes import FakeEmbedder
-from tests.pdfgen import make_pdf
-from tests.procs import descendants, wait_gone
+from testsupport.fakes import FakeEmbedder
+from testsupport.pdfgen import make_pdf
+from testsupport.procs import descendants, wait_gone
+from testsupport.testdata import finlex_corpus
 
 pytestmark = [pytest.mark.model, pytest.mark.kill]
 

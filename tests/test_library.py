@@ -14,7 +14,6 @@ from ingest.corpus.address import fetch_address
 from ingest.corpus.library import (
     AddressError,
     DuplicateError,
-    Form,
     RefusedError,
     UnknownDocumentError,
     add,
@@ -27,49 +26,12 @@ from ingest.corpus.sources import SourcesError, load_sources
 from ingest.fetching.download import FetchOptions
 from ingest.fetching.netguard import AllowList
 from ingest.pipeline import build_index
-from tests.fakes import FakeEmbedder
-from tests.httpserve import serve
-from tests.pdfgen import make_pdf
+from testsupport.fakes import FakeEmbedder
+from testsupport.library import COMMENTED, FINNISH, SWEDISH, add_file, form
+from testsupport.pdfgen import make_pdf
 
 # The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
 pytestmark = pytest.mark.usefixtures("allow_loopback")
-
-FINNISH = (
-    "# Hankintojen innovaatiot\n\nJulkiset hankinnat kannustavat yrityksiä uusien "
-    "ratkaisujen kehittämiseen kunnissa ja valtiolla.\n"
-)
-SWEDISH = (
-    "# Innovationer i upphandling\n\nOffentliga upphandlingar uppmuntrar företag att "
-    "utveckla nya lösningar i kommuner och staten.\n"
-)
-COMMENTED = """# Metadata for the documents (a comment that must survive).
-#   id   stable identifier
-
-[[document]]
-id = "sivu"  # trailing comment
-file = "sivu.md"
-title = "Sivu"
-lang = "fi"
-
-# a comment between entries
-[[document]]
-id = "official"
-title = "Missing official"
-kind = "strategy"
-url = "https://example.org/strategy.pdf"
-"""
-
-
-def _form(c, **kw) -> Form:
-    values = dict(title=c.title, lang=c.lang, kind=c.kind)
-    values.update(kw)
-    return Form(**values)
-
-
-def _add(settings, name: str, data: bytes, **kw):
-    c = check_file(name, data, settings)
-    return add(settings, c, _form(c, **kw))
-
 
 # ---------------------------------------------------------------- names
 
@@ -96,7 +58,7 @@ def test_file_names_become_safe_ids(name, expected):
 
 @pytest.mark.parametrize("name", [n for n, _ in HOSTILE_NAMES if n.endswith(".md")])
 def test_hostile_names_are_written_inside_the_corpus_under_a_safe_name(settings, name):
-    added = _add(settings, name, FINNISH.encode())
+    added = add_file(settings, name, FINNISH.encode())
     corpus = settings.corpus_dir
     path = (corpus / added.path).resolve()
     assert path.parent == (corpus / "added").resolve()
@@ -158,7 +120,7 @@ def test_a_pdf_gets_its_own_title_and_detected_language(settings, tmp_path):
 
 
 def test_the_same_file_twice_is_reported_not_added(settings):
-    added = _add(settings, "sivu.md", FINNISH.encode())
+    added = add_file(settings, "sivu.md", FINNISH.encode())
     with pytest.raises(DuplicateError, match="already in the corpus as added/sivu.md"):
         check_file("toinen nimi.md", FINNISH.encode(), settings)
     # also when the check passed before the first was added (two sessions)
@@ -166,7 +128,7 @@ def test_the_same_file_twice_is_reported_not_added(settings):
     c = check_file("toinen.md", FINNISH.encode(), settings)
     (settings.corpus_dir / "kasin.md").write_bytes(FINNISH.encode())
     with pytest.raises(DuplicateError, match="kasin.md"):
-        add(settings, c, _form(c))
+        add(settings, c, form(c))
 
 
 def test_a_file_already_indexed_is_reported_with_its_title(settings):
@@ -186,7 +148,7 @@ def test_sources_toml_keeps_its_comments_and_order(settings):
     corpus = settings.corpus_dir
     (corpus / "sivu.md").write_text(SWEDISH)
     (corpus / "sources.toml").write_text(COMMENTED)
-    added = _add(settings, "uusi.md", FINNISH.encode(), title='Uusi "sivu" [1]', kind="report")
+    added = add_file(settings, "uusi.md", FINNISH.encode(), title='Uusi "sivu" [1]', kind="report")
     text = (corpus / "sources.toml").read_text()
     assert text.startswith(COMMENTED)  # every byte before the new entry as it was
     ids = [s.id for s in load_sources(corpus)]
@@ -220,14 +182,14 @@ def test_sources_toml_is_written_atomically(settings, monkeypatch):
 
     monkeypatch.setattr(os, "replace", failing)
     with pytest.raises(OSError):
-        add(settings, c, _form(c))
+        add(settings, c, form(c))
     assert (corpus / "sources.toml").read_text() == COMMENTED  # untouched
     assert replaced and replaced[0][1] == "sources.toml"
     assert replaced[0][0].startswith(".sources.toml.")  # a temporary file beside it
     leftovers = [p.name for p in corpus.rglob("*") if p.is_file() and p.name != ".library.lock"]
     assert leftovers == ["sources.toml"]  # no temporary file, no orphan document
     monkeypatch.setattr(os, "replace", real)
-    add(settings, c, _form(c))
+    add(settings, c, form(c))
     assert [s.id for s in load_sources(corpus)][-1] == "uusi"
 
 
@@ -236,10 +198,10 @@ def test_an_edit_the_build_could_not_read_is_not_written(settings):
     (corpus / "sources.toml").write_text(COMMENTED)
     c = check_file("uusi.md", FINNISH.encode(), settings)
     with pytest.raises(RefusedError, match="kind must be one of"):
-        add(settings, c, _form(c, kind="novel"))
+        add(settings, c, form(c, kind="novel"))
     (corpus / "sources.toml").write_text("[[document]]\nid = 'x'\nkind = 'novel'\n")
     with pytest.raises(SourcesError):
-        add(settings, c, _form(c))
+        add(settings, c, form(c))
     assert not (corpus / "added").exists() or not list((corpus / "added").iterdir())
 
 
@@ -247,12 +209,12 @@ def test_a_version_of_another_document_shares_its_group(settings):
     corpus = settings.corpus_dir
     (corpus / "sivu.md").write_text(SWEDISH)
     (corpus / "sources.toml").write_text(COMMENTED)
-    fi = _add(settings, "fi.md", FINNISH.encode(), version_of="sivu")
+    fi = add_file(settings, "fi.md", FINNISH.encode(), version_of="sivu")
     by_id = {s.id: s for s in load_sources(corpus)}
     assert by_id["sivu"].group == "sivu" and by_id[fi.id].group == "sivu"
     # a file without an entry gets one, with the group
     (corpus / "lone.md").write_text("# Lone\n\nA page in English about public procurement.\n")
-    sv = _add(settings, "sv.txt", SWEDISH.encode() + b"\nMer text.", version_of="lone")
+    sv = add_file(settings, "sv.txt", SWEDISH.encode() + b"\nMer text.", version_of="lone")
     by_id = {s.id: s for s in load_sources(corpus)}
     assert by_id["lone"].file == "lone.md" and by_id["lone"].group == "lone"
     assert by_id[sv.id].group == "lone"
@@ -265,8 +227,8 @@ def test_added_documents_are_indexed_and_removed_ones_dropped(settings, tmp_path
     corpus = settings.corpus_dir
     (corpus / "kasin.md").write_text("# Käsin\n\nTiedosto ilman merkintää hankinnoista.\n")
     pdf = make_pdf(tmp_path / "s.pdf", [["1 Johdanto", "Hankinnat edistävät innovaatioita."]])
-    a = _add(settings, "Strategia.pdf", pdf.read_bytes(), title="Strategia", kind="strategy")
-    b = _add(settings, "sivu.md", FINNISH.encode())
+    a = add_file(settings, "Strategia.pdf", pdf.read_bytes(), title="Strategia", kind="strategy")
+    b = add_file(settings, "sivu.md", FINNISH.encode())
     report = build_index(settings, embedder=FakeEmbedder())
     assert {f.doc_id: f.status for f in report.files} == {
         "strategia": "indexed",
@@ -292,8 +254,8 @@ def test_added_documents_are_indexed_and_removed_ones_dropped(settings, tmp_path
 def test_ids_do_not_collide_with_existing_documents(settings):
     corpus = settings.corpus_dir
     (corpus / "sivu.md").write_text(SWEDISH)  # derived id "sivu"
-    a = _add(settings, "sivu.md", FINNISH.encode())
-    b = _add(settings, "sivu.txt", (FINNISH + "Toinen.").encode())
+    a = add_file(settings, "sivu.md", FINNISH.encode())
+    b = add_file(settings, "sivu.txt", (FINNISH + "Toinen.").encode())
     assert (a.id, b.id) == ("sivu-2", "sivu-3")
     assert a.path == "added/sivu-2.md"
 
@@ -314,53 +276,16 @@ def test_removing_never_follows_a_link_out_of_the_corpus(settings, tmp_path):
 
 # ---------------------------------------------------------------- by address
 
-PAGE = """<!doctype html><html lang="sv"><head><meta charset="utf-8">
-<title>Innovationer - Finansministeriet</title></head><body>
-<nav><a href="/">Meny</a></nav><main><article><h1>Temagruppen Innovationer</h1>
-<p>Offentliga upphandlingar uppmuntrar företag att utveckla nya lösningar i kommuner och
-staten, och temagruppen samlar experter från upphandlande enheter och företag.</p>
-</article></main><footer>Finansministeriet, Snellmansgatan 1</footer></body></html>"""
-
-
-@pytest.fixture
-def server(tmp_path):
-    pdf = make_pdf(tmp_path / "served.pdf", [["1 Inledning", "Upphandlingar och innovationer."]])
-    routes = {
-        "/strategi.pdf": ("application/pdf", pdf.read_bytes()),
-        "/sv/innovationer": (
-            "text/html; charset=utf-8",
-            PAGE.encode(),
-        ),
-    }
-
-    class Routes:
-        def __init__(self) -> None:
-            self.url = ""
-            self.hits: list[str] = []
-
-        def handle(self, request) -> None:
-            self.hits.append(request.path)
-            ctype, body = routes.get(request.path, ("text/plain", b""))
-            request.send_response(200 if request.path in routes else 404)
-            request.send_header("Content-Type", ctype)
-            request.send_header("Content-Length", str(len(body)))
-            request.end_headers()
-            request.wfile.write(body)
-
-    with serve(Routes()) as state:
-        yield state.url, state.hits
-
-
 FAST = FetchOptions(
     connect_timeout=2, read_timeout=5, retries=0, deadline=20, allow=AllowList.parse("127.0.0.1")
 )
 
 
-def test_a_pdf_address_goes_where_fetch_puts_pdfs(settings, server):
-    base, _ = server
+def test_a_pdf_address_goes_where_fetch_puts_pdfs(settings, address_server):
+    base, _ = address_server
     c = fetch_address(f"{base}/strategi.pdf", settings, FAST)
     assert (c.suffix, c.url, c.lang) == (".pdf", f"{base}/strategi.pdf", "sv")
-    added = add(settings, c, _form(c, kind="strategy"))
+    added = add(settings, c, form(c, kind="strategy"))
     assert added.path == "official/strategi.pdf"
     (src,) = load_sources(settings.corpus_dir)
     assert src.url == f"{base}/strategi.pdf" and src.kind == "strategy"
@@ -368,10 +293,10 @@ def test_a_pdf_address_goes_where_fetch_puts_pdfs(settings, server):
         fetch_address(f"{base}/strategi.pdf", settings, FAST)
 
 
-def test_a_web_page_address_is_kept_as_a_snapshot(settings, server):
+def test_a_web_page_address_is_kept_as_a_snapshot(settings, address_server):
     from ingest.reading.webpage import read_snapshot
 
-    base, _ = server
+    base, _ = address_server
     c = fetch_address(f"{base}/sv/innovationer", settings, FAST)
     assert (c.suffix, c.kind, c.title, c.lang) == (
         ".html",
@@ -379,7 +304,7 @@ def test_a_web_page_address_is_kept_as_a_snapshot(settings, server):
         "Temagruppen Innovationer",
         "sv",
     )
-    added = add(settings, c, _form(c))
+    added = add(settings, c, form(c))
     assert added.path == "added/innovationer.html"
     snapshot = read_snapshot(settings.corpus_dir / added.path)
     assert snapshot.url == f"{base}/sv/innovationer"
@@ -391,8 +316,8 @@ def test_a_web_page_address_is_kept_as_a_snapshot(settings, server):
     ("path", "reason"),
     [("/missing", r"could not fetch this address \(not found\)"), ("ftp", "not a web address")],
 )
-def test_an_address_that_fails_says_why(settings, server, path, reason):
-    base, _ = server
+def test_an_address_that_fails_says_why(settings, address_server, path, reason):
+    base, _ = address_server
     url = "ftp://example.org/x.pdf" if path == "ftp" else base + path
     with pytest.raises(AddressError, match=reason):
         fetch_address(url, settings, FAST)
@@ -408,7 +333,7 @@ def test_fetch_leaves_an_uploaded_pdf_alone(settings, tmp_path):
     from ingest.fetching.results import NO_IDENTIFIER
 
     pdf = make_pdf(tmp_path / "s.pdf", [["1 Johdanto", "Hankinnat edistävät innovaatioita."]])
-    added = _add(settings, "oma.pdf", pdf.read_bytes(), kind="report")
+    added = add_file(settings, "oma.pdf", pdf.read_bytes(), kind="report")
     corpus = settings.corpus_dir
     report = fetch_all(corpus / "sources.toml", corpus / "official", FAST)
     (result,) = report.results
@@ -425,7 +350,7 @@ def test_a_version_of_an_indexed_page_without_an_entry_keeps_its_kind(settings):
     snapshot = snapshot_text(html, "https://example.org/sv", "2026-11-30T00:00:00Z")
     (corpus / "web" / "sida.html").write_text(snapshot, encoding="utf-8")
     build_index(settings, embedder=FakeEmbedder())
-    fi = _add(settings, "fi.md", FINNISH.encode(), version_of="web-sida")
+    fi = add_file(settings, "fi.md", FINNISH.encode(), version_of="web-sida")
     by_id = {s.id: s for s in load_sources(corpus)}
     assert (by_id["web-sida"].kind, by_id["web-sida"].group) == ("web page", "web-sida")
     assert by_id[fi.id].group == "web-sida"

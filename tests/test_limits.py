@@ -16,8 +16,8 @@ from ingest.pipeline import build_index
 from ingest.reading import readers
 from ingest.reading.readers import UNEXPECTED
 from kb.settings import load_settings
-from tests.fakes import FakeEmbedder
-from tests.pdfgen import make_pdf
+from testsupport.fakes import FakeEmbedder
+from testsupport.pdfgen import make_pdf
 
 
 @pytest.fixture

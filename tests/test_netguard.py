@@ -20,7 +20,7 @@ from ingest.fetching.download import FetchOptions
 from ingest.fetching.httpread import Failure, FetchError, read_body, session
 from ingest.fetching.netguard import AllowList, NotAllowedError, check_url, refusal
 from kb.settings import load_settings
-from tests.httpserve import serve
+from testsupport.httpserve import serve
 from webapp.refusals import refusal_text
 
 SECRET = b"<html><body><h1>Internal</h1><p>secret internal text of the intranet</p></body></html>"

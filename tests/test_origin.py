@@ -1,6 +1,6 @@
 """Another origin cannot drive the page: against the real app (``streamlit
 run`` on 127.0.0.1 with the project's .streamlit/config.toml, as
-tests/apprunner.py starts it), a websocket whose Origin is a foreign site is
+testsupport/apprunner.py starts it), a websocket whose Origin is a foreign site is
 closed, an upload without the XSRF cookie's token is refused, and no
 answer carries ``Access-Control-Allow-Origin: *``."""
 
@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from kb.settings import PROJECT_ROOT
-from tests.apprunner import serve_app
+from testsupport.apprunner import serve_app
 
 FOREIGN = "http://evil.example"
 

@@ -21,7 +21,7 @@ from ingest.fetching.netguard import AllowList
 from ingest.reading.sandbox import LimitError, call_limited
 from ingest.reading.webpage import MainContent
 from kb.settings import PROJECT_ROOT
-from tests.httpserve import serve
+from testsupport.httpserve import serve
 
 DECODED_MB = 150
 

@@ -1,5 +1,5 @@
 """The PostgreSQL backend under the faults issue 24 left untried from
-outside (a real server, tests/pgtest.py): wrong credentials, and databases
+outside (a real server, testsupport/pgtest.py): wrong credentials, and databases
 that hold something else under the index's table names."""
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import pytest
 from ingest.pipeline import build_index
 from kb.errors import BackendSchemaError, BackendUnavailableError
 from search import Searcher
-from tests.fakes import FakeEmbedder
-from tests.test_backend_pg import OLD, _write
+from testsupport.fakes import FakeEmbedder
+from testsupport.pgcorpus import OLD, write_files
 
 pytestmark = pytest.mark.postgres  # a real server: the second lane
 
 
 @pytest.fixture
 def pg(settings, pg_url):
-    _write(settings.corpus_dir, OLD)
+    write_files(settings.corpus_dir, OLD)
     return replace(settings, backend=pg_url)
 
 

@@ -1,4 +1,4 @@
-"""The PostgreSQL backend at scale, against real servers (tests/pgtest.py):
+"""The PostgreSQL backend at scale, against real servers (testsupport/pgtest.py):
 BM25 from impact-ordered postings ranks as the full scan did; a search
 process reads passage records on demand and holds a bounded number; a
 streaming read replica serves searches, a rebuild on the primary reaches it
@@ -19,14 +19,14 @@ from search import Searcher
 from search.backend.pgrecords import CACHE_ROWS, PgRecords
 from search.modes import Highlighting
 from search.terms import query_terms
-from tests.fakes import FakeEmbedder
-from tests.test_backend_pg import NEW_FILE, OLD, QUERIES, _many_passages, _NoTies, _write
+from testsupport.fakes import FakeEmbedder, NoTies
+from testsupport.pgcorpus import NEW_FILE, OLD, QUERIES, many_passages, write_files
 
 pytestmark = pytest.mark.postgres  # real servers: the second lane
 
 
 def test_bm25_reads_impact_ordered_postings_and_ranks_as_the_full_scan(settings, pg_url):
-    _many_passages(settings.corpus_dir)
+    many_passages(settings.corpus_dir)
     pg = replace(settings, backend=pg_url)
     build_index(pg, embedder=FakeEmbedder())
     searcher = Searcher.load(None, pg, embedder=FakeEmbedder())
@@ -51,7 +51,7 @@ def test_a_term_reads_only_its_best_rows(settings, pg_url, monkeypatch):
     the bound is real, not a scan that happens to agree."""
     import search.backend.postgres as postgres
 
-    _many_passages(settings.corpus_dir)
+    many_passages(settings.corpus_dir)
     pg = replace(settings, backend=pg_url)
     build_index(pg, embedder=FakeEmbedder())
     index = Searcher.load(None, pg, embedder=FakeEmbedder()).generation
@@ -66,8 +66,8 @@ def test_a_term_reads_only_its_best_rows(settings, pg_url, monkeypatch):
 def test_a_search_process_holds_no_corpus(settings, pg_url, monkeypatch):
     import search.backend.pgrecords as pgrecords
 
-    _many_passages(settings.corpus_dir)
-    fake = _NoTies()
+    many_passages(settings.corpus_dir)
+    fake = NoTies()
     build_index(settings, embedder=fake)
     pg = replace(settings, backend=pg_url)
     build_index(pg, embedder=fake)
@@ -146,10 +146,10 @@ class _Watcher(threading.Thread):
 
 
 def test_a_read_replica_serves_the_new_generation_after_the_switch(settings, pg_server):
-    from tests.pgtest import PgReplica
+    from testsupport.pgtest import PgReplica
 
     primary = replace(settings, backend=pg_server.create_database("primary"))
-    _write(settings.corpus_dir, OLD)
+    write_files(settings.corpus_dir, OLD)
     fake = FakeEmbedder()
     first = build_index(primary, embedder=fake).generation
     replica = PgReplica(pg_server, pg_server.pgdata.parent / "replica" / "data")
@@ -166,7 +166,7 @@ def test_a_read_replica_serves_the_new_generation_after_the_switch(settings, pg_
                 conn.execute("CREATE TABLE kb_probe (x int)")
         watcher = _Watcher(read_url)
         watcher.start()
-        _write(settings.corpus_dir, NEW_FILE)
+        write_files(settings.corpus_dir, NEW_FILE)
         second = build_index(reading, embedder=fake).generation  # builds go to the primary
         assert _live(primary.backend) == second
         _wait_for(read_url, second)

@@ -15,8 +15,8 @@ from ingest import pipeline
 from ingest.pipeline import build_index
 from kb.errors import BuildLockedError, IndexWriteError
 from kb.index.folder import CURRENT, build_lock, load_generation
-from tests.fakes import FakeEmbedder
-from tests.pdfgen import encrypt_pdf, make_image_only_pdf, make_pdf
+from testsupport.fakes import FakeEmbedder
+from testsupport.pdfgen import encrypt_pdf, make_image_only_pdf, make_pdf
 
 FI_PAGES = [
     [

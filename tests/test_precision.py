@@ -7,7 +7,7 @@ import pytest
 from evaluation.bitext import bitext_accuracy, read_pairs
 from kb.model.embedder import SentenceTransformerEmbedder, resolve_model, resolve_precision
 from kb.settings import Settings
-from tests.conftest import needs_testdata
+from testsupport.testdata import needs_testdata
 
 pytestmark = [pytest.mark.model, pytest.mark.quality]
 

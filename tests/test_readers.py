@@ -16,7 +16,7 @@ import pytest
 from ingest.reading import readers, sandbox
 from kb.errors import BuildLockedError
 from kb.index.folder import build_lock
-from tests.procs import alive, descendants, wait_gone
+from testsupport.procs import alive, descendants, wait_gone
 
 FORK = multiprocessing.get_context("fork")
 

@@ -22,8 +22,8 @@ from search.fusion import AWAY_WEIGHT, dense_weights, fuse
 from search.hits import Results
 from search.modes import Highlighting
 from search.relevance import made_of_words, names, no_relevant_passage, unknown_names
-from tests.conftest import SHARED, needs_testdata
-from tests.pdfgen import make_pdf
+from testsupport.pdfgen import make_pdf
+from testsupport.testdata import SHARED, needs_testdata
 
 # ---------------------------------------------------------------- ingest side
 

@@ -16,8 +16,8 @@ from search import __main__ as search_cli
 from search.cite import citation_text, cite
 from search.modes import Highlighting
 from search.searcher import heading_key, query_language
-from tests.fakes import FakeEmbedder
-from tests.pdfgen import make_pdf
+from testsupport.fakes import FakeEmbedder
+from testsupport.pdfgen import make_pdf
 
 SOURCES = """
 [[document]]

@@ -16,8 +16,8 @@ from kb.index.folder import load_generation, write_generation
 from kb.index.sentences import SENTENCES_DIR, SentencesUnreadable, SentenceVectors, load_sentences
 from kb.text.sentences import choice_spans
 from search import Searcher
-from tests.fakes import FakeEmbedder
-from tests.pdfgen import make_pdf
+from testsupport.fakes import FakeEmbedder
+from testsupport.pdfgen import make_pdf
 
 DOC_FI = [
     [

@@ -9,7 +9,7 @@ from ingest.corpus.sources import load_sources
 from ingest.pipeline import build_index
 from kb.index.folder import load_generation
 from kb.settings import PROJECT_ROOT, Settings
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 CORPUS = PROJECT_ROOT / "corpus"
 

@@ -14,8 +14,8 @@ from ingest import __main__ as cli
 from ingest.pipeline import build_index, read_pages
 from kb.index.folder import load_generation
 from kb.settings import Settings
-from tests.conftest import finlex_corpus, needs_testdata
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
+from testsupport.testdata import finlex_corpus, needs_testdata
 
 # Reading the Act's 175 pages and 40 sample PDFs takes minutes: second lane.
 pytestmark = pytest.mark.quality

@@ -14,14 +14,14 @@ from ingest.corpus import restoring, trash
 from ingest.corpus.library import LibraryError, documents, remove
 from ingest.corpus.sources import load_sources
 from ingest.pipeline import build_index
-from tests.fakes import FakeEmbedder
-from tests.test_library import COMMENTED, FINNISH, SWEDISH, _add
+from testsupport.fakes import FakeEmbedder
+from testsupport.library import COMMENTED, FINNISH, SWEDISH, add_file
 
 
 def test_a_removed_document_goes_to_the_trash_and_comes_back(settings):
     corpus = settings.corpus_dir
     (corpus / "sources.toml").write_text(COMMENTED)
-    added = _add(settings, "uusi.md", FINNISH.encode(), title="Uusi", kind="report")
+    added = add_file(settings, "uusi.md", FINNISH.encode(), title="Uusi", kind="report")
     with_entry = (corpus / "sources.toml").read_text()
     remove(settings, added.id, who="editor@example.fi")
     assert not (corpus / added.path).exists()
@@ -62,7 +62,7 @@ def test_a_file_without_an_entry_and_an_entry_without_a_file(settings):
 
 def test_restoring_is_refused_when_the_place_or_the_id_is_taken(settings):
     corpus = settings.corpus_dir
-    added = _add(settings, "uusi.md", FINNISH.encode())
+    added = add_file(settings, "uusi.md", FINNISH.encode())
     remove(settings, added.id)
     (item,) = trash.items(corpus)
     (corpus / "added/uusi.md").write_text(SWEDISH)  # a new file where it was
@@ -80,8 +80,8 @@ def test_restoring_is_refused_when_the_place_or_the_id_is_taken(settings):
 
 def test_expired_items_are_purged_at_the_next_edit(settings):
     corpus = settings.corpus_dir
-    old = _add(settings, "vanha.md", FINNISH.encode())
-    new = _add(settings, "uusi.md", SWEDISH.encode())
+    old = add_file(settings, "vanha.md", FINNISH.encode())
+    new = add_file(settings, "uusi.md", SWEDISH.encode())
     remove(settings, old.id)
     (item,) = trash.items(corpus)
     meta = trash.trash_dir(corpus) / item.name / trash.ITEM_FILE
@@ -93,7 +93,7 @@ def test_expired_items_are_purged_at_the_next_edit(settings):
     assert [i.id for i in trash.items(corpus)] == ["uusi"]
     assert not (trash.trash_dir(corpus) / item.name).exists()
     same_day = replace(settings, trash_days=0)  # 0: kept only until the next edit
-    _add(same_day, "kolmas.md", (FINNISH + "Kolmas.").encode())
+    add_file(same_day, "kolmas.md", (FINNISH + "Kolmas.").encode())
     assert trash.items(corpus) == []
 
 
@@ -121,8 +121,8 @@ def test_a_refused_removal_changes_nothing(settings):
 
 def test_the_next_build_drops_a_trashed_document_and_a_restored_one_returns(settings):
     corpus = settings.corpus_dir
-    a = _add(settings, "yksi.md", FINNISH.encode())
-    _add(settings, "kaksi.md", SWEDISH.encode())
+    a = add_file(settings, "yksi.md", FINNISH.encode())
+    add_file(settings, "kaksi.md", SWEDISH.encode())
     build_index(settings, embedder=FakeEmbedder())
     remove(settings, a.id)
     report = build_index(settings, embedder=FakeEmbedder())

@@ -18,8 +18,8 @@ from ingest.reading.extract import extract
 from ingest.reading.webpage import main_content, read_snapshot
 from kb.index.folder import load_generation
 from search.searcher import Searcher
-from tests.fakes import FakeEmbedder
-from tests.httpserve import serve
+from testsupport.fakes import FakeEmbedder
+from testsupport.httpserve import serve
 
 # The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
 pytestmark = pytest.mark.usefixtures("allow_loopback")

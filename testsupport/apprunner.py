@@ -131,3 +131,24 @@ def search(page, text: str, timeout_ms: int = 60_000) -> float:
     box.press("Enter")
     page.locator(CARD).first.wait_for(state="visible", timeout=timeout_ms)
     return time.perf_counter() - start
+
+
+# What the browser tests share.
+QUESTION = "Mitä innovaatiokumppanuus tarkoittaa?"
+ANSWER = "div[role='region']"
+SCREENSHOTS = ROOT / ".cache" / "screenshots"
+
+
+def screenshot(page, path: Path, full_page: bool = True) -> None:
+    """Save the page to ``path`` and a copy to .cache/screenshots/ (git-ignored)."""
+    page.screenshot(path=str(path), full_page=full_page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SCREENSHOTS / path.name)
+
+
+def assert_inert(page) -> None:
+    """No link to, no image from the hostile address (testsupport/hostile.py);
+    no KaTeX anywhere."""
+    assert page.locator("a[href*='8999']").count() == 0
+    assert page.locator("img[src*='8999']").count() == 0
+    assert page.locator(".katex, .katex-html, math").count() == 0

@@ -43,3 +43,14 @@ class FakeEmbedder:
 
     def embed_queries(self, texts) -> np.ndarray:
         return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(-1, self._dim)
+
+
+class NoTies(FakeEmbedder):
+    """The fake embedder, plus a small component drawn from each text's own
+    hash: no two passages tie in cosine, so two exact searches must agree on
+    the order, not only on the set."""
+
+    def _vector(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "little")
+        v = super()._vector(text) + 0.05 * np.random.default_rng(seed).standard_normal(self.dim)
+        return (v / np.linalg.norm(v)).astype(np.float32)

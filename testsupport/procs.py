@@ -1,7 +1,11 @@
-"""Test helper: the processes below a process, from /proc (Linux)."""
+"""Test helper: the processes below a process, from /proc (Linux), and what
+a child writes to a pseudo-terminal."""
 
 from __future__ import annotations
 
+import os
+import select
+import subprocess
 import time
 from pathlib import Path
 
@@ -55,3 +59,21 @@ def wait_gone(procs: dict[int, str], seconds: float) -> list[int]:
     while (left := alive(procs)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return left
+
+
+def read_pty(fd: int, proc: subprocess.Popen, limit: float) -> list[tuple[float, bytes]]:
+    """(seconds since start, bytes) as the child writes them to the pty."""
+    start, out = time.monotonic(), []
+    while time.monotonic() - start < limit:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:  # the child closed its end
+                break
+            if not data:
+                break
+            out.append((time.monotonic() - start, data))
+        elif proc.poll() is not None:
+            break
+    return out
