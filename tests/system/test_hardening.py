@@ -244,7 +244,6 @@ def test_the_query_encoder_loader_finishes_before_the_interpreter_exits(tmp_path
         f"""
         import sys, time
         sys.path.insert(0, {str(PROJECT_ROOT)!r})
-        sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
         from search.encoders import WarmingQueryEmbedder
         from testsupport.fakes import FakeEmbedder
         def slow():
