@@ -16,7 +16,7 @@ from testsupport.testdata import finlex_corpus
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request) -> None:
     if request.node.get_closest_marker("quality") is None:
         # Search answers the same whatever dictionaries the machine has: the
-        # lexical bridge's tests bring their own (tests/test_bridge.py); only
+        # lexical bridge's tests bring their own (tests/system/test_bridge.py); only
         # the quality tests measure the product as installed.
         monkeypatch.setenv("KB_DICT_DIR", str(tmp_path / "no-dictionaries"))
     monkeypatch.setenv("KB_CORPUS", str(tmp_path / "corpus"))

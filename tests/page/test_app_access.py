@@ -3,7 +3,7 @@ through streamlit.testing.v1.AppTest: served beyond loopback, an anonymous
 session sees no Add, Remove or Rebuild and cannot trigger them; an editor
 (password or single sign-on) can, and the audit log and the trash record
 it; wrong passwords lock the client out. The operator on loopback:
-tests/test_app_library.py."""
+tests/page/test_app_library.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Adding and removing documents in the page's documents view, through
-streamlit.testing.v1.AppTest (the library itself: tests/test_library.py)."""
+streamlit.testing.v1.AppTest (the library itself: tests/system/test_library.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Adding and removing documents from the page, in a real browser: the app
 on 127.0.0.1 driven by headless Chromium through Playwright (as
-tests/test_browser.py). A PDF and Markdown files are uploaded, found in the
+tests/page/test_browser.py). A PDF and Markdown files are uploaded, found in the
 documents table and in search results; one is removed and is gone; hostile
 file names show as text. Screenshots land in .cache/screenshots/."""
 

@@ -4,11 +4,11 @@ truncation, inserted and deleted bytes, duplicated objects, huge declared
 lengths). Each mutated file must be read or refused with the project's typed
 error, within the per-file time limit; never an untyped error, never a hang.
 
-    pytest tests/test_fuzz.py                   a few dozen cases (default run)
-    pytest -m slow tests/test_fuzz.py -s        500 cases, and the figures
+    pytest tests/system/test_fuzz.py                   a few dozen cases (default run)
+    pytest -m slow tests/system/test_fuzz.py -s        500 cases, and the figures
 
 Cases the fuzzer found are replayed by test_regressions from
-tests/fuzz_regressions.json: the seed file and the mutations, so no mutated
+tests/system/fuzz_regressions.json: the seed file and the mutations, so no mutated
 copy of a third-party PDF is committed.
 """
 

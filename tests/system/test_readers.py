@@ -1,6 +1,6 @@
 """Reader processes die with their build, and no forked process holds the
 build lock: a build killed mid-read leaves nothing behind that blocks the
-next one. (tests/test_kill.py does the same with a real `python -m ingest`.)"""
+next one. (tests/system/test_kill.py does the same with a real `python -m ingest`.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Removing a document moves it to the trash (ingest/trash.py), from where
 it can be restored for ``trash_days`` days; expired items go at the next
-edit. Without Streamlit (the page: tests/test_app_access.py)."""
+edit. Without Streamlit (the page: tests/page/test_app_access.py)."""
 
 from __future__ import annotations
 

@@ -3,9 +3,6 @@ discriminate, the card's heading on its own line: no model, no index."""
 
 from __future__ import annotations
 
-import re
-
-from kb.labels import LABELS, UI_LANGS
 from search.answer import answer
 from search.highlight import heading_end, highlight
 from search.hits import Highlight, Results
@@ -124,15 +121,6 @@ def test_a_card_shows_its_heading_on_its_own_line_not_run_into_the_text():
     assert card_html(hit(text="Alku. Toinen lause joka jatkuu", section=()), "fi").endswith(
         "jatkuu …</div>"
     )
-
-
-def test_every_label_exists_in_every_language():
-    keys = set(LABELS["en"])
-    for ui in UI_LANGS:
-        assert set(LABELS[ui]) == keys, ui
-        for key, text in LABELS[ui].items():
-            fields = set(re.findall(r"{(\w+)", text))
-            assert fields == set(re.findall(r"{(\w+)", LABELS["en"][key])), (ui, key)
 
 
 def test_a_marked_sentence_is_one_mark_element_with_its_bold_words_inside():

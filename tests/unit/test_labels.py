@@ -1,14 +1,26 @@
-"""kb/labels: the language modules (en, fi, sv) are what ``label`` and
-``coded`` read, each text is translated and written without stray blanks,
-and the tables beside them cover every language of the page."""
+"""kb/labels: every key in every language with the same placeholders; the
+language modules (en, fi, sv) are what ``label`` and ``coded`` read; each
+text is translated and written without stray blanks; the tables beside
+them cover every language of the page."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from kb.labels import COLUMNS, LABELS, LANGUAGE_NAMES, UI_LANGS, coded, en, fi, label, sv
 
 MODULES = {"en": en, "fi": fi, "sv": sv}
+
+
+def test_every_label_exists_in_every_language():
+    keys = set(LABELS["en"])
+    for ui in UI_LANGS:
+        assert set(LABELS[ui]) == keys, ui
+        for key, text in LABELS[ui].items():
+            fields = set(re.findall(r"{(\w+)", text))
+            assert fields == set(re.findall(r"{(\w+)", LABELS["en"][key])), (ui, key)
 
 
 @pytest.mark.parametrize("ui", UI_LANGS)
