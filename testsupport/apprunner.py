@@ -1,6 +1,6 @@
 """Start the real Streamlit app on 127.0.0.1 and drive it with Debian's
 Chromium through Playwright (its own browser download is impossible here).
-Used by the browser test and by benchmarks/app.py."""
+Used by the page's tests (tests/page/) and by benchmarks/app.py and uploads.py."""
 
 from __future__ import annotations
 
