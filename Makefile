@@ -39,10 +39,10 @@ search: index  ## only the example search, without starting the app
 	$(PY) -m search -k 5 "Mikä on innovaatiokumppanuus?"
 
 lint: install
-	$(PY) -m ruff check app.py kb ingest search webapp evaluation tests benchmarks
+	$(PY) -m ruff check app.py kb ingest search webapp evaluation tests testsupport benchmarks
 
 format: install
-	$(PY) -m ruff format app.py kb ingest search webapp evaluation tests benchmarks
+	$(PY) -m ruff format app.py kb ingest search webapp evaluation tests testsupport benchmarks
 
 # Two lanes (docs/first-run.md). Each test module's name shows as it starts;
 # the slowest tests are listed at the end.

@@ -45,7 +45,7 @@ ANSWER = "div[role='region'], div[data-testid='stAlert']"  # the answer, or "not
 def measure(url: str, queries: list[str], answer: bool = False) -> dict[str, list[float]]:
     """Seconds from Enter to the first card (and to the answer box when
     ``answer``), per query."""
-    from tests.apprunner import CARD, browser_page
+    from testsupport.apprunner import CARD, browser_page
 
     out: dict[str, list[float]] = {"card": [], "answer": []}
     with browser_page("en-GB") as page:
@@ -75,7 +75,7 @@ def summary(samples: list[float]) -> dict:
 def main() -> int:
     from query import FINLEX, build_finlex
 
-    from tests.apprunner import serve_app
+    from testsupport.apprunner import serve_app
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--queries", type=int, default=24)

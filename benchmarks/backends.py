@@ -145,8 +145,7 @@ def _run_worker(index: Path, backend: str, repeat: int) -> dict:
 
 
 def _server(work: Path):
-    sys.path.insert(0, str(ROOT / "tests"))
-    from pgtest import PgTestServer
+    from testsupport.pgtest import PgTestServer
 
     return PgTestServer(work / "pgdata")
 

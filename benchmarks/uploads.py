@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.apprunner import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from testsupport.apprunner import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 
 def _mem(pid: int) -> dict[str, int]:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from kb.settings import PROJECT_ROOT, Settings, load_settings
-from tests.fakes import FakeEmbedder
-
-SHARED = Path(os.environ.get("KB_SHARED", PROJECT_ROOT.parent / "shared"))
-TESTDATA = SHARED / "testdata"
+from testsupport.fakes import FakeEmbedder
+from testsupport.library import serve_addresses
+from testsupport.testdata import finlex_corpus
 
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request) -> None:
     if request.node.get_closest_marker("quality") is None:
         # Search answers the same whatever dictionaries the machine has: the
-        # lexical bridge's tests bring their own (tests/test_bridge.py); only
+        # lexical bridge's tests bring their own (tests/system/test_bridge.py); only
         # the quality tests measure the product as installed.
         monkeypatch.setenv("KB_DICT_DIR", str(tmp_path / "no-dictionaries"))
     monkeypatch.setenv("KB_CORPUS", str(tmp_path / "corpus"))
@@ -39,6 +36,14 @@ def allow_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def address_server(tmp_path: Path):
+    """A PDF and a web page to add by address, served on 127.0.0.1
+    (testsupport/library.py): (its URL, the paths requested so far)."""
+    with serve_addresses(tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings()
 
@@ -46,27 +51,6 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def fake() -> FakeEmbedder:
     return FakeEmbedder()
-
-
-def needs_testdata(*parts: str) -> Path:
-    """A path under ../shared/testdata, or skip the test with the reason."""
-    path = TESTDATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: ../shared/testdata is not beside this checkout")
-    return path
-
-
-def finlex_corpus(root: Path, sources: str | None = None) -> Path:
-    """A corpus folder under ``root`` holding the finlex PDFs (and ``sources``
-    as its sources.toml), or skip where ../shared is absent."""
-    src = needs_testdata("finlex")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for pdf in src.glob("*.pdf"):
-        shutil.copy(pdf, corpus / pdf.name)
-    if sources is not None:
-        (corpus / "sources.toml").write_text(sources, encoding="utf-8")
-    return corpus
 
 
 @pytest.fixture(scope="session")
@@ -94,9 +78,9 @@ def real_embedder():
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
-    """PostgreSQL with pgvector (tests/pgtest.py), once per session; skips
+    """PostgreSQL with pgvector (testsupport/pgtest.py), once per session; skips
     only when the server cannot start on this machine, saying why."""
-    from tests.pgtest import PgTestServer
+    from testsupport.pgtest import PgTestServer
 
     try:
         server = PgTestServer(tmp_path_factory.mktemp("postgres") / "data")

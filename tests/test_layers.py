@@ -190,3 +190,101 @@ def test_the_size_check_catches_a_long_function(tmp_path):
     body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
     (tmp_path / "kb" / "long.py").write_text(f"def f():\n{body}")
     assert oversized(tmp_path) == [f"kb/long.py:f ({MAX_FUNCTION_LINES + 1})"]
+
+
+# ---------------------------------------------------------------- the tests' own house
+
+# What may not be imported from a test module, a conftest or a benchmark:
+# the test package itself. Shared helpers live in testsupport/.
+TEST_ROOTS = ("tests", "benchmarks")
+
+
+def imports_of_tests(root: Path = ROOT) -> list[str]:
+    """Imports of the test package (``tests``, ``tests.test_app``,
+    ``tests.conftest``, a relative import between test modules, or a test
+    module imported by its bare name through sys.path) from a file under
+    tests/ or benchmarks/, as "path: module"."""
+    bare = {p.stem for p in (root / "tests").rglob("*.py")} - {"__init__"}
+    out = []
+    for top in TEST_ROOTS:
+        for path in sorted((root / top).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    names = ["." * node.level + (node.module or "")]
+                else:
+                    continue
+                for name in names:
+                    first = name.split(".")[0]
+                    if name.startswith(".") or first == "tests" or first in bare:
+                        out.append(f"{path.relative_to(root)}: {name}")
+    return out
+
+
+def test_no_test_module_imports_another_and_benchmarks_import_no_test():
+    assert imports_of_tests() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("tests/system/test_a.py", "from tests.page.test_b import HOSTILE\n"),
+        ("tests/unit/test_a.py", "def f():\n    from tests.conftest import needs_testdata\n"),
+        ("tests/page/test_a.py", "from . import test_b\n"),
+        ("tests/test_a.py", "import test_b\n"),
+        ("benchmarks/app.py", "from tests.apprunner import serve_app\n"),
+    ],
+)
+def test_the_test_import_check_catches_what_it_is_for(tmp_path, path, text):
+    for folder in ("tests/page", "tests/system", "tests/unit", "benchmarks"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "tests" / "page" / "test_b.py").write_text("HOSTILE = 1\n")
+    (tmp_path / "tests" / "conftest.py").write_text("")
+    (tmp_path / "tests" / "system" / "test_ok.py").write_text("from testsupport import fakes\n")
+    (tmp_path / path).write_text(text)
+    found = imports_of_tests(tmp_path)
+    assert len(found) == 1 and found[0].startswith(f"{path}: "), found
+
+
+# ---------------------------------------------------------------- every module tested directly
+
+# Production modules no test needs to import, each with the reason.
+NOT_IMPORTED = {"app": "the ten-line entry point, run as a file (AppTest.from_file, streamlit run)"}
+
+
+def _only_a_docstring(path: Path) -> bool:
+    body = ast.parse(path.read_text()).body
+    return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
+
+
+def untested(root: Path = ROOT) -> list[str]:
+    """Production modules that no test module (tests/**/test_*.py) imports
+    directly, at any depth of its code; a package whose __init__.py holds
+    only its docstring has nothing to import."""
+    mods = modules(root)
+    imported: set[str] = set()
+    for path in (root / "tests").rglob("test_*.py"):
+        imported |= imports(path, "tests.module", set(mods))
+    return sorted(
+        name
+        for name, path in mods.items()
+        if name not in imported and name not in NOT_IMPORTED and not _only_a_docstring(path)
+    )
+
+
+def test_every_production_module_is_imported_by_a_test():
+    assert untested() == []
+
+
+def test_the_untested_check_catches_a_module_no_test_imports(tmp_path):
+    (tmp_path / "app.py").write_text("")
+    for pkg in PACKAGES:
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "__init__.py").write_text('"""Only a docstring."""\n')
+    (tmp_path / "kb" / "a.py").write_text("A = 1\n")
+    (tmp_path / "kb" / "b.py").write_text("from kb.a import A\n")  # imported only through b
+    (tmp_path / "search" / "__init__.py").write_text("from kb.a import A\n")
+    (tmp_path / "tests" / "unit").mkdir(parents=True)
+    (tmp_path / "tests" / "unit" / "test_b.py").write_text("def test():\n    from kb import b\n")
+    assert untested(tmp_path) == ["kb.a", "search"]

@@ -22,7 +22,7 @@ LANGUAGE_NAMES = {
 }
 
 # The example questions on the page, one per language, each answered by the
-# offline corpus (the Act fi + sv, the Swedish theme page): tests/test_examples.py
+# offline corpus (the Act fi + sv, the Swedish theme page): tests/system/test_examples.py
 # checks the first card of each.
 EXAMPLES = [
     "Mikä on innovaatiokumppanuus?",

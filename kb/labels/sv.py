@@ -1,4 +1,4 @@
-"""The page's words in Swedish; the same keys in every language (tests/test_app.py)."""
+"""The page's words in Swedish; the same keys in every language (tests/unit/test_labels.py)."""
 
 TEXTS = {
     "title": "Strategin för offentlig upphandling: sök",

@@ -8,7 +8,9 @@ import pytest
 
 from kb.errors import IndexMismatchError, IndexMissingError
 from kb.settings import Settings
-from search.backend import MIN_PREFIX, FileBackend, FileIndex, Where, open_backend
+from search.backend import open_backend
+from search.backend.base import MIN_PREFIX, Where
+from search.backend.folder import FileBackend, FileIndex
 from search.terms import query_terms
 
 

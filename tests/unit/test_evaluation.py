@@ -11,7 +11,7 @@ import pytest
 from evaluation import heldout
 from evaluation.heldout import MIN_INSIDE, Question, answers, load_questions, markdown, summary
 from evaluation.naive import NaiveHit, NaiveIndex
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 # --- naive.py ---------------------------------------------------------------
 

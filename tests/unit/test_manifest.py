@@ -19,7 +19,7 @@ from kb.index.manifest import EntryStatus, Manifest, ManifestError, migrate
 from kb.index.pgschema import LiveGeneration
 from kb.settings import Settings
 from search.view import IndexView
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 
 def _doc(doc_id: str, title: str, lang: str, kind: str, group: str, path: str) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kb.index.pgschema import CHUNK_COLUMNS, chunk_from_row, chunk_row, redact, tsquery_text
-from tests.unit.conftest import chunk
+from testsupport.records import chunk
 
 
 def test_redact_hides_the_password_only():

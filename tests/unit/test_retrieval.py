@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from search import retrieval
-from tests.unit.conftest import row_with, rows_of
+from testsupport.tiny import row_with, rows_of
 
 
 def qvec(tiny, text: str) -> np.ndarray:

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from search.sections import adjacent, collapse, named_section_rows
-from tests.unit.conftest import chunk, row_with
+from testsupport.records import chunk
+from testsupport.tiny import row_with
 
 
 def fake_view(chunks, sections):

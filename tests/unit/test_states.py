@@ -24,7 +24,7 @@ from ingest.status import DocState, index_status
 from kb.choices import ChoiceError
 from kb.index.manifest import EntryStatus
 from kb.settings import Settings
-from tests.fakes import FakeEmbedder
+from testsupport.fakes import FakeEmbedder
 
 VOCABULARIES = [Availability, DocState, FileOutcome, FetchStatus, EntryStatus]
 

@@ -9,7 +9,8 @@ import pytest
 from kb.index.manifest import Manifest, ModelInfo
 from search.versions import ALIGN_POSITION_PENALTY, align_row, pivot
 from search.view import IndexView
-from tests.unit.conftest import chunk, row_with, rows_of
+from testsupport.records import chunk
+from testsupport.tiny import row_with, rows_of
 
 
 def test_each_section_aligns_with_the_same_number_in_the_other_version(view):

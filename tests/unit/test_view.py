@@ -7,7 +7,7 @@ import numpy as np
 
 from search.backend import FileIndex
 from search.view import IndexView
-from tests.unit.conftest import row_with, rows_of
+from testsupport.tiny import row_with, rows_of
 
 
 def test_columns_and_document_rows_follow_the_chunks(view):

@@ -1,0 +1,23 @@
+"""The page through Streamlit's ``AppTest``: run app.py with query
+parameters, and read the values of a kind of widget."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from kb.settings import PROJECT_ROOT
+
+APP = str(PROJECT_ROOT / "app.py")
+
+
+def run_page(**params) -> AppTest:
+    """app.py run once with ``params`` as its query parameters."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def widget_values(at: AppTest, kind: str) -> list[str]:
+    """The values of every widget of ``kind`` ("multiselect", "radio", ...)."""
+    return [x.value for x in getattr(at, kind)]
