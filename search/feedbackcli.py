@@ -36,7 +36,7 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from kb.errors import KBError
+from kb.errors import KBError, SettingsError
 from kb.settings import load_settings
 from kb.terminal import ExitCode, printable
 from kb.text.headings import title_key
@@ -165,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{len(lines)} questions written to {printable(args.out)}", file=sys.stderr)
             return ExitCode.OK
         unanswered = store.unanswered(args.top)
-    except (KBError, OSError) as exc:
+    except SettingsError as exc:
+        print(f"error: {printable(exc)}", file=sys.stderr)
+        return ExitCode.USAGE
+    except (KBError, OSError) as exc:  # a store that cannot be read, an output file
         print(f"error: {printable(exc)}", file=sys.stderr)
         return ExitCode.FAILED
     if settings.feedback == "off":

@@ -207,6 +207,12 @@ def test_the_command_line_exports_and_lists_the_unanswered(tmp_path, capsys, mon
     assert listed[0].split()[:2] == ["2", "[fi]"] and "Onko leipä hyvää?" in listed[0]
     assert any("Mikä on innovaatiokumppanuus?" in line for line in listed)
     assert not any("ramavtal" in line for line in listed)  # answered only
+    monkeypatch.setenv("KB_FEEDBACK", "maybe")
+    assert search_main(["feedback", "--index", str(index)]) == 2
+    assert "feedback must be on or off" in capsys.readouterr().err
+    monkeypatch.setenv("KB_FEEDBACK", "off")  # what was recorded can still be exported
+    assert search_main(["feedback", "--export", "--index", str(index)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
     store.path.write_bytes(b"garbage" * 500)
     assert search_main(["feedback", "--export", "--index", str(index)]) == 3
     assert "feedback store" in capsys.readouterr().err
