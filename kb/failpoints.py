@@ -15,6 +15,11 @@ The points of a build, in order:
   its temporary folder, the manifest is not;
 - ``swap``: the new generation is complete and renamed, ``CURRENT`` still
   names the old one.
+
+Outside a build (not in ``POINTS``, which the build's kill test walks):
+
+- ``feedback``: a reader's verdict is inserted into the feedback store, its
+  transaction not yet committed (search/feedback.py).
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ ENV_VARS = {
     "KB_EDITOR_LOCKOUT": "editor_lockout",
     "KB_TRASH_DAYS": "trash_days",
     "KB_SESSION_UPLOAD_MB": "session_upload_mb",
+    "KB_FEEDBACK": "feedback",
 }
 
 BACKEND_SCHEMES = ("postgresql://", "postgres://")
@@ -101,6 +102,9 @@ class Settings:
     # streaming read replica (or a pool of them). Builds always write to
     # ``backend``, the primary. "" for ``backend`` itself.
     backend_read: str = ""
+    # The page's "answered my question" / "did not" buttons and the store of
+    # what they record (search/feedback.py): "on" or "off".
+    feedback: str = "on"
     extensions: tuple[str, ...] = field(
         default=(".pdf", ".md", ".markdown", ".txt", ".html", ".htm")
     )
@@ -136,6 +140,8 @@ class Settings:
 
         if self.local_operator not in ("on", "off"):
             raise SettingsError(f"local_operator must be on or off, got {self.local_operator!r}")
+        if self.feedback not in ("on", "off"):
+            raise SettingsError(f"feedback must be on or off, got {self.feedback!r}")
         if self.trash_days < 0 or self.editor_lockout < 0:
             raise SettingsError("trash_days and editor_lockout must be ≥ 0")
         if self.backend and not self.backend.startswith(BACKEND_SCHEMES):

@@ -3,6 +3,9 @@
 python -m search [--index index/] "query" [-k 10] [--mode hybrid] [--lang fi,sv]
                  [--doc ID] [--kind strategy] [--json]
 python -m search --queries-file FILE [...]    # one JSON line per query
+python -m search feedback [--export]          # readers' verdicts (search/feedbackcli.py)
+
+(To search for the word "feedback" alone: ``python -m search -- feedback``.)
 """
 
 from __future__ import annotations
@@ -189,6 +192,11 @@ def _batch(searcher: Searcher, queries: list[str | QueryError], args, filters: d
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["feedback"]:
+        from search import feedbackcli
+
+        return feedbackcli.main(argv[1:])
     p = _parser()
     args = p.parse_args(argv)
     if (args.query is None) == (args.queries_file is None):

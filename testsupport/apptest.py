@@ -21,3 +21,31 @@ def run_page(**params) -> AppTest:
 def widget_values(at: AppTest, kind: str) -> list[str]:
     """The values of every widget of ``kind`` ("multiselect", "radio", ...)."""
     return [x.value for x in getattr(at, kind)]
+
+
+# The page tests' two-document corpus: HOSTILE (testsupport/hostile.py) as
+# sivu.fi.md, this as sida.sv.md, described by SOURCES as one group.
+SWEDISH = """# Upphandlingar
+
+Upphandlande enheter främjar innovationer genom upphandlingar.
+"""
+
+SOURCES = """
+[[document]]
+id = "sivu-fi"
+file = "sivu.fi.md"
+title = "Hankinnat"
+lang = "fi"
+kind = "web page"
+group = "sivu"
+url = "https://example.org/sivu"
+retrieved = "2024-05-01"
+
+[[document]]
+id = "sida-sv"
+file = "sida.sv.md"
+title = "Upphandlingar"
+lang = "sv"
+kind = "web page"
+group = "sivu"
+"""

@@ -21,6 +21,7 @@ from webapp.cards import (
     index_error_message,
 )
 from webapp.editing import add_documents, remove_document, show_trash
+from webapp.feedback import show_unanswered
 from webapp.page import chunks_chart
 from webapp.state import get_searcher
 
@@ -96,3 +97,4 @@ def documents_view(settings, searcher: Searcher | None, ui: str, can_edit: bool)
     remove_document(settings, searcher, ui, rebuild)
     show_trash(settings, searcher, ui, rebuild)
     show_audit(settings, ui)
+    show_unanswered(settings, ui)  # what readers asked that the documents did not answer

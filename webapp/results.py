@@ -12,6 +12,7 @@ from search import Highlighting, QueryError, Searcher, StaleHitError
 from search.answer import answer
 from search.cite import citation_text, cite
 from search.grouping import best_by_language
+from webapp import feedback
 from webapp.cards import (
     answer_html,
     card_html,
@@ -84,6 +85,7 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
     card = st.empty()
     put_card(card, hit, ui, links)
     copy_citation(hit, ui)
+    feedback.card_verdicts(searcher, hit, ui)  # "answered my question" / "did not"
     try:
         show_panels(searcher, hit, ui, links)
     except StaleHitError:  # another session's rebuild was swapped in mid-page
@@ -152,6 +154,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         except BackendUnavailableError:
             pass  # the cards are on screen, with their query words marked
     show_answer(answer_box, hits, ui, searcher)
+    feedback.answer_verdicts(exports, query, hits, ui, generation)  # under the answer box
     show_exports(exports, query, hits, ui, searcher)
 
 

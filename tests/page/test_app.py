@@ -8,7 +8,7 @@ import pytest
 
 from ingest.pipeline import build_index
 from search.modes import Highlighting
-from testsupport.apptest import run_page, widget_values
+from testsupport.apptest import SOURCES, SWEDISH, run_page, widget_values
 from testsupport.hostile import (
     HOSTILE,
     HOSTILE_LANG,
@@ -38,32 +38,6 @@ def test_a_broken_index_shows_a_message_not_a_traceback(settings):
     assert not at.exception
     assert "rebuild" in at.error[0].value
     assert at.button[0].label == "Build index"
-
-
-SWEDISH = """# Upphandlingar
-
-Upphandlande enheter främjar innovationer genom upphandlingar.
-"""
-
-SOURCES = """
-[[document]]
-id = "sivu-fi"
-file = "sivu.fi.md"
-title = "Hankinnat"
-lang = "fi"
-kind = "web page"
-group = "sivu"
-url = "https://example.org/sivu"
-retrieved = "2024-05-01"
-
-[[document]]
-id = "sida-sv"
-file = "sida.sv.md"
-title = "Upphandlingar"
-lang = "sv"
-kind = "web page"
-group = "sivu"
-"""
 
 
 @pytest.fixture
