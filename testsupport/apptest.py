@@ -49,3 +49,12 @@ lang = "sv"
 kind = "web page"
 group = "sivu"
 """
+
+
+def write_page_corpus(corpus_dir) -> None:
+    """HOSTILE as sivu.fi.md and SWEDISH as sida.sv.md, with SOURCES."""
+    from testsupport.hostile import HOSTILE
+
+    (corpus_dir / "sivu.fi.md").write_text(HOSTILE, encoding="utf-8")
+    (corpus_dir / "sida.sv.md").write_text(SWEDISH, encoding="utf-8")
+    (corpus_dir / "sources.toml").write_text(SOURCES, encoding="utf-8")

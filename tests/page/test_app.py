@@ -8,7 +8,7 @@ import pytest
 
 from ingest.pipeline import build_index
 from search.modes import Highlighting
-from testsupport.apptest import SOURCES, SWEDISH, run_page, widget_values
+from testsupport.apptest import SOURCES, run_page, widget_values, write_page_corpus
 from testsupport.hostile import (
     HOSTILE,
     HOSTILE_LANG,
@@ -42,9 +42,7 @@ def test_a_broken_index_shows_a_message_not_a_traceback(settings):
 
 @pytest.fixture
 def built(settings, real_embedder):
-    (settings.corpus_dir / "sivu.fi.md").write_text(HOSTILE, encoding="utf-8")
-    (settings.corpus_dir / "sida.sv.md").write_text(SWEDISH, encoding="utf-8")
-    (settings.corpus_dir / "sources.toml").write_text(SOURCES, encoding="utf-8")
+    write_page_corpus(settings.corpus_dir)
     build_index(settings, embedder=real_embedder)
 
 

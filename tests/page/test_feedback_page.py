@@ -9,20 +9,16 @@ import pytest
 
 from kb.labels import label
 from search.feedback import FeedbackStore, Verdict, store_path
-from testsupport.apptest import SOURCES, SWEDISH, run_page, widget_values
-from testsupport.hostile import HOSTILE
+from testsupport.apptest import run_page, widget_values, write_page_corpus
 
 QUESTION = "Miten hankintayksiköt edistävät innovaatioita?"
 
 
 @pytest.fixture
 def page_index(settings, real_embedder):
-
-    (settings.corpus_dir / "sivu.fi.md").write_text(HOSTILE, encoding="utf-8")
-    (settings.corpus_dir / "sida.sv.md").write_text(SWEDISH, encoding="utf-8")
-    (settings.corpus_dir / "sources.toml").write_text(SOURCES, encoding="utf-8")
     from ingest.pipeline import build_index
 
+    write_page_corpus(settings.corpus_dir)
     build_index(settings, embedder=real_embedder)
     return settings
 
