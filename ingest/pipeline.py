@@ -175,7 +175,7 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
 
 
 def _stamp_finished(manifest: dict, started: str) -> None:
-    """"Built" and each file read by this build's "indexed" say when the
+    """ "Built" and each file read by this build's "indexed" say when the
     build finished (its generation is complete), not when it began; the
     start stays as ``started``. Files kept from an earlier build keep theirs."""
     finished = datetime.now(UTC).isoformat(timespec="seconds")

@@ -6,10 +6,23 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pytest
+import streamlit as st
+
 from ingest.pipeline import build_index
 from ingest.progress import Stage
 from kb.index.folder import load_generation
 from tests.fakes import FakeEmbedder
+from tests.test_app import HOSTILE, SOURCES, SWEDISH, _run
+
+
+@pytest.fixture
+def built(settings, real_embedder):
+    """tests/test_app.py's two web pages (fi, sv), indexed."""
+    (settings.corpus_dir / "sivu.fi.md").write_text(HOSTILE, encoding="utf-8")
+    (settings.corpus_dir / "sida.sv.md").write_text(SWEDISH, encoding="utf-8")
+    (settings.corpus_dir / "sources.toml").write_text(SOURCES, encoding="utf-8")
+    build_index(settings, embedder=real_embedder)
 
 
 # ------------------------------------------------ 2. built when it finished
@@ -32,3 +45,28 @@ def test_built_and_indexed_say_when_the_build_finished(settings):
     (entry,) = manifest["files"].values()
     assert datetime.fromisoformat(entry["indexed_at"]) >= writing[0]
     assert datetime.fromisoformat(manifest["started"]) < writing[0]  # and when it began
+
+
+# ------------------------------------------------ 7. a phone's first screen
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("ui", ["fi", "sv", "en"])
+def test_the_question_box_has_a_neutral_placeholder_and_the_note_is_one_line(built, settings, ui):
+    from kb.labels import EXAMPLES, label
+
+    at = _run(ui=ui)
+    placeholder = at.text_input(key="q").placeholder
+    assert placeholder not in EXAMPLES  # it looked pre-filled
+    assert placeholder == label(ui, "ask") and placeholder.endswith("…")
+    listed = SOURCES + '\n[[document]]\nid = "puuttuu"\nfile = "puuttuu.pdf"\ntitle = "Strategia"\n'
+    (settings.corpus_dir / "sources.toml").write_text(listed, encoding="utf-8")
+    st.cache_data.clear()
+    at = _run(q="innovaatiot", ui=ui)
+    assert not at.exception
+    long_note = label(ui, "not_in_index").format(n=1)
+    (note,) = [e for e in at.expander if e.label == label(ui, "not_in_index_short").format(n=1)]
+    assert len(note.label) <= 40  # one line on a phone
+    # the whole note, in the expander only: not four lines on the first screen
+    assert [c.value for c in note.caption] == [long_note]
+    assert [c.value for c in at.caption].count(long_note) == 1

@@ -93,7 +93,7 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
 
 def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     state = st.session_state
-    query = st.text_input(label(ui, "query"), key="q", placeholder=EXAMPLES[0])
+    query = st.text_input(label(ui, "query"), key="q", placeholder=label(ui, "ask"))
     examples = st.container(
         horizontal=True, vertical_alignment="center", gap="small", key="examples"
     )

@@ -3,6 +3,7 @@
 TEXTS = {
     "title": "Public procurement strategy: search",
     "query": "Ask a question and press Enter",
+    "ask": "Ask a question…",
     "mode": "Mode",
     "languages": "Languages",
     "documents": "Documents",
@@ -48,6 +49,7 @@ TEXTS = {
     "panels": "Context, other languages, similar passages",
     "citation_field": "Citation, to select and copy (Ctrl+A, Ctrl+C)",
     "not_in_index": "Documents not in the index: {n} (missing, unreadable or added since the last build). No answer can come from them; the Documents view says which, and how to add them.",
+    "not_in_index_short": "{n} documents not in the index",
     "copy_help": "The button at the block's right copies it.",
     "retrieved": "retrieved",
     "too_long": "The question is {n} characters long; the limit is {limit}.",

@@ -3,6 +3,7 @@
 TEXTS = {
     "title": "Julkisten hankintojen strategia: haku",
     "query": "Kysy kysymys ja paina Enter",
+    "ask": "Kirjoita kysymys…",
     "mode": "Tila",
     "languages": "Kielet",
     "documents": "Asiakirjat",
@@ -48,6 +49,7 @@ TEXTS = {
     "panels": "Asiayhteys, muut kielet, samankaltaiset kohdat",
     "citation_field": "Lähdeviite valittavaksi ja kopioitavaksi (Ctrl+A, Ctrl+C)",
     "not_in_index": "Hakemistosta puuttuvia asiakirjoja: {n} (tiedosto puuttuu, sitä ei voitu lukea tai se on lisätty viime koonnin jälkeen). Vastaukset eivät voi tulla niistä; näkymä Asiakirjat kertoo, mitkä ne ovat ja miten ne lisätään.",
+    "not_in_index_short": "{n} asiakirjaa puuttuu hakemistosta",
     "copy_help": "Lohkon oikean reunan painike kopioi sen.",
     "retrieved": "viitattu",
     "too_long": "Kysymyksessä on {n} merkkiä; enimmäismäärä on {limit}.",

@@ -3,6 +3,7 @@
 TEXTS = {
     "title": "Strategin för offentlig upphandling: sök",
     "query": "Ställ en fråga och tryck på Enter",
+    "ask": "Skriv en fråga…",
     "mode": "Läge",
     "languages": "Språk",
     "documents": "Dokument",
@@ -48,6 +49,7 @@ TEXTS = {
     "panels": "Sammanhang, andra språk, liknande avsnitt",
     "citation_field": "Källhänvisning att markera och kopiera (Ctrl+A, Ctrl+C)",
     "not_in_index": "Dokument som saknas i indexet: {n} (filen saknas, kunde inte läsas eller har lagts till efter senaste bygget). Inga svar kan komma från dem; vyn Dokument visar vilka de är och hur de läggs till.",
+    "not_in_index_short": "{n} dokument saknas i indexet",
     "copy_help": "Knappen i blockets högra kant kopierar den.",
     "retrieved": "hämtad",
     "too_long": "Frågan har {n} tecken; högst {limit} tecken är tillåtna.",
