@@ -3,6 +3,7 @@ its fix. Fake embedder; no browser (tests/test_browser_edges.py has those)."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 
@@ -70,3 +71,58 @@ def test_the_question_box_has_a_neutral_placeholder_and_the_note_is_one_line(bui
     # the whole note, in the expander only: not four lines on the first screen
     assert [c.value for c in note.caption] == [long_note]
     assert [c.value for c in at.caption].count(long_note) == 1
+
+
+# ------------------------------------------------ 6. the answer box does not push the cards
+
+
+class _Stop(Exception):
+    pass
+
+
+def _page_when_the_first_card_is_written(monkeypatch, **params):
+    """The page as it stands when its first card is about to be written:
+    what is above the cards then stays, and the cards do not move."""
+    import webapp.results
+
+    def stop(*args, **kwargs):
+        raise _Stop
+
+    put_card = webapp.results.put_card
+    monkeypatch.setattr(webapp.results, "put_card", stop)
+    at = _run(**params)
+    monkeypatch.setattr(webapp.results, "put_card", put_card)
+    assert at.exception and "raise _Stop" in at.exception[0].stack_trace[-1]
+    return [m.value for m in at.html if not m.value.startswith("<style")]
+
+
+@pytest.mark.model
+def test_the_answer_is_in_place_before_the_first_card(built, monkeypatch):
+    shown = _page_when_the_first_card_is_written(
+        monkeypatch, q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi"
+    )
+    assert shown and shown[0].startswith('<div role="region" aria-label="Vastaus asiakirjoista"')
+    assert "Hankintayksiköt edistävät innovaatioita" in shown[0]
+
+
+@pytest.mark.model
+def test_without_stored_sentences_the_answer_has_a_place_of_its_height(
+    built, settings, monkeypatch
+):
+    """An older index: the best sentences are embedded after the cards; the
+    answer's place is held, as high as the answer box at its least."""
+    from kb.index.folder import write_generation
+
+    gen = load_generation(settings.index_dir)
+    manifest = {k: v for k, v in gen.manifest.items() if k != "checksums"}
+    write_generation(
+        settings.index_dir, gen.vectors(list(range(gen.index.ntotal))), gen.chunks, manifest
+    )
+    query = dict(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
+    shown = _page_when_the_first_card_is_written(monkeypatch, **query)
+    held = re.search(r"min-height:\s*([\d.]+)rem", shown[0] if shown else "")
+    assert held, shown
+    at = _run(**query)
+    assert not at.exception, at.exception
+    box = next(m.value for m in at.html if m.value.startswith('<div role="region"'))
+    assert float(re.search(r"min-height:\s*([\d.]+)rem", box)[1]) >= float(held[1])

@@ -235,9 +235,20 @@ def card_html(
     return f'<div{ident} style="{style}">{head}<br>{body}</div>'
 
 
-def answer_html(sentences: list[AnswerSentence], ui: str, docs: dict[str, dict]) -> str:
+# The answer box's place when it is filled after the cards (an index
+# without stored sentence vectors): held this high, and the box at least as
+# high, so that the cards below do not move when it comes (three sentences
+# of a line or two).
+ANSWER_PLACE_REM = 9
+ANSWER_PLACE = f'<div aria-hidden="true" style="min-height:{ANSWER_PLACE_REM}rem"></div>'
+
+
+def answer_html(
+    sentences: list[AnswerSentence], ui: str, docs: dict[str, dict], held: bool = False
+) -> str:
     """The answer box: each quoted sentence, then its citation as a link
-    to its card. ``docs``: the manifest's record of each document by id."""
+    to its card. ``docs``: the manifest's record of each document by id.
+    ``held``: it fills the place ANSWER_PLACE kept, at least as high."""
     items = []
     for s in sentences:
         c = cite(s.hit, docs.get(s.hit.doc_id, {}))
@@ -249,7 +260,8 @@ def answer_html(sentences: list[AnswerSentence], ui: str, docs: dict[str, dict])
     return (
         f'<div role="region" aria-label="{label(ui, "answer")}" '
         'style="border-left:4px solid #2e7d5b;padding:0.5em 1em;margin:0.5em 0 1.2em 0;'
-        'background:rgba(46,125,91,0.07)">'
+        f"background:rgba(46,125,91,0.07){f';min-height:{ANSWER_PLACE_REM}rem' if held else ''}"
+        '">'
         f"<b>{label(ui, 'answer')}</b>"
         f'<ol style="margin:0.4em 0 0.4em 0">{"".join(items)}</ol>'
         f"<small>{label(ui, 'answer_note')}</small></div>"

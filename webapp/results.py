@@ -13,6 +13,7 @@ from search.answer import answer
 from search.cite import citation_text, cite
 from search.grouping import best_by_language
 from webapp.cards import (
+    ANSWER_PLACE,
     answer_html,
     card_html,
     group_heading,
@@ -124,9 +125,15 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     if not hits:
         st.write(label(ui, "no_results"))
         return
-    # Places for the answer and the exports above the cards, filled once
-    # the cards are written: the first card reaches the browser sooner.
+    # The answer above the cards, in place before the first card so that
+    # the cards never move: from the sentences the hits carry (cheap); an
+    # older index embeds them after the cards, and the answer's place is
+    # held meanwhile. The exports, filled once the cards are written.
     answer_box = st.empty()
+    if stored or hits.no_relevant_passage:
+        show_answer(answer_box, hits, ui, searcher)
+    else:
+        answer_box.html(ANSWER_PLACE)
     exports = st.container()
     searches = {"": filters}  # grouped: each language searched on its own
 
@@ -151,7 +158,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
             hits = hits.with_hits(list(best))
         except BackendUnavailableError:
             pass  # the cards are on screen, with their query words marked
-    show_answer(answer_box, hits, ui, searcher)
+        show_answer(answer_box, hits, ui, searcher, held=True)
     show_exports(exports, query, hits, ui, searcher)
 
 
@@ -167,7 +174,7 @@ def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) 
     return cards
 
 
-def show_answer(where, hits, ui: str, searcher: Searcher) -> None:
+def show_answer(where, hits, ui: str, searcher: Searcher, held: bool = False) -> None:
     """The answer box above the cards: the best sentences, each with its
     citation and a link to its card; or, when nothing cleared the relevance
     bar, a sentence that says so, with the nearest passages under a note."""
@@ -177,6 +184,6 @@ def show_answer(where, hits, ui: str, searcher: Searcher) -> None:
     sentences = answer(hits)
     if sentences:
         docs = {s.hit.doc_id: searcher.document(s.hit.doc_id) for s in sentences}
-        where.html(answer_html(sentences, ui, docs))
+        where.html(answer_html(sentences, ui, docs, held))
     else:
         where.empty()
