@@ -126,3 +126,36 @@ def test_without_stored_sentences_the_answer_has_a_place_of_its_height(
     assert not at.exception, at.exception
     box = next(m.value for m in at.html if m.value.startswith('<div role="region"'))
     assert float(re.search(r"min-height:\s*([\d.]+)rem", box)[1]) >= float(held[1])
+
+
+# ------------------------------------------------ 4. a citation names its file
+
+
+UNLISTED = {"path": "muistiot/Muistio 2024.pdf", "kind": "other", "title": "Muistio"}
+
+
+def test_a_file_without_a_sources_entry_is_cited_by_its_file_name():
+    """One citation (search/cite.py) for the page's "copy citation", the
+    CLI's JSON and both exports: a file no sources.toml entry describes has
+    no address or identifier, so its file name says where it is."""
+    from search.__main__ import hit_json
+    from search.cite import citation_text, cite
+    from search.export import to_csv, to_markdown
+    from tests.test_export import hit
+
+    h = hit(doc_id="muistio", title="Muistio")
+    for ui in ("fi", "sv", "en"):
+        assert "muistiot/Muistio 2024.pdf" in citation_text(cite(h, UNLISTED), ui)
+    assert "muistiot/Muistio 2024.pdf" in hit_json(h, UNLISTED)["citation"]
+    assert "muistiot/Muistio 2024.pdf" in to_csv([h], lambda _: UNLISTED)
+    assert "muistiot/Muistio 2024.pdf" in to_markdown("q", [h], lambda _: UNLISTED)
+    # a listed document is cited by its address and identifier, not its file
+    listed = dict(UNLISTED, url="https://example.org/m.pdf", identifier="URN:1")
+    assert "Muistio 2024" not in citation_text(cite(h, listed), "fi")
+
+
+def test_the_copy_help_says_how_to_copy_with_the_keyboard_too():
+    from kb.labels import label
+
+    for ui in ("fi", "sv", "en"):
+        assert "Ctrl+C" in label(ui, "copy_help")

@@ -50,7 +50,7 @@ TEXTS = {
     "citation_field": "Citation, to select and copy (Ctrl+A, Ctrl+C)",
     "not_in_index": "Documents not in the index: {n} (missing, unreadable or added since the last build). No answer can come from them; the Documents view says which, and how to add them.",
     "not_in_index_short": "{n} documents not in the index",
-    "copy_help": "The button at the block's right copies it.",
+    "copy_help": "The button at the block's right copies it; or select the text and press Ctrl+C.",
     "retrieved": "retrieved",
     "too_long": "The question is {n} characters long; the limit is {limit}.",
     "built_counts": "{chunks} passages, {pages} pages, {seconds:.1f} s",

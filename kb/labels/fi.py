@@ -50,7 +50,7 @@ TEXTS = {
     "citation_field": "Lähdeviite valittavaksi ja kopioitavaksi (Ctrl+A, Ctrl+C)",
     "not_in_index": "Hakemistosta puuttuvia asiakirjoja: {n} (tiedosto puuttuu, sitä ei voitu lukea tai se on lisätty viime koonnin jälkeen). Vastaukset eivät voi tulla niistä; näkymä Asiakirjat kertoo, mitkä ne ovat ja miten ne lisätään.",
     "not_in_index_short": "{n} asiakirjaa puuttuu hakemistosta",
-    "copy_help": "Lohkon oikean reunan painike kopioi sen.",
+    "copy_help": "Lohkon oikean reunan painike kopioi sen; tai valitse teksti ja paina Ctrl+C.",
     "retrieved": "viitattu",
     "too_long": "Kysymyksessä on {n} merkkiä; enimmäismäärä on {limit}.",
     "built_counts": "{chunks} kohtaa, {pages} sivua, {seconds:.1f} s",

@@ -50,7 +50,7 @@ TEXTS = {
     "citation_field": "Källhänvisning att markera och kopiera (Ctrl+A, Ctrl+C)",
     "not_in_index": "Dokument som saknas i indexet: {n} (filen saknas, kunde inte läsas eller har lagts till efter senaste bygget). Inga svar kan komma från dem; vyn Dokument visar vilka de är och hur de läggs till.",
     "not_in_index_short": "{n} dokument saknas i indexet",
-    "copy_help": "Knappen i blockets högra kant kopierar den.",
+    "copy_help": "Knappen i blockets högra kant kopierar den; eller markera texten och tryck på Ctrl+C.",
     "retrieved": "hämtad",
     "too_long": "Frågan har {n} tecken; högst {limit} tecken är tillåtna.",
     "built_counts": "{chunks} avsnitt, {pages} sidor, {seconds:.1f} s",
