@@ -159,3 +159,41 @@ def test_the_copy_help_says_how_to_copy_with_the_keyboard_too():
 
     for ui in ("fi", "sv", "en"):
         assert "Ctrl+C" in label(ui, "copy_help")
+
+
+# ------------------------------------------------ 5. the context tab, once, the hit marked
+
+
+def _three_overlapping():
+    from ingest.chunk import Chunker
+    from search.hits import hit_from_chunk
+    from tests.test_chunk import META, _pages
+
+    fake = FakeEmbedder()
+    chunker = Chunker(fake.count_tokens, max_tokens=64, overlap=12, overhead=4)
+    chunks = [c for c in chunker.chunk(META, _pages()) if c.section[-1] == "1 § Tarkoitus"]
+    return [hit_from_chunk(c, 0.0, i + 1, i) for i, c in enumerate(chunks[1:4])]
+
+
+def test_the_context_shows_overlapping_passages_once_the_hit_whole():
+    from search.context import without_overlap
+
+    before, hit, after = _three_overlapping()
+    words = [w for p in (before, hit, after) for w in p.text.split()]
+    assert len(words) > len(set(words))  # the chunks overlap
+    shown = without_overlap([before, hit, after], hit.chunk_id)
+    assert shown[1] == hit  # the hit whole, its highlights kept
+    words = [w for p in shown for w in p.text.split()]
+    assert len(words) == len(set(words))  # each word once
+    assert words[0] == before.text.split()[0] and words[-1] == after.text.split()[-1]
+
+
+def test_the_hit_is_marked_among_its_neighbours_in_every_language():
+    from kb.labels import label
+    from webapp.cards import card_html
+
+    before, hit, _ = _three_overlapping()
+    for ui in ("fi", "sv", "en"):
+        marked = card_html(hit, ui, rank=False, current=True)
+        assert label(ui, "this_hit") in marked and "<mark" in marked
+        assert label(ui, "this_hit") not in card_html(before, ui, rank=False)

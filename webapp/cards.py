@@ -197,6 +197,7 @@ def card_html(
     score: bool = False,
     doc: dict | None = None,
     anchored: bool = True,
+    current: bool = False,
 ) -> str:
     """One result: title, language tag, page (or a web page's address),
     then the section heading on its own line, then the text with its
@@ -204,10 +205,13 @@ def card_html(
     served file's address) is given. Every piece of document text is
     escaped. ``doc`` is the manifest's record of the document; a ranked
     card is the answer box's link target (its id) unless ``anchored`` is
-    off (the same card again in a panel: ids are unique)."""
+    off (the same card again in a panel: ids are unique). ``current``: the
+    hit itself among its neighbours, marked and labelled as the result."""
     c = cite(hit, doc or {})
     number = f"{hit.rank}. " if rank else ""
     head = f"<b>{number}{escape(hit.title)}</b> <code>{escape(hit.lang)}</code>"
+    if current:  # in the context panel: which of the passages is the result
+        head = f"<mark>{label(ui, 'this_hit')}</mark> {head}"
     where = where_text(c, ui)
     if where:
         head += f" · {escape(where)}"
@@ -230,6 +234,8 @@ def card_html(
     ident = f' id="{anchor(hit)}"' if rank and anchored else ""
     # scroll-margin: the answer's link does not put the card under the page's header
     style = "margin-bottom:0.9em;scroll-margin-top:4.5rem"
+    if current:
+        style += ";border-left:4px solid #2e7d5b;padding-left:0.8em"
     if rank and anchored:  # a result: a rule above it parts it from the one before
         style += ";border-top:1px solid rgba(128,128,128,0.4);padding-top:1.2em;margin-top:0.8em"
     return f'<div{ident} style="{style}">{head}<br>{body}</div>'

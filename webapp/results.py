@@ -11,6 +11,7 @@ from kb.labels import EXAMPLES, label
 from search import Highlighting, QueryError, Searcher, StaleHitError
 from search.answer import answer
 from search.cite import citation_text, cite
+from search.context import without_overlap
 from search.grouping import best_by_language
 from webapp.cards import (
     ANSWER_PLACE,
@@ -64,8 +65,10 @@ def show_panels(searcher: Searcher, hit, ui: str, links: dict[str, str]) -> None
     box.text_input(field, value=citation(hit, ui), key=f"cite:{ui}:{hit.chunk_id}")
     names = ["context", "other", "similar"] if hit.group else ["context", "similar"]
     tabs = dict(zip(names, box.tabs([label(ui, name) for name in names]), strict=True))
-    for part in searcher.neighbours(hit):
-        put_card(tabs["context"], part, ui, links, rank=False)
+    parts = [hit if p.chunk_id == hit.chunk_id else p for p in searcher.neighbours(hit)]
+    for part in without_overlap(parts, hit.chunk_id):  # overlapping chunks: their text once
+        current = part.chunk_id == hit.chunk_id
+        put_card(tabs["context"], part, ui, links, rank=False, current=current)
     if "other" in tabs:
         if aligned := searcher.aligned(hit):
             cols = tabs["other"].columns(len(aligned) + 1)

@@ -15,6 +15,7 @@ TEXTS = {
     "other": "Same passage in other languages",
     "similar": "Similar passages",
     "context": "Whole passage with its neighbours",
+    "this_hit": "This result",
     "no_index": "There is no index yet. Build one here, or run `make run` or `python -m ingest`.",
     "broken": "The index cannot be used",
     "no_results": "No results.",

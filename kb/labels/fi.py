@@ -15,6 +15,7 @@ TEXTS = {
     "other": "Sama kohta muilla kielillä",
     "similar": "Samankaltaiset kohdat",
     "context": "Koko kohta ja sen naapurit",
+    "this_hit": "Tämä tulos",
     "no_index": "Hakemistoa ei vielä ole. Rakenna se tästä tai komennolla `make run` tai `python -m ingest`.",
     "broken": "Hakemistoa ei voi käyttää",
     "no_results": "Ei tuloksia.",

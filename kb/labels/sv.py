@@ -15,6 +15,7 @@ TEXTS = {
     "other": "Samma avsnitt på andra språk",
     "similar": "Liknande avsnitt",
     "context": "Hela avsnittet med grannarna",
+    "this_hit": "Det här resultatet",
     "no_index": "Det finns inget index ännu. Bygg det här, eller med `make run` eller `python -m ingest`.",
     "broken": "Indexet kan inte användas",
     "no_results": "Inga resultat.",
