@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ingest.fetching.availability import PRESENT, source_states
+from ingest.fetching.availability import PRESENT, Reason, Why, source_states
 from ingest.storage.stores import live_manifest
 from kb.text import dictionaries
 
@@ -24,6 +24,7 @@ class DocStatus:
     status: str
     error: str
     indexed_at: str
+    reasons: tuple[Reason, ...] = ()  # why, and what to do, as codes the page translates
 
 
 def index_status(
@@ -51,6 +52,9 @@ def index_status(
                 status=entry["status"],
                 error=entry.get("error", ""),
                 indexed_at=entry.get("indexed_at", ""),
+                reasons=(Reason(Why.UNREADABLE, (), entry.get("error", "")),)
+                if entry["status"] == "failed"
+                else (),
             )
         )
     if corpus_dir is None and manifest.get("corpus"):
@@ -61,17 +65,43 @@ def index_status(
             if src.path in present:
                 i = present[src.path]
                 if not rows[i].doc_id:  # a file that failed: named by its entry
+                    title = src.title or src.id
                     rows[i] = replace(
-                        rows[i], doc_id=src.id, title=src.title, lang=src.lang, kind=src.kind
+                        rows[i], doc_id=src.id, title=title, lang=src.lang, kind=src.kind
                     )
                 continue
             status = "not indexed" if src.state == PRESENT else src.state
+            title = src.title or src.id  # a title read from the file later: its id till then
             rows.append(
                 DocStatus(
-                    src.path, src.id, src.title, src.lang, src.kind, 0, 0, status, src.detail, ""
+                    src.path,
+                    src.id,
+                    title,
+                    src.lang,
+                    src.kind,
+                    0,
+                    0,
+                    status,
+                    src.detail,
+                    "",
+                    tuple(r for r in src.reasons if r.why is not Why.SNAPSHOT),
                 )
             )
     facts = {k: v for k, v in manifest.items() if k != "files"}
     facts["generation"] = name
     facts["dictionaries"] = dictionaries.status_note()  # None: the lexical bridge is whole
     return facts, rows
+
+
+def row_counts(rows: list[DocStatus]) -> dict[str, int]:
+    """Counts that agree with the rows: documents, pages and passages
+    indexed, and how many failed, are missing or are not indexed yet."""
+    indexed = [r for r in rows if r.status == "indexed"]
+    return {
+        "documents": len(indexed),
+        "pages": sum(r.pages for r in indexed),
+        "chunks": sum(r.chunks for r in indexed),
+        "failed": sum(r.status == "failed" for r in rows),
+        "missing": sum(r.status == "missing" for r in rows),
+        "waiting": sum(r.status == "not indexed" for r in rows),
+    }

@@ -197,3 +197,61 @@ def test_the_hit_is_marked_among_its_neighbours_in_every_language():
         marked = card_html(hit, ui, rank=False, current=True)
         assert label(ui, "this_hit") in marked and "<mark" in marked
         assert label(ui, "this_hit") not in card_html(before, ui, rank=False)
+
+
+# ------------------------------------------------ 1. the documents view
+
+
+LISTED = """
+[[document]]
+id = "strategia-fi"
+file = "official/strategia-fi.pdf"
+title = "Kansallinen hankintastrategia"
+lang = "fi"
+kind = "strategy"
+url = "http://127.0.0.1:9/strategia.pdf"
+
+[[document]]
+id = "teemaryhmat-fi"
+file = "web/teemaryhmat-fi.html"
+title = ""
+lang = "fi"
+kind = "web page"
+url = "http://127.0.0.1:9/teemaryhmat"
+"""
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("ui", ["fi", "sv"])
+def test_the_documents_view_says_why_and_what_to_do_in_full_in_the_page_language(
+    built, settings, ui
+):
+    import json
+
+    from kb.labels import coded, label
+
+    corpus = settings.corpus_dir
+    (corpus / "sources.toml").write_text(SOURCES + LISTED, encoding="utf-8")
+    fetched = {"status": "failed", "detail": "network unavailable", "at": "2026-12-06T10:00:00Z"}
+    (corpus / ".fetch-state.json").write_text(json.dumps({"strategia-fi": fetched}))
+    at = _run(view="docs", ui=ui)
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    titles, status = label(ui, "form_title"), table.columns[5]
+    by_title = dict(zip(table[table.columns[0]], table[status], strict=True))
+    # the status a word in the page's language; missing documents by their title or id
+    assert by_title["Kansallinen hankintastrategia"] == coded(ui, "status", "failed")
+    assert by_title["teemaryhmat-fi"] == coded(ui, "status", "missing")
+    assert titles and not [f for f in table[table.columns[-1]] if f in by_title]
+    # why and what to do, in full and in the page's language, below the table
+    shown = " ".join(m.value for m in at.markdown)
+    assert "fetch of" not in shown and "python -m ingest fetch (downloads" not in shown
+    why = label(ui, "reason_fetch_failed").split("{")[0].strip()
+    assert why and why in shown.replace("&#32;", " ")
+    assert "strategia&#46;pdf" in shown  # the address it would fetch, whole
+    # the counts agree with the rows
+    failed = sum(1 for s in table[status] if s == coded(ui, "status", "failed"))
+    missing = sum(1 for s in table[status] if s == coded(ui, "status", "missing"))
+    assert (failed, missing) == (1, 1)
+    counts = label(ui, "counts_line_more").format(failed=1, missing=1, waiting=0)
+    assert counts.split(",")[0] in shown

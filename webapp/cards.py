@@ -59,27 +59,70 @@ def facts_markdown(facts: dict, ui: str) -> str:
 
 def counts_line(counts: dict, ui: str) -> str:
     """ "3 asiakirjaa, 176 sivua, 658 kohtaa, 0 epäonnistui" from the
-    manifest's counts."""
-    keys = ("documents", "pages", "chunks", "failed")
-    return label(ui, "counts_line").format(**{k: int(counts.get(k, 0)) for k in keys})
+    counts (ingest.status.row_counts: they agree with the table's rows),
+    then the missing and not yet indexed, when there are any."""
+    keys = ("documents", "pages", "chunks", "failed", "missing", "waiting")
+    n = {k: int(counts.get(k, 0)) for k in keys}
+    line = label(ui, "counts_line").format(**n)
+    if n["missing"] or n["waiting"]:
+        line += ", " + label(ui, "counts_line_more").format(**n)
+    return line
 
 
 def documents_table_row(row, ui: str) -> dict:
     """One row of the documents table, its codes (kind, status) in the
     page's language; titles, paths and errors as they are (a dataframe
-    shows text as text)."""
-    status = coded(ui, "status", row.status)
-    error = label(ui, "missing_note") if row.status == "missing" else row.error
+    shows text as text). Why, and what to do, are below the table in full
+    (reasons_markdown): a cell cut them off."""
     return {
         "title": row.title or row.path,
         "kind": coded(ui, "kind", row.kind),
         "lang": row.lang,
         "pages": row.pages,
         "chunks": row.chunks,
-        "status": status + (f": {error}" if error else ""),
+        "status": coded(ui, "status", row.status),
         "indexed": row.indexed_at[:19].replace("T", " "),
         "file": row.path,
     }
+
+
+def reason_text(reasons, ui: str) -> str:
+    """Why a document needs attention and what to do, in the page's
+    language, from its reason codes (ingest/fetching/availability.py);
+    the tools' own English words are not part of it (tool_details)."""
+    parts = []
+    for r in reasons:
+        values = dict(r.values)
+        if "when" in values:  # 2026-12-06T10:00:00Z -> 2026-12-06 10:00 UTC
+            when = values["when"]
+            if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z?", when):
+                when = when[:16].replace("T", " ") + " UTC"
+            values["when"] = when
+        parts.append(label(ui, f"reason_{r.why}").format(**values))
+    return "; ".join(parts)
+
+
+def reasons_markdown(rows, ui: str) -> str:
+    """Each document that needs attention, one bullet: its title, status,
+    and why and what to do in full, for st.markdown (every part escaped)."""
+    lines = []
+    for row in rows:
+        if row.reasons:
+            status = coded(ui, "status", row.status)
+            text = reason_text(row.reasons, ui)
+            lines.append(f"- **{plain(row.title or row.path)}** ({plain(status)}): {plain(text)}")
+    return "\n".join(lines)
+
+
+def tool_details(rows) -> str:
+    """The tools' own messages (English free text: a fetch's or a reader's
+    error) by document, for st.markdown, escaped."""
+    lines = []
+    for row in rows:
+        for r in row.reasons:
+            if r.detail:
+                lines.append(f"- {plain(row.title or row.path)}: {plain(r.detail)}")
+    return "\n".join(lines)
 
 
 def index_error_message(exc: Exception, ui: str) -> str:
