@@ -255,3 +255,28 @@ def test_the_documents_view_says_why_and_what_to_do_in_full_in_the_page_language
     assert (failed, missing) == (1, 1)
     counts = label(ui, "counts_line_more").format(failed=1, missing=1, waiting=0)
     assert counts.split(",")[0] in shown
+
+
+# ------------------------------------------------ 3. the uploader in the page's language
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("ui", ["fi", "sv", "en"])
+def test_the_uploader_speaks_the_page_language_and_states_the_real_limit(built, monkeypatch, ui):
+    from kb.labels import label
+
+    monkeypatch.setenv("KB_MAX_FILE_MB", "7")
+    at = _run(view="docs", ui=ui)
+    assert not at.exception, at.exception
+    (uploader,) = at.get("file_uploader")
+    assert uploader.proto.max_upload_size_mb == 7  # the browser refuses what the build would
+    styles = " ".join(m.value for m in at.html if "stFileUploaderDropzone" in m.value)
+    # Streamlit's own "Upload" and "200MB per file • PDF, MD" hidden, ours shown instead
+    assert "display: none" in styles
+    assert f'content: "{label(ui, "upload_button")}"' in styles
+    from ingest.corpus.library import SUFFIXES
+
+    types = ", ".join(s[1:].upper() for s in SUFFIXES)
+    assert "PDF" in types and "HTML" in types
+    limit = label(ui, "upload_limit").format(mb=7, types=types)
+    assert f'content: "{limit}"' in styles, styles

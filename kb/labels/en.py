@@ -84,6 +84,8 @@ TEXTS = {
     "counts_line_more": "{missing} missing, {waiting} not indexed yet",
     "add_docs": "Add documents",
     "upload": "Upload PDF, Markdown, HTML or text files",
+    "upload_button": "Choose files",
+    "upload_limit": "At most {mb} MB per file • {types}",
     "address": "Or paste an address: a PDF or a web page",
     "fetch": "Fetch",
     "fetching": "Fetching the address",

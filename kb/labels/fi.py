@@ -84,6 +84,8 @@ TEXTS = {
     "counts_line_more": "{missing} puuttuu, {waiting} ei vielä hakemistossa",
     "add_docs": "Lisää asiakirjoja",
     "upload": "Lataa PDF-, Markdown-, HTML- tai tekstitiedostoja",
+    "upload_button": "Valitse tiedostot",
+    "upload_limit": "Enintään {mb} Mt tiedostoa kohden • {types}",
     "address": "Tai liitä osoite: PDF tai verkkosivu",
     "fetch": "Hae",
     "fetching": "Haetaan osoitetta",

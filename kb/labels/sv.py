@@ -84,6 +84,8 @@ TEXTS = {
     "counts_line_more": "{missing} saknas, {waiting} inte indexerade ännu",
     "add_docs": "Lägg till dokument",
     "upload": "Ladda upp PDF-, Markdown-, HTML- eller textfiler",
+    "upload_button": "Välj filer",
+    "upload_limit": "Högst {mb} MB per fil • {types}",
     "address": "Eller klistra in en adress: en PDF eller en webbsida",
     "fetch": "Hämta",
     "fetching": "Adressen hämtas",
