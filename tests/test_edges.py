@@ -280,3 +280,16 @@ def test_the_uploader_speaks_the_page_language_and_states_the_real_limit(built, 
     assert "PDF" in types and "HTML" in types
     limit = label(ui, "upload_limit").format(mb=7, types=types)
     assert f'content: "{limit}"' in styles, styles
+
+
+# ------------------------------------------------ 8. --mode named as the page names it
+
+
+def test_the_cli_mode_option_says_what_the_page_calls_each_mode():
+    from kb.labels import coded
+    from search.__main__ import _parser
+    from search.modes import SearchMode
+
+    text = " ".join(_parser().format_help().split())
+    for mode in SearchMode:
+        assert f"{mode.value} ({coded('en', 'mode', mode).lower()}" in text, text
