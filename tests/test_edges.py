@@ -93,14 +93,20 @@ def _page_when_the_first_card_is_written(monkeypatch, **params):
     at = _run(**params)
     monkeypatch.setattr(webapp.results, "put_card", put_card)
     assert at.exception and "raise _Stop" in at.exception[0].stack_trace[-1]
+    return at
+
+
+def _bodies(at) -> list[str]:
     return [m.value for m in at.html if not m.value.startswith("<style")]
 
 
 @pytest.mark.model
 def test_the_answer_is_in_place_before_the_first_card(built, monkeypatch):
-    shown = _page_when_the_first_card_is_written(
+    at = _page_when_the_first_card_is_written(
         monkeypatch, q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi"
     )
+    assert len(at.get("download_button")) == 2  # the exports above the cards, in place too
+    shown = _bodies(at)
     assert shown and shown[0].startswith('<div role="region" aria-label="Vastaus asiakirjoista"')
     assert "Hankintayksiköt edistävät innovaatioita" in shown[0]
 
@@ -119,7 +125,7 @@ def test_without_stored_sentences_the_answer_has_a_place_of_its_height(
         settings.index_dir, gen.vectors(list(range(gen.index.ntotal))), gen.chunks, manifest
     )
     query = dict(q="Miten hankintayksiköt edistävät innovaatioita?", ui="fi", lang="fi")
-    shown = _page_when_the_first_card_is_written(monkeypatch, **query)
+    shown = _bodies(_page_when_the_first_card_is_written(monkeypatch, **query))
     held = re.search(r"min-height:\s*([\d.]+)rem", shown[0] if shown else "")
     assert held, shown
     at = _run(**query)

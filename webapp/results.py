@@ -131,13 +131,13 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     # The answer above the cards, in place before the first card so that
     # the cards never move: from the sentences the hits carry (cheap); an
     # older index embeds them after the cards, and the answer's place is
-    # held meanwhile. The exports, filled once the cards are written.
+    # held meanwhile. The exports too (their text needs no highlights).
     answer_box = st.empty()
     if stored or hits.no_relevant_passage:
         show_answer(answer_box, hits, ui, searcher)
     else:
         answer_box.html(ANSWER_PLACE)
-    exports = st.container()
+    show_exports(st.container(), query, hits, ui, searcher)
     searches = {"": filters}  # grouped: each language searched on its own
 
     def one_language(lang: str, k: int):
@@ -162,7 +162,6 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         except BackendUnavailableError:
             pass  # the cards are on screen, with their query words marked
         show_answer(answer_box, hits, ui, searcher, held=True)
-    show_exports(exports, query, hits, ui, searcher)
 
 
 def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) -> dict:
