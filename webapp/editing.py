@@ -43,8 +43,9 @@ def uploader_css(ui: str, mb: int, types: list[str]) -> str:
     """Streamlit's uploader has no translation: its button says "Upload"
     and its dropzone "200MB per file • PDF, MD" on every page. Both are
     hidden, and the page's words shown in their place (CSS generated
-    content, which is also the button's accessible name), with the real
-    limit (KB_MAX_FILE_MB). The texts are our labels, no untrusted text."""
+    content), with the real limit (KB_MAX_FILE_MB). "Upload" stays the
+    button's text for assistive technology (axe ignores generated content).
+    The texts are our labels, no untrusted text."""
     button = json.dumps(label(ui, "upload_button"), ensure_ascii=False)  # a CSS string
     limit = label(ui, "upload_limit").format(mb=int(mb), types=", ".join(types))
     limit = json.dumps(limit, ensure_ascii=False)
@@ -52,7 +53,10 @@ def uploader_css(ui: str, mb: int, types: list[str]) -> str:
     notes = "[data-testid='stFileUploaderDropzoneInstructions']"
     return (
         "<style>"
-        f"{zone} button [data-testid='stMarkdownContainer'] p {{ display: none }}"
+        # "Upload" out of sight, still the button's text for axe (generated
+        # content is not): hidden from view, not from assistive technology
+        f"{zone} button [data-testid='stMarkdownContainer'] p {{ position: absolute; "
+        "width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap }"
         f"{zone} button [data-testid='stMarkdownContainer']::after {{ content: {button} }}"
         f"{notes} span {{ display: none }}"
         f"{notes} > div::after {{ content: {limit}; font-size: 0.875rem }}"
