@@ -110,7 +110,7 @@ def reasons_markdown(rows, ui: str) -> str:
         if row.reasons:
             status = coded(ui, "status", row.status)
             text = reason_text(row.reasons, ui)
-            lines.append(f"- **{plain(row.title or row.path)}** ({plain(status)}): {plain(text)}")
+            lines.append(f"- {plain(row.title or row.path)} ({plain(status)}): {plain(text)}")
     return "\n".join(lines)
 
 
