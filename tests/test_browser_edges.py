@@ -156,7 +156,7 @@ def _documents_view(page, url: str, ui: str, size: tuple[int, int]) -> None:
     assert why in reasons[0] and "http://127.0.0.1:9/strategia.pdf" in reasons[0]
     assert "teemaryhmat-fi" in reasons[0]  # a missing document without a title: its id
     assert "network unavailable" not in reasons[0]  # the tool's English: folded away
-    assert "fetch of 2026" not in " ".join(shown)  # as the command line words it
+    assert "fetch of 2026-12-06T10" not in " ".join(shown)  # as the command line words it
     counts = label(ui, "counts_line_more").format(missing=1, waiting=0)
     assert any(counts in t for t in shown), shown
     _screenshot(page, _path(f"edges-documents-{ui}-{width}.png"), full_page=False)
