@@ -169,11 +169,23 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
                 _both(progress, stages, Stage.SENTENCES),
             )
         stages(Stage.WRITING, 0, 1)
+        _stamp_finished(manifest, docs.now)
         report.generation = store.write(vectors, all_chunks, manifest, sentences)
         stages(Stage.WRITING, 1, 1)
         report.written = True
     report.seconds = time.monotonic() - started
     return report
+
+
+def _stamp_finished(manifest: Manifest, started: str) -> None:
+    """ "Built" and each file read by this build's "indexed" say when the
+    build finished (its generation is complete), not when it began; the
+    start stays as ``started``. Files kept from an earlier build keep theirs."""
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
+    manifest.started, manifest.created = started, finished
+    for entry in manifest.files.values():
+        if entry.indexed_at == started:
+            entry.indexed_at = finished
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ingest.fetching.availability import Availability, source_states
+from ingest.fetching.availability import Availability, Reason, Why, source_states
 from ingest.storage.stores import live_manifest
 from kb.choices import Choice
 from kb.index.manifest import Manifest
@@ -34,6 +34,7 @@ class DocStatus:
     status: DocState
     error: str
     indexed_at: str
+    reasons: tuple[Reason, ...] = ()  # why, and what to do, as codes the page translates
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ def index_status(
         status = DocState(entry.status)
         rows.append(
             DocStatus(rel, doc.id, doc.title, doc.lang, doc.kind, entry.pages, entry.chunks,
-                      status, entry.error, entry.indexed_at)
+                      status, entry.error, entry.indexed_at,
+                      (Reason(Why.UNREADABLE, (), entry.error),) if entry.failed else ())
         )  # fmt: skip
     if corpus_dir is None and manifest.corpus:
         corpus_dir = Path(manifest.corpus)  # the corpus this index was built from
@@ -79,16 +81,42 @@ def index_status(
             if src.path in present:
                 i = present[src.path]
                 if not rows[i].doc_id:  # a file that failed: named by its entry
+                    title = src.title or src.id
                     rows[i] = replace(
-                        rows[i], doc_id=src.id, title=src.title, lang=src.lang, kind=src.kind
+                        rows[i], doc_id=src.id, title=title, lang=src.lang, kind=src.kind
                     )
                 continue
             status = (
                 DocState.NOT_INDEXED if src.state is Availability.PRESENT else DocState(src.state)
             )
+            title = src.title or src.id  # a title read from the file later: its id till then
             rows.append(
                 DocStatus(
-                    src.path, src.id, src.title, src.lang, src.kind, 0, 0, status, src.detail, ""
+                    src.path,
+                    src.id,
+                    title,
+                    src.lang,
+                    src.kind,
+                    0,
+                    0,
+                    status,
+                    src.detail,
+                    "",
+                    tuple(r for r in src.reasons if r.why is not Why.SNAPSHOT),
                 )
             )
     return IndexFacts(manifest, name, dictionaries.status_note()), rows
+
+
+def row_counts(rows: list[DocStatus]) -> dict[str, int]:
+    """Counts that agree with the rows: documents, pages and passages
+    indexed, and how many failed, are missing or are not indexed yet."""
+    indexed = [r for r in rows if r.status == DocState.INDEXED]
+    return {
+        "documents": len(indexed),
+        "pages": sum(r.pages for r in indexed),
+        "chunks": sum(r.chunks for r in indexed),
+        "failed": sum(r.status == DocState.FAILED for r in rows),
+        "missing": sum(r.status == DocState.MISSING for r in rows),
+        "waiting": sum(r.status == DocState.NOT_INDEXED for r in rows),
+    }

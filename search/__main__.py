@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from kb.errors import KBError, SettingsError
+from kb.labels import coded
 from kb.settings import load_settings
 from kb.terminal import ExitCode, printable, run_cli
 from search.cite import citation_text, cite, where_text
@@ -158,8 +159,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--queries-file", type=Path, help='one query per line, or JSONL with "query"')
     p.add_argument("--index", type=Path, help="index folder (default: index/, or $KB_INDEX)")
     p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    named = ", ".join(f"{m.value} ({coded(CLI_LANGUAGE, 'mode', m).lower()})" for m in SearchMode)
     p.add_argument(
-        "--mode", choices=list(SearchMode), type=SearchMode.from_str, default=SearchMode.HYBRID
+        "--mode",
+        choices=list(SearchMode),
+        type=SearchMode.from_str,
+        default=SearchMode.HYBRID,
+        help=f"{named}; as the page's Mode names them (default hybrid)",
     )
     p.add_argument("--lang", help="only these languages, comma-separated (fi,sv,en)")
     p.add_argument("--doc", help="only these document ids, comma-separated")

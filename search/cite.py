@@ -25,6 +25,13 @@ class Citation:
     retrieved: str  # YYYY-MM-DD for a web page, if sources.toml records it
     lang: str
     web: bool  # cited by its address, not by a page
+    file: str = ""  # its file in the corpus folder: where a citation without address points
+
+    @property
+    def where_kept(self) -> str:
+        """The file name, for a citation that has neither an address nor an
+        identifier (a file no sources.toml entry describes); "" otherwise."""
+        return "" if self.url or self.identifier else self.file
 
 
 def paged(doc: dict) -> bool:
@@ -51,6 +58,7 @@ def cite(hit: Hit, doc: dict) -> Citation:
         retrieved=str(doc.get("retrieved", "")),
         lang=hit.lang,
         web=doc.get("kind") == WEB_KIND,
+        file=str(doc.get("path", "")),
     )
 
 
@@ -83,14 +91,15 @@ def short_citation(c: Citation, ui: str) -> str:
 
 def citation_text(c: Citation, ui: str) -> str:
     """The full citation a person pastes: title, section, page, then the
-    address (and retrieval date) or identifier. Plain text, unescaped: the
+    address (and retrieval date) or identifier, else the file's name. Plain text, unescaped: the
     page shows it in st.code, which renders nothing."""
     parts = [c.title] + ([c.section] if c.section else [])
     if c.pages:
         parts.append(f"{label(ui, 'page')} {c.pages}")
     text = ", ".join(parts)
     if c.web:
-        where = where_text(c, ui)
+        where = where_text(c, ui) or c.where_kept
         return f"{text}. {where}" if where else text
     tail = " ".join(x for x in (c.url, f"({c.identifier})" if c.identifier else "") if x)
+    tail = tail or c.where_kept
     return f"{text}. {tail}" if tail else text

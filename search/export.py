@@ -28,6 +28,7 @@ CSV_FIELDS = (
     "chunk_id",
     "retrieved",
     "text",
+    "file",
 )
 
 DocLookup = Callable[[str], dict]
@@ -49,6 +50,7 @@ def _row(hit: Hit, doc: dict) -> dict:
         "chunk_id": hit.chunk_id,
         "retrieved": c.retrieved,
         "text": " ".join(hit.text.split()),
+        "file": c.where_kept,  # a file without address or identifier: its name
     }
 
 
@@ -84,6 +86,8 @@ def to_markdown(query: str, hits: list[Hit], document: DocLookup, ui: str = "en"
         title = md_text(hit.title, line_start=not link)  # else it opens the list item
         head = f"[{title}](<{c.url}>)" if link else title
         ident = f" ({md_text(c.identifier)})" if c.identifier else ""
+        if c.where_kept:  # no address, no identifier: the file's name
+            ident = f" ({md_text(c.where_kept)})"
         section = f", {md_text(c.section)}" if c.section else ""
         where = md_text(where_text(c, ui)) if c.pages else _web_where(c, ui, link)
         where = f", {where}" if where else ""

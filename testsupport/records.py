@@ -3,7 +3,7 @@ holding one, without an index."""
 
 from __future__ import annotations
 
-from kb.records import Chunk
+from kb.records import Chunk, DocumentMeta, Heading, Page
 from search.hits import Hit
 
 
@@ -61,3 +61,17 @@ def hit(**kw) -> Hit:
     hit_fields = ("score", "rank", "row", "dense_rank", "bm25_rank", "highlights")
     found = {k: base.pop(k) for k in hit_fields if k in base}
     return Hit(Chunk(**base), **found)
+
+
+# A two-page Act-like document for the chunker (tests/unit/test_chunk.py).
+META = DocumentMeta(id="doc", title="Doc", lang="fi", kind="strategy", group="g")
+
+
+def two_pages(words: int = 300) -> list[Page]:
+    body = " ".join(f"sana{i}" for i in range(words))
+    p1 = f"1 luku Yleistä\n1 § Tarkoitus\n{body}"
+    p2 = f"jatkuu {body}\n2 § Tavoitteet\nLyhyt pykälä."
+    return [
+        Page(1, "i", p1, (Heading(0, 2, "1 luku Yleistä"), Heading(15, 3, "1 § Tarkoitus"))),
+        Page(2, "ii", p2, (Heading(p2.index("2 §"), 3, "2 § Tavoitteet"),)),
+    ]

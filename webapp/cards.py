@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 
-from ingest.status import DocState, IndexFacts
+from ingest.status import IndexFacts
 from kb.labels import COLUMNS, LANGUAGE_NAMES, UI_LANGS, coded, label
 from search.answer import AnswerSentence
 from search.cite import cite, short_citation, where_text
@@ -43,43 +43,87 @@ def column_names(ui: str) -> dict[str, str]:
     return dict(zip(keys, COLUMNS.get(ui, COLUMNS["en"]), strict=True))
 
 
-def facts_markdown(facts: IndexFacts, ui: str) -> str:
+def facts_markdown(facts: IndexFacts, ui: str, counts: dict | None = None) -> str:
     """Model, build time and counts of the live index, one line each, for
-    st.markdown. The values come from our own manifest; they are escaped all
-    the same."""
+    st.markdown; ``counts`` as the table's rows give them (row_counts), else
+    the manifest's. The values come from our own manifest; they are escaped
+    all the same."""
     model, manifest = facts.manifest.model, facts.manifest
     created = manifest.created[:19].replace("T", " ")
     lines = [
         f"- {label(ui, 'model')}: {plain(model.name)} ({plain(model.fingerprint)})",
         f"- {label(ui, 'created')}: {plain(created)} UTC ({plain(facts.generation or '')})",
-        f"- {label(ui, 'counts')}: {counts_line(asdict(manifest.counts), ui)}",
+        f"- {label(ui, 'counts')}: {counts_line(counts or asdict(manifest.counts), ui)}",
     ]
     return "\n".join(lines)
 
 
 def counts_line(counts: dict, ui: str) -> str:
     """ "3 asiakirjaa, 176 sivua, 658 kohtaa, 0 epäonnistui" from the
-    manifest's counts."""
-    keys = ("documents", "pages", "chunks", "failed")
-    return label(ui, "counts_line").format(**{k: int(counts.get(k, 0)) for k in keys})
+    counts (ingest.status.row_counts: they agree with the table's rows),
+    then the missing and not yet indexed, when there are any."""
+    keys = ("documents", "pages", "chunks", "failed", "missing", "waiting")
+    n = {k: int(counts.get(k, 0)) for k in keys}
+    line = label(ui, "counts_line").format(**n)
+    if n["missing"] or n["waiting"]:
+        line += ", " + label(ui, "counts_line_more").format(**n)
+    return line
 
 
 def documents_table_row(row, ui: str) -> dict:
     """One row of the documents table, its codes (kind, status) in the
     page's language; titles, paths and errors as they are (a dataframe
-    shows text as text)."""
-    status = coded(ui, "status", row.status)
-    error = label(ui, "missing_note") if row.status == DocState.MISSING else row.error
+    shows text as text). Why, and what to do, are below the table in full
+    (reasons_markdown): a cell cut them off."""
     return {
         "title": row.title or row.path,
         "kind": coded(ui, "kind", row.kind),
         "lang": row.lang,
         "pages": row.pages,
         "chunks": row.chunks,
-        "status": status + (f": {error}" if error else ""),
+        "status": coded(ui, "status", row.status),
         "indexed": row.indexed_at[:19].replace("T", " "),
         "file": row.path,
     }
+
+
+def reason_text(reasons, ui: str) -> str:
+    """Why a document needs attention and what to do, in the page's
+    language, from its reason codes (ingest/fetching/availability.py);
+    the tools' own English words are not part of it (tool_details)."""
+    parts = []
+    for r in reasons:
+        values = dict(r.values)
+        if "when" in values:  # 2026-12-06T10:00:00Z -> 2026-12-06 10:00 UTC
+            when = values["when"]
+            if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z?", when):
+                when = when[:16].replace("T", " ") + " UTC"
+            values["when"] = when
+        parts.append(label(ui, f"reason_{r.why}").format(**values))
+    return "; ".join(parts)
+
+
+def reasons_markdown(rows, ui: str) -> str:
+    """Each document that needs attention, one bullet: its title, status,
+    and why and what to do in full, for st.markdown (every part escaped)."""
+    lines = []
+    for row in rows:
+        if row.reasons:
+            status = coded(ui, "status", row.status)
+            text = reason_text(row.reasons, ui)
+            lines.append(f"- {plain(row.title or row.path)} ({plain(status)}): {plain(text)}")
+    return "\n".join(lines)
+
+
+def tool_details(rows) -> str:
+    """The tools' own messages (English free text: a fetch's or a reader's
+    error) by document, for st.markdown, escaped."""
+    lines = []
+    for row in rows:
+        for r in row.reasons:
+            if r.detail:
+                lines.append(f"- {plain(row.title or row.path)}: {plain(r.detail)}")
+    return "\n".join(lines)
 
 
 def index_error_message(exc: Exception, ui: str) -> str:
@@ -197,6 +241,7 @@ def card_html(
     score: bool = False,
     doc: dict | None = None,
     anchored: bool = True,
+    current: bool = False,
 ) -> str:
     """One result: title, language tag, page (or a web page's address),
     then the section heading on its own line, then the text with its
@@ -204,10 +249,13 @@ def card_html(
     served file's address) is given. Every piece of document text is
     escaped. ``doc`` is the manifest's record of the document; a ranked
     card is the answer box's link target (its id) unless ``anchored`` is
-    off (the same card again in a panel: ids are unique)."""
+    off (the same card again in a panel: ids are unique). ``current``: the
+    hit itself among its neighbours, marked and labelled as the result."""
     c = cite(hit, doc or {})
     number = f"{hit.rank}. " if rank else ""
     head = f"<b>{number}{escape(hit.title)}</b> <code>{escape(hit.lang)}</code>"
+    if current:  # in the context panel: which of the passages is the result
+        head = f"<mark>{label(ui, 'this_hit')}</mark> {head}"
     where = where_text(c, ui)
     if where:
         head += f" · {escape(where)}"
@@ -230,14 +278,27 @@ def card_html(
     ident = f' id="{anchor(hit)}"' if rank and anchored else ""
     # scroll-margin: the answer's link does not put the card under the page's header
     style = "margin-bottom:0.9em;scroll-margin-top:4.5rem"
+    if current:
+        style += ";border-left:4px solid #2e7d5b;padding-left:0.8em"
     if rank and anchored:  # a result: a rule above it parts it from the one before
         style += ";border-top:1px solid rgba(128,128,128,0.4);padding-top:1.2em;margin-top:0.8em"
     return f'<div{ident} style="{style}">{head}<br>{body}</div>'
 
 
-def answer_html(sentences: list[AnswerSentence], ui: str, docs: dict[str, dict]) -> str:
+# The answer box's place when it is filled after the cards (an index
+# without stored sentence vectors): held this high, and the box at least as
+# high, so that the cards below do not move when it comes (three sentences
+# of a line or two).
+ANSWER_PLACE_REM = 9
+ANSWER_PLACE = f'<div aria-hidden="true" style="min-height:{ANSWER_PLACE_REM}rem"></div>'
+
+
+def answer_html(
+    sentences: list[AnswerSentence], ui: str, docs: dict[str, dict], held: bool = False
+) -> str:
     """The answer box: each quoted sentence, then its citation as a link
-    to its card. ``docs``: the manifest's record of each document by id."""
+    to its card. ``docs``: the manifest's record of each document by id.
+    ``held``: it fills the place ANSWER_PLACE kept, at least as high."""
     items = []
     for s in sentences:
         c = cite(s.hit, docs.get(s.hit.doc_id, {}))
@@ -249,7 +310,8 @@ def answer_html(sentences: list[AnswerSentence], ui: str, docs: dict[str, dict])
     return (
         f'<div role="region" aria-label="{label(ui, "answer")}" '
         'style="border-left:4px solid #2e7d5b;padding:0.5em 1em;margin:0.5em 0 1.2em 0;'
-        'background:rgba(46,125,91,0.07)">'
+        f"background:rgba(46,125,91,0.07){f';min-height:{ANSWER_PLACE_REM}rem' if held else ''}"
+        '">'
         f"<b>{label(ui, 'answer')}</b>"
         f'<ol style="margin:0.4em 0 0.4em 0">{"".join(items)}</ol>'
         f"<small>{label(ui, 'answer_note')}</small></div>"

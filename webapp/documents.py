@@ -7,7 +7,7 @@ import streamlit as st
 
 from ingest.corpus.audit import Action
 from ingest.pipeline import build_index
-from ingest.status import index_status
+from ingest.status import index_status, row_counts
 from ingest.storage.buildwait import build_in_turn
 from kb.errors import BuildLockedError, KBError
 from kb.labels import label
@@ -19,6 +19,8 @@ from webapp.cards import (
     facts_markdown,
     failure_message,
     index_error_message,
+    reasons_markdown,
+    tool_details,
 )
 from webapp.editing import add_documents, remove_document, show_trash
 from webapp.feedback import show_unanswered
@@ -70,6 +72,17 @@ def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
     return not report.failed
 
 
+def show_reasons(rows, ui: str) -> None:
+    """Below the table, in full: each document that needs attention, why
+    and what to do, in the page's language; the tools' own (English)
+    messages folded away under them."""
+    if text := reasons_markdown(rows, ui):
+        st.subheader(label(ui, "attention"), anchor=False)
+        st.markdown(text)
+        if details := tool_details(rows):
+            st.expander(label(ui, "tool_details")).markdown(details)
+
+
 def documents_view(settings, searcher: Searcher | None, ui: str, can_edit: bool) -> None:
     import pandas as pd
 
@@ -80,11 +93,12 @@ def documents_view(settings, searcher: Searcher | None, ui: str, can_edit: bool)
         facts, rows = None, []
     if facts:
         st.subheader(label(ui, "facts"), anchor=False)
-        st.markdown(facts_markdown(facts, ui))
+        st.markdown(facts_markdown(facts, ui, row_counts(rows)))
     if rows:
         names = column_names(ui)
         table = pd.DataFrame([documents_table_row(r, ui) for r in rows])
         st.dataframe(table.rename(columns=names), hide_index=True, width="stretch")
+        show_reasons(rows, ui)
         indexed = table[table["chunks"] > 0].rename(columns=names)
         if not indexed.empty:
             st.subheader(label(ui, "chunks_chart"), anchor=False)

@@ -5,6 +5,7 @@ ingest/corpus/library.py; this module only draws it."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
@@ -38,6 +39,31 @@ def show_notes() -> None:
         (st.success if kind == "ok" else st.warning)(text)
 
 
+def uploader_css(ui: str, mb: int, types: list[str]) -> str:
+    """Streamlit's uploader has no translation: its button says "Upload"
+    and its dropzone "200MB per file • PDF, MD" on every page. Both are
+    hidden, and the page's words shown in their place (CSS generated
+    content), with the real limit (KB_MAX_FILE_MB). "Upload" stays the
+    button's text for assistive technology (axe ignores generated content).
+    The texts are our labels, no untrusted text."""
+    button = json.dumps(label(ui, "upload_button"), ensure_ascii=False)  # a CSS string
+    limit = label(ui, "upload_limit").format(mb=int(mb), types=", ".join(types))
+    limit = json.dumps(limit, ensure_ascii=False)
+    zone = "[data-testid='stFileUploaderDropzone']"
+    notes = "[data-testid='stFileUploaderDropzoneInstructions']"
+    return (
+        "<style>"
+        # "Upload" out of sight, still the button's text for axe (generated
+        # content is not): hidden from view, not from assistive technology
+        f"{zone} button [data-testid='stMarkdownContainer'] p {{ position: absolute; "
+        "width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap }"
+        f"{zone} button [data-testid='stMarkdownContainer']::after {{ content: {button} }}"
+        f"{notes} span {{ display: none }}"
+        f"{notes} > div::after {{ content: {limit}; font-size: 0.875rem }}"
+        "</style>"
+    )
+
+
 def _candidates(settings, ui: str, round_: int) -> list:
     """The uploaded and fetched files checked (once each); a refused one
     gets one line with its reason, as text."""
@@ -51,7 +77,9 @@ def _candidates(settings, ui: str, round_: int) -> list:
         type=[s[1:] for s in SUFFIXES],
         accept_multiple_files=True,
         key=f"uploads-{round_}",
+        max_upload_size=settings.max_file_mb,  # the build's limit, refused in the browser too
     )
+    st.html(uploader_css(ui, settings.max_file_mb, [s[1:].upper() for s in SUFFIXES]))
     cols = st.columns([5, 1], vertical_alignment="bottom")
     address = cols[0].text_input(label(ui, "address"), key=f"address-{round_}")
     if cols[1].button(label(ui, "fetch")) and address.strip():

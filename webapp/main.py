@@ -68,8 +68,10 @@ def main() -> None:
     generation = searcher.generation.name
     if n := not_indexed(
         str(settings.index_dir), generation, str(settings.corpus_dir), settings.backend
-    ):  # answers would silently come from the rest: say so
-        st.caption(label(ui, "not_in_index").format(n=n))
+    ):  # answers would silently come from the rest: say so, in one line (a phone's first screen)
+        st.expander(label(ui, "not_in_index_short").format(n=n)).caption(
+            label(ui, "not_in_index").format(n=n)
+        )
     documents = {d: searcher.document(d) for d in searcher.documents}
     links = pdf_links(generation, documents, str(settings.corpus_dir))
     search_view(searcher, ui, links)

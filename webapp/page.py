@@ -31,6 +31,9 @@ from webapp.cards import language_name
 #   theme (light-dark() follows the colour scheme Streamlit sets).
 # - A collapsed sidebar (on a phone, by default) is moved off screen, but
 #   its widgets stayed in the Tab order, focused where no one sees them.
+# - "Copy citation": st.code's copy button showed only while the pointer
+#   was over the block, though the help beside it says it is there; it is
+#   always shown.
 # - Under 640 px (a phone): a smaller title and top margin, and the
 #   example questions in one row that scrolls sideways, so the question box
 #   and the answer fit in the first screen.
@@ -43,6 +46,8 @@ PAGE_CSS = """<style>
 .stHtml code { font-family: "Source Code Pro", monospace; font-size: 0.75em;
   padding: 0.2em 0.4em; border-radius: 0.25rem;
   background: light-dark(rgb(247, 247, 246), rgb(36, 35, 33)) }
+[data-testid='stCode'] > div:has([data-testid='stElementToolbarButton']) {
+  opacity: 1 !important; visibility: visible !important; pointer-events: auto !important }
 [data-testid='stSidebar'][data-collapsed='true'] [data-testid='stSidebarContent'] {
   visibility: hidden }
 @media (max-width: 640px) {

@@ -11,9 +11,11 @@ from kb.labels import EXAMPLES, label
 from search import Highlighting, QueryError, Searcher, StaleHitError
 from search.answer import answer
 from search.cite import citation_text, cite
+from search.context import without_overlap
 from search.grouping import best_by_language
 from webapp import feedback
 from webapp.cards import (
+    ANSWER_PLACE,
     answer_html,
     card_html,
     group_heading,
@@ -64,8 +66,10 @@ def show_panels(searcher: Searcher, hit, ui: str, links: dict[str, str]) -> None
     box.text_input(field, value=citation(hit, ui), key=f"cite:{ui}:{hit.chunk_id}")
     names = ["context", "other", "similar"] if hit.group else ["context", "similar"]
     tabs = dict(zip(names, box.tabs([label(ui, name) for name in names]), strict=True))
-    for part in searcher.neighbours(hit):
-        put_card(tabs["context"], part, ui, links, rank=False)
+    parts = [hit if p.chunk_id == hit.chunk_id else p for p in searcher.neighbours(hit)]
+    for part in without_overlap(parts, hit.chunk_id):  # overlapping chunks: their text once
+        current = part.chunk_id == hit.chunk_id
+        put_card(tabs["context"], part, ui, links, rank=False, current=current)
     if "other" in tabs:
         if aligned := searcher.aligned(hit):
             cols = tabs["other"].columns(len(aligned) + 1)
@@ -95,7 +99,7 @@ def show_hit(searcher: Searcher, hit, ui: str, links: dict[str, str]):
 
 def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     state = st.session_state
-    query = st.text_input(label(ui, "query"), key="q", placeholder=EXAMPLES[0])
+    query = st.text_input(label(ui, "query"), key="q", placeholder=label(ui, "ask"))
     examples = st.container(
         horizontal=True, vertical_alignment="center", gap="small", key="examples"
     )
@@ -126,10 +130,18 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     if not hits:
         st.write(label(ui, "no_results"))
         return
-    # Places for the answer and the exports above the cards, filled once
-    # the cards are written: the first card reaches the browser sooner.
+    # The answer above the cards, in place before the first card so that
+    # the cards never move: from the sentences the hits carry (cheap); an
+    # older index embeds them after the cards, and the answer's place is
+    # held meanwhile. The exports too (their text needs no highlights).
     answer_box = st.empty()
-    exports = st.container()
+    verdicts = st.container()  # "answered my question" / "did not", under the answer
+    if stored or hits.no_relevant_passage:
+        show_answer(answer_box, hits, ui, searcher)
+        feedback.answer_verdicts(verdicts, query, hits, ui, generation)
+    else:
+        answer_box.html(ANSWER_PLACE)
+    show_exports(st.container(), query, hits, ui, searcher)
     searches = {"": filters}  # grouped: each language searched on its own
 
     def one_language(lang: str, k: int):
@@ -153,9 +165,8 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
             hits = hits.with_hits(list(best))
         except BackendUnavailableError:
             pass  # the cards are on screen, with their query words marked
-    show_answer(answer_box, hits, ui, searcher)
-    feedback.answer_verdicts(exports, query, hits, ui, generation)  # under the answer box
-    show_exports(exports, query, hits, ui, searcher)
+        show_answer(answer_box, hits, ui, searcher, held=True)
+        feedback.answer_verdicts(verdicts, query, hits, ui, generation)  # under the answer
 
 
 def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) -> dict:
@@ -170,7 +181,7 @@ def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) 
     return cards
 
 
-def show_answer(where, hits, ui: str, searcher: Searcher) -> None:
+def show_answer(where, hits, ui: str, searcher: Searcher, held: bool = False) -> None:
     """The answer box above the cards: the best sentences, each with its
     citation and a link to its card; or, when nothing cleared the relevance
     bar, a sentence that says so, with the nearest passages under a note."""
@@ -180,6 +191,6 @@ def show_answer(where, hits, ui: str, searcher: Searcher) -> None:
     sentences = answer(hits)
     if sentences:
         docs = {s.hit.doc_id: searcher.document(s.hit.doc_id) for s in sentences}
-        where.html(answer_html(sentences, ui, docs))
+        where.html(answer_html(sentences, ui, docs, held))
     else:
         where.empty()

@@ -18,6 +18,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ingest.corpus.sources import Source
@@ -35,6 +36,31 @@ logger = logging.getLogger(__name__)
 STATE_FILE = ".fetch-state.json"
 
 
+class Why(StrEnum):
+    """Why a document needs attention, or what to do: a code the page words
+    in its language (kb/labels: ``reason_<code>``, with the values below)."""
+
+    UNREADABLE = "unreadable"  # the build could not read it (detail: its reason)
+    FETCH_FAILED = "fetch_failed"  # {when} (detail: the fetch's reason)
+    KEPT = "kept"  # {when}: the last fetch failed, its earlier snapshot kept
+    SNAPSHOT = "snapshot"  # {when}: a web page's snapshot
+    NOT_INDEXED = "not_indexed"  # here, not in the index yet
+    FETCH_PDF = "fetch_pdf"  # {url}, {path}: fetch downloads it, or put it there
+    FETCH_PAGE = "fetch_page"  # {url}, {path}: fetch keeps a snapshot, or save it there
+    PUT_PDF = "put_pdf"  # {path}: no address known
+    PUT_FILE = "put_file"  # {path}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason or step: its code, the values its wording takes, and the
+    tool's own words (English free text, e.g. a fetch's error), if any."""
+
+    why: Why
+    values: tuple[tuple[str, str], ...] = ()
+    detail: str = ""
+
+
 @dataclass(frozen=True)
 class SourceState:
     id: str
@@ -43,8 +69,9 @@ class SourceState:
     kind: str
     path: str  # where its file is or goes, relative to the corpus folder
     state: Availability
-    detail: str  # what to do, or why it failed
+    detail: str  # what to do, or why it failed (English, for the command line)
     url: str = ""
+    reasons: tuple[Reason, ...] = ()  # the same, as codes the page translates
 
 
 def expected_path(source: Source) -> str:
@@ -63,52 +90,71 @@ def source_states(
     out = []
     for src in filled_sources(corpus_dir):
         rel = expected_path(src)
-        state, detail = _state(src, corpus_dir, rel, indexed, last.get(src.id))
-        out.append(SourceState(src.id, src.title, src.lang, src.kind, rel, state, detail, src.url))
+        state, detail, reasons = _state(src, corpus_dir, rel, indexed, last.get(src.id))
+        out.append(
+            SourceState(src.id, src.title, src.lang, src.kind, rel, state, detail, src.url, reasons)
+        )
     return out
 
 
-def _state(src: Source, corpus_dir: Path, rel: str, indexed, fetched) -> tuple[Availability, str]:
+def _state(src: Source, corpus_dir: Path, rel: str, indexed, fetched) -> tuple:
+    """(state, what to do or why in English, the same as Reasons)."""
     path = corpus_dir / rel
     shown = f"{corpus_dir.name}/{rel}"
-    last_failure, kept = "", False
+    last_failure, kept, failure = "", False, None
     if isinstance(fetched, dict) and fetched.get("status") in (
         FetchStatus.FAILED,
         FetchStatus.KEPT,
     ):
         kept = fetched["status"] == FetchStatus.KEPT  # a snapshot that could not be checked
-        last_failure = f"fetch of {fetched.get('at', '?')} failed: {fetched.get('detail', '')}"
+        when, said = str(fetched.get("at", "?")), str(fetched.get("detail", ""))
+        last_failure = f"fetch of {when} failed: {said}"
+        failure = Reason(Why.KEPT if kept else Why.FETCH_FAILED, (("when", when),), said)
     if path.is_file():
         entry = (indexed or {}).get(rel)
         if entry is not None and entry.failed:
-            return Availability.FAILED, f"the build could not read it: {entry.error}"
-        notes = []
+            error = entry.error
+            reason = Reason(Why.UNREADABLE, (), error)
+            return Availability.FAILED, f"the build could not read it: {error}", (reason,)
+        notes, reasons = [], []
         snapshot = read_snapshot(path) if is_html_file(rel) else None
         if snapshot:
             notes.append(f"snapshot of {snapshot.retrieved}")
+            reasons.append(Reason(Why.SNAPSHOT, (("when", snapshot.retrieved),)))
         if indexed is not None and entry is None:
             notes.append("not indexed yet: run python -m ingest")
+            reasons.append(Reason(Why.NOT_INDEXED))
         if kept:
             notes.append(f"the last {last_failure}")
-        return Availability.PRESENT, "; ".join(notes)
-    todo = _what_to_do(src, shown)
+            reasons.append(failure)
+        return Availability.PRESENT, "; ".join(notes), tuple(reasons)
+    todo, step = _what_to_do(src, shown)
     if last_failure:
         said = shown in last_failure  # the fetch's reason says where to put it already
-        return Availability.FAILED, last_failure if said else f"{last_failure}; to get it: {todo}"
-    return Availability.MISSING, todo
+        detail = last_failure if said else f"{last_failure}; to get it: {todo}"
+        return Availability.FAILED, detail, (failure, step)
+    return Availability.MISSING, todo, (step,)
 
 
-def _what_to_do(src: Source, shown: str) -> str:
+def _what_to_do(src: Source, shown: str) -> tuple[str, Reason]:
     urls = addresses(src, FetchOptions())
+    where = ("path", shown)
     if is_html_file(shown) and urls:
         return (
-            f"python -m ingest fetch (keeps a snapshot of {urls[0]}), or save the page at {shown}"
+            f"python -m ingest fetch (keeps a snapshot of {urls[0]}), or save the page at {shown}",
+            Reason(Why.FETCH_PAGE, (("url", urls[0]), where)),
         )
     if urls and shown.lower().endswith(".pdf"):
-        return f"python -m ingest fetch (downloads it from {urls[0]}), or put the PDF at {shown}"
+        return (
+            f"python -m ingest fetch (downloads it from {urls[0]}), or put the PDF at {shown}",
+            Reason(Why.FETCH_PDF, (("url", urls[0]), where)),
+        )
     if shown.lower().endswith(".pdf"):
-        return f"put the PDF at {shown} (no address known: add url, handle or urn to sources.toml)"
-    return f"put the file at {shown}"
+        return (
+            f"put the PDF at {shown} (no address known: add url, handle or urn to sources.toml)",
+            Reason(Why.PUT_PDF, (where,)),
+        )
+    return f"put the file at {shown}", Reason(Why.PUT_FILE, (where,))
 
 
 def indexed_files(index_dir: Path, backend: str = "") -> dict[str, FileEntry] | None:

@@ -113,12 +113,13 @@ class Manifest(Mapping):
     model: ModelInfo
     chunking: dict = field(default_factory=dict)  # the chunk settings, compared as a whole
     files: dict[str, FileEntry] = field(default_factory=dict)  # by path in the corpus
-    created: str = ""
+    created: str = ""  # when the build finished (its generation complete)
     corpus: str = ""  # the corpus folder it was built from ("": not recorded)
     versions: list[dict] = field(default_factory=list)  # ingest/versions.py's links
     counts: Counts = field(default_factory=Counts)
     checksums: dict[str, str] = field(default_factory=dict)  # the folder's files, by path
     format_version: int = FORMAT_VERSION
+    started: str = ""  # when the build began ("": not recorded, builds before it)
 
     def documents(self) -> Iterator[tuple[str, FileEntry]]:
         """(path, entry) of every file indexed as a document, in file order."""
@@ -139,6 +140,8 @@ class Manifest(Mapping):
         }
         if self.checksums:
             d["checksums"] = dict(self.checksums)
+        if self.started:
+            d["started"] = self.started
         return d
 
     @classmethod
@@ -164,6 +167,7 @@ class Manifest(Mapping):
                 counts=counts,
                 checksums=dict(d["checksums"]),
                 format_version=int(d["format_version"]),
+                started=str(d.get("started", "")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ManifestError(f"the manifest does not fit this program ({exc!r})") from exc

@@ -22,15 +22,9 @@ from testsupport.apprunner import (
     search,
     serve_app,
 )
+from testsupport.axe import blocking_violations
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
-
-# Violations that only Streamlit's own frontend causes, which the page
-# cannot change: rule id -> why. Matched per node: a node of ours that
-# breaks the same rule still fails. Empty: on Streamlit 1.67 axe finds no
-# serious or critical violation outside our markup.
-STREAMLIT_ONLY: dict[str, str] = {}
-BLOCKING = ("serious", "critical")
 
 
 @pytest.fixture(scope="module")
@@ -39,20 +33,6 @@ def app_url(finlex_index, tmp_path_factory):
     env = index_env(finlex_index)
     with serve_app(tmp_path_factory.mktemp("a11y"), env) as url:
         yield url
-
-
-def blocking_violations(page) -> list[str]:
-    """axe-core's serious and critical violations on the page as it is,
-    one line each (rule, impact, where), the allow-list left out."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"resultTypes": ["violations"]})
-    found = []
-    for v in results.response["violations"]:
-        if v["impact"] in BLOCKING and v["id"] not in STREAMLIT_ONLY:
-            targets = [" ".join(map(str, n["target"])) for n in v["nodes"]]
-            found.append(f"{v['id']} ({v['impact']}): {v['help']}: {targets[:5]}")
-    return found
 
 
 def _settled(page) -> None:

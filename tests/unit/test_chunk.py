@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 from ingest.chunk import Chunker
-from kb.records import DocumentMeta, Heading, Page
 from testsupport.fakes import FakeEmbedder
-
-META = DocumentMeta(id="doc", title="Doc", lang="fi", kind="strategy", group="g")
-
-
-def _pages(words: int = 300) -> list[Page]:
-    body = " ".join(f"sana{i}" for i in range(words))
-    p1 = f"1 luku Yleistä\n1 § Tarkoitus\n{body}"
-    p2 = f"jatkuu {body}\n2 § Tavoitteet\nLyhyt pykälä."
-    return [
-        Page(1, "i", p1, (Heading(0, 2, "1 luku Yleistä"), Heading(15, 3, "1 § Tarkoitus"))),
-        Page(2, "ii", p2, (Heading(p2.index("2 §"), 3, "2 § Tavoitteet"),)),
-    ]
+from testsupport.records import META, two_pages
 
 
 def test_chunks_respect_budget_pages_offsets_and_sections():
     fake = FakeEmbedder()
     chunker = Chunker(fake.count_tokens, max_tokens=64, overlap=8, overhead=fake.passage_overhead)
-    pages = _pages()
+    pages = two_pages()
     chunks = chunker.chunk(META, pages)
     assert len(chunks) > 5
     by_number = {p.number: p for p in pages}
@@ -47,10 +35,10 @@ def test_chunks_respect_budget_pages_offsets_and_sections():
     assert len({c.chunk_id for c in chunks}) == len(chunks)
 
 
-def test_a_section_spanning_pages_has_both_pages():
+def test_a_section_spanning_pages_has_bothtwo_pages():
     fake = FakeEmbedder()
     chunker = Chunker(fake.count_tokens, max_tokens=512, overlap=0, overhead=4)
-    chunks = chunker.chunk(META, _pages(words=100))
+    chunks = chunker.chunk(META, two_pages(words=100))
     spanning = [c for c in chunks if c.page_start != c.page_end]
     assert len(spanning) == 1
     c = spanning[0]
@@ -61,6 +49,6 @@ def test_a_section_spanning_pages_has_both_pages():
 def test_overlap_repeats_text_between_neighbours():
     fake = FakeEmbedder()
     chunker = Chunker(fake.count_tokens, max_tokens=64, overlap=12, overhead=4)
-    chunks = [c for c in chunker.chunk(META, _pages()) if c.section[-1] == "1 § Tarkoitus"]
+    chunks = [c for c in chunker.chunk(META, two_pages()) if c.section[-1] == "1 § Tarkoitus"]
     a, b = chunks[1], chunks[2]
     assert a.text.split()[-1] in b.text.split()[:14]
