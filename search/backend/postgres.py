@@ -21,6 +21,7 @@ import threading
 
 import numpy as np
 
+import search.backend.pglexical as pglexical
 from kb.errors import BackendUnavailableError
 from kb.index.pgschema import (
     BM25_B,
@@ -34,7 +35,6 @@ from kb.index.pgschema import (
     tsquery_text,
 )
 from search.backend.base import Where
-from search.backend.pglexical import GROWTH, MAX_PER_TERM, per_term, read_round, settled
 from search.backend.pgrecords import PgRecords, column_records
 
 logger = logging.getLogger(__name__)
@@ -207,11 +207,11 @@ class PgIndex:
     def lexical(
         self, terms: list[str], where: Where, depth: int, weights: list[float] | None = None
     ) -> list[int]:
-        """BM25 from the impact-ordered postings, exact (the full scan's
-        ranking): each term's best rows are read, those rows scored in full,
-        and the lists read deeper until no unread row can enter the top
-        ``depth`` (search/backend/pglexical.py). A generation built before
-        the postings table is scored by scanning."""
+        """BM25 from the impact-ordered postings: each term's best rows are
+        read, those rows scored in full, and the lists read deeper until no
+        unread row can enter the first rows, in a bounded number of rounds
+        (search/backend/pglexical.py). A generation built before the
+        postings table is scored by scanning."""
         weight_of = dict(
             zip(terms, [1.0] * len(terms) if weights is None else weights, strict=True)
         )
@@ -221,16 +221,16 @@ class PgIndex:
         weights = [float(weight_of[t]) for t in terms]
         if not self.has_postings:
             return self.lexical_scan(terms, where, depth, weights)
-        n = per_term(depth)
-        while True:
-            found = read_round(self._best_postings(terms, weights, where, n), n)
+        n = pglexical.per_term(depth)
+        for round_ in range(1, pglexical.ROUNDS + 1):
+            found = pglexical.read_round(self._best_postings(terms, weights, where, n), n)
             scored = self._scored(terms, where, depth, weights, found.candidates)
-            if settled([s for _, s in scored], depth, found.bound):
-                return [row for row, _ in scored]
-            if n >= MAX_PER_TERM:
-                logger.info("BM25 top %d not proven after %d rows a term", depth, n)
-                return [row for row, _ in scored]
-            n = min(n * GROWTH, MAX_PER_TERM)
+            if pglexical.settled([s for _, s in scored], depth, found.bound):
+                break
+            if round_ == pglexical.ROUNDS:
+                logger.info("BM25's first rows not proven after %d rows a term", n)
+            n *= pglexical.GROWTH
+        return [row for row, _ in scored]
 
     def _best_postings(self, terms, weights, where: Where, n: int):
         """(lexeme, query weight, row, weight): each term's best ``n``

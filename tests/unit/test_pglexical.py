@@ -2,7 +2,7 @@
 hand-made postings: which rows are candidates, what an unread row can score
 at most, and when the candidates' ranking is proven."""
 
-from search.backend.pglexical import per_term, read_round, settled
+from search.backend.pglexical import EXACT_TOP, per_term, read_round, settled
 
 
 def test_the_bound_sums_the_last_weights_of_the_lists_not_read_to_the_end():
@@ -21,6 +21,12 @@ def test_settled_only_when_the_depth_th_score_reaches_the_bound():
     assert not settled([5.0, 4.0, 3.0], 3, 4.0)  # an unread row may score 4 > 3
     assert not settled([5.0], 2, 1.0)  # too few candidates while lists go on
     assert settled([5.0], 2, 0.0)  # every list read: nothing else exists
+
+
+def test_the_rounds_prove_the_first_rows_a_reader_sees():
+    scores = [float(100 - i) for i in range(100)]
+    assert settled(scores, 100, scores[EXACT_TOP - 1])  # rows below: best effort
+    assert not settled(scores, 100, scores[EXACT_TOP - 1] + 1)
 
 
 def test_the_first_round_grows_with_the_depth():
