@@ -60,8 +60,8 @@ def test_a_shared_link_opens_a_section_beside_its_other_version(tiny_page, ui):
     labels = [e.label for e in at.sidebar.expander]
     assert labels[:2] == ["1 luku Yleiset säännökset", "2 luku Kynnysarvot"]
     buttons = [b.label for b in at.sidebar.button]
-    assert "**3 § Kynnysarvot**" in [b.strip("\u2003") for b in buttons], buttons
-    assert "1 § Soveltamisala" not in [b.strip("\u2003") for b in buttons]  # closed panel
+    assert "**3 § Kynnysarvot**" in buttons, buttons
+    assert "1 § Soveltamisala" not in buttons  # closed panel
     # the page's words in its language; the URL still names the section
     assert label(ui, "outline") in [s.value for s in at.sidebar.subheader]
     assert _param(at, "section") == SECTION and _param(at, "document") == "laki-fi"
@@ -73,14 +73,14 @@ def test_choosing_a_heading_shows_its_text_and_puts_it_in_the_url(tiny_page):
     assert label("sv", "outline_pick") in [i.value for i in at.info]
     at.session_state["tocs:lag-sv:Upphandlingslag/1ch"] = True  # its panel, opened
     at.run()
-    at.button(key="toc:lag-sv:Upphandlingslag/1ch/2§").click().run()
+    at.button(key="toc-1-lag-sv:Upphandlingslag/1ch/2§").click().run()
     assert not at.exception, at.exception
     html = _html(at)
     assert "Upphandlingar ska genomföras ekonomiskt&#46;" in html
     assert "Hankinnat on toteutettava taloudellisesti&#46;" in html  # the Finnish beside it
     assert _param(at, "section") == "Upphandlingslag/1ch/2§"
     # a whole chapter holds its sections, each under its heading
-    at.button(key="toc:lag-sv:Upphandlingslag/1ch").click().run()
+    at.button(key="toc-0-lag-sv:Upphandlingslag/1ch").click().run()
     html = _html(at)
     assert "1 § Tillämpningsområde" in html and "2 § Mål" in html
 

@@ -27,6 +27,16 @@ from webapp.state import get_searcher, pdf_links
 
 DOC_PARAM, SECTION_PARAM = "document", "section"
 DOC_KEY, SECTION_KEY = "outline_doc", "outline_sec"
+# The contents' headings read as a list, from the left (Streamlit centres
+# a button's label), each level further in: a button's key gives its
+# element the class st-key-<key>, "toc-<level>-..." here.
+CONTENTS_CSS = """<style>
+.st-key-kb-contents button { justify-content: flex-start; text-align: left; min-height: 0 }
+.st-key-kb-contents button p { text-align: left }
+.st-key-kb-contents [class*="st-key-toc-1-"] { padding-left: 0.9rem }
+.st-key-kb-contents [class*="st-key-toc-2-"] { padding-left: 1.8rem }
+.st-key-kb-contents [class*="st-key-toc-3-"] { padding-left: 2.7rem }
+</style>"""
 
 
 def outline_link(doc_id: str, path: tuple[str, ...], ui: str) -> str:
@@ -82,9 +92,12 @@ def _top_depth(entries: list[reading.Entry]) -> int:
 
 
 def _entry_label(entry: reading.Entry, ui: str, pages: bool, chosen: bool, indent: int) -> str:
+    """A heading's button: its title (at indent 0, the heading its panel
+    stands for: "read it all") and its page; bold when it is the one shown."""
     title = plain(entry.title) if entry.path else label(ui, "outline_start")
+    title = label(ui, "outline_all") if indent == 0 and entry.depth else title
     text = f"{title} · {label(ui, 'page')} {plain(entry.page)}" if pages else title
-    return "\u2003" * indent + (f"**{text}**" if chosen else text)
+    return f"**{text}**" if chosen else text
 
 
 def draw_contents(doc_id: str, entries: list[reading.Entry], ui: str, pages: bool) -> None:
@@ -92,13 +105,14 @@ def draw_contents(doc_id: str, entries: list[reading.Entry], ui: str, pages: boo
     buttons, each heading at it as a panel holding itself and the headings
     below it; a panel's buttons are drawn only while it is open. The
     chosen section's panel opens with the page."""
-    bar, chosen = st.sidebar, st.session_state.get(SECTION_KEY)
-    top = _top_depth(entries)
+    bar = st.sidebar.container(key="kb-contents")
+    bar.html(CONTENTS_CSS)
+    chosen, top = st.session_state.get(SECTION_KEY), _top_depth(entries)
 
     def button(where, entry: reading.Entry, indent: int) -> None:
         where.button(
             _entry_label(entry, ui, pages, entry.ref == chosen, indent),
-            key=f"toc:{doc_id}:{entry.ref}",
+            key=f"toc-{min(max(indent, 0), 3)}-{doc_id}:{entry.ref}",
             type="tertiary",
             on_click=_choose,
             args=(entry.ref,),
@@ -106,10 +120,11 @@ def draw_contents(doc_id: str, entries: list[reading.Entry], ui: str, pages: boo
 
     chosen_entry = reading.find(entries, chosen) if chosen else None
     for i, entry in enumerate(entries):
-        if entry.depth < top:
-            button(bar, entry, 0)
-            continue
         if entry.depth > top:
+            continue
+        below = [e for e in entries[i + 1 :] if e.depth > top and e.path[:top] == entry.path]
+        if entry.depth < top or not below:
+            button(bar, entry, -1)  # above the panels, or nothing below it: its title
             continue
         key = f"tocs:{doc_id}:{entry.ref}"
         if chosen_entry and chosen_entry.path[:top] == entry.path and key not in st.session_state:
@@ -122,11 +137,9 @@ def draw_contents(doc_id: str, entries: list[reading.Entry], ui: str, pages: boo
         )
         if not box.open:
             continue
-        button(box, entry, 0)
-        for below in entries[i + 1 :]:
-            if below.path[:top] != entry.path:
-                break
-            button(box, below, below.depth - top)
+        button(box, entry, 0)  # the panel's own heading: all of it
+        for sub in below:
+            button(box, sub, sub.depth - top)
 
 
 def version_html(text: reading.SectionText, doc: dict, ui: str, pdf: str | None) -> str:
@@ -206,8 +219,12 @@ def outline_view(searcher: Searcher, ui: str) -> None:
     if len(entries) == 1:
         state[SECTION_KEY] = entries[0].ref
     draw_contents(doc_id, entries, ui, paged(documents[doc_id]))
-    st.subheader(plain(titles[doc_id]), anchor=False)
     ref = state.get(SECTION_KEY)
+    entry = reading.find(entries, ref) if ref else None
+    # the heading shown, or the document when none is (each version's
+    # column names its document)
+    heading = titles[doc_id] if entry is None else entry.title or label(ui, "outline_start")
+    st.subheader(plain(heading), anchor=False)
     if ref and not show_section(searcher, doc_id, ref, ui, links):
         st.warning(label(ui, "outline_missing"))
         ref = None

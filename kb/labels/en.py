@@ -25,6 +25,7 @@ TEXTS = {
     "outline": "Contents",
     "outline_doc": "Document",
     "outline_start": "Beginning",
+    "outline_all": "Read it all",
     "outline_pick": "Choose a heading in the contents (in the sidebar; on a phone, its button at the top left opens it).",
     "outline_missing": "This document or section is not in the index: it may have been removed, or the index rebuilt since the link was made.",
     "to_outline": "Open in the outline",

@@ -25,6 +25,7 @@ TEXTS = {
     "outline": "Sisällys",
     "outline_doc": "Asiakirja",
     "outline_start": "Alku",
+    "outline_all": "Lue kokonaan",
     "outline_pick": "Valitse otsikko sisällyksestä (sivupalkissa; puhelimessa se avautuu vasemman yläkulman painikkeesta).",
     "outline_missing": "Tätä asiakirjaa tai kohtaa ei ole hakemistossa: se on ehkä poistettu, tai hakemisto on rakennettu uudelleen linkin tekemisen jälkeen.",
     "to_outline": "Avaa sisällyksessä",

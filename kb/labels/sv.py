@@ -25,6 +25,7 @@ TEXTS = {
     "outline": "Innehåll",
     "outline_doc": "Dokument",
     "outline_start": "Början",
+    "outline_all": "Läs allt",
     "outline_pick": "Välj en rubrik i innehållet (i sidofältet; på en telefon öppnas det med knappen uppe till vänster).",
     "outline_missing": "Dokumentet eller avsnittet finns inte i indexet: det kan ha tagits bort, eller indexet har byggts om sedan länken skapades.",
     "to_outline": "Öppna i innehållet",
