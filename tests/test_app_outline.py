@@ -143,3 +143,36 @@ def test_hostile_headings_and_text_show_as_written(settings, monkeypatch):
     assert "Teksti &#60;script&#62;" in html
     for raw in ("<script", "<img", "](javascript", "**lihava**"):
         assert raw not in html, raw
+
+
+@pytest.mark.quality
+def test_the_act_as_dropped_in_opens_at_its_chapter_and_section_beside_the_swedish(
+    tmp_path, monkeypatch
+):
+    """The Act's two PDFs dropped into the corpus, no sources.toml: the
+    chapters, sections and pages the build found, and the language link it
+    made, are the outline's."""
+    from kb.settings import Settings
+    from tests.conftest import finlex_corpus
+
+    (tmp_path / "act").mkdir()
+    corpus = finlex_corpus(tmp_path / "act")
+    monkeypatch.setenv("KB_CORPUS", str(corpus))
+    monkeypatch.setenv("KB_INDEX", str(tmp_path / "act" / "index"))
+    build_index(Settings(corpus_dir=corpus, index_dir=tmp_path / "act" / "index"), FakeEmbedder())
+    load = Searcher.load.__func__
+    monkeypatch.setattr(
+        Searcher,
+        "load",
+        classmethod(lambda cls, d=None, s=None, e=None: load(cls, d, s, FakeEmbedder())),
+    )
+    at = _run(view="outline", document="hankintalaki-1397-2016-fi", section="4ch/25§", ui="fi")
+    assert not at.exception, at.exception
+    chapters = [e.label for e in at.sidebar.expander]
+    assert len(chapters) >= 16
+    assert "4 luku Kynnysarvot ja hankinnan ennakoidun arvon laskeminen · s. 14" in chapters
+    assert "**25 § Kansalliset kynnysarvot · s. 14**" in [b.label for b in at.sidebar.button]
+    html = _html(at)
+    assert "Kansalliset kynnysarvot ilman arvonlisäveroa laskettuna ovat" in html
+    assert "De nationella tröskelvärdena exklusive mervärdesskatt är" in html
+    assert "25 § Nationella tröskelvärden" in html
