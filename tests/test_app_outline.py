@@ -97,6 +97,18 @@ def test_a_document_without_versions_says_so_and_a_dead_link_is_explained(tiny_p
     assert label("fi", "outline_missing") in [w.value for w in at.warning]
 
 
+def test_a_document_a_rebuild_took_away_gives_way_to_the_first(tiny_page):
+    at = _run(view="outline", document="notes-en", ui="en")
+    assert "The carbon footprint" in _html(at)
+    (tiny_page.corpus_dir / "notes.txt").unlink()
+    build_index(tiny_page, embedder=FakeEmbedder())
+    at.run()
+    assert not at.exception, at.exception
+    assert "The carbon footprint" not in _html(at)
+    assert _param(at, "document") == "lag-sv" and "section" not in at.query_params
+    assert not at.warning  # no stale section looked for in another document
+
+
 def test_every_card_links_to_its_section_in_the_outline(tiny_page):
     at = _run(q="kynnysarvo", ui="fi")
     assert not at.exception, at.exception

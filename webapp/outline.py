@@ -67,8 +67,11 @@ def _seed(searcher: Searcher) -> None:
     """The URL's document and section, once a session; the widget's value
     handed back each run (its label changes with the page's language)."""
     state, params = st.session_state, st.query_params
-    if DOC_KEY in state:
+    if DOC_KEY in state and state[DOC_KEY] in searcher.documents:
         state[DOC_KEY] = state[DOC_KEY]
+        return
+    if DOC_KEY in state:  # a rebuild took the document away: start over
+        state[DOC_KEY], state[SECTION_KEY] = (searcher.documents or [None])[0], None
         return
     wanted = params.get(DOC_PARAM)
     known = wanted in searcher.documents
@@ -161,7 +164,7 @@ def version_html(text: reading.SectionText, doc: dict, ui: str, pdf: str | None)
     body, shown = [], text.entry.path
     for block in text.blocks:
         new = [t for i, t in enumerate(block.path) if i >= len(shown) or shown[i] != t]
-        for title in new[-3:]:
+        for title in new:
             body.append(f'<p style="font-weight:600;margin:0.8em 0 0.2em 0">{escape(title)}</p>')
         shown = block.path
         if block.text:
