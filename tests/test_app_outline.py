@@ -188,3 +188,25 @@ def test_the_act_as_dropped_in_opens_at_its_chapter_and_section_beside_the_swedi
     assert "Kansalliset kynnysarvot ilman arvonlisäveroa laskettuna ovat" in html
     assert "De nationella tröskelvärdena exklusive mervärdesskatt är" in html
     assert "25 § Nationella tröskelvärden" in html
+
+
+OUTLINE_ENGLISH = ("Contents", "Outline", "Read it all", "Document", "Choose a heading")
+
+
+@pytest.mark.parametrize("ui", ["fi", "sv"])
+def test_no_english_label_shows_on_the_finnish_or_swedish_outline(tiny_page, ui, monkeypatch):
+    import tests.test_app as page_tests
+
+    monkeypatch.setattr(page_tests, "ENGLISH", page_tests.ENGLISH + OUTLINE_ENGLISH)
+
+    def outline_page(lang: str):
+        at = _run(view="outline", document="laki-fi", ui=lang)
+        at.session_state["tocs:laki-fi:Hankintalaki/1ch"] = True  # a panel open
+        return at.run()
+
+    at = outline_page(ui)
+    assert not at.exception, at.exception
+    assert at.info and at.sidebar.expander
+    assert page_tests._english_in(at) == []
+    # the check would catch the English page
+    assert {w for w, _ in page_tests._english_in(outline_page("en"))} >= set(OUTLINE_ENGLISH)
