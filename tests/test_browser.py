@@ -255,7 +255,8 @@ def test_hostile_names_titles_and_languages_form_no_link_image_or_math(
         assert any(h.startswith(f"{HOSTILE_LANG} ({HOSTILE_LANG})") for h in headings), headings
         cards = " ".join(page.locator(CARD).all_inner_texts())
         # a Markdown file has no pages to cite: no "p. 1"
-        assert f"{HOSTILE_TITLE} {HOSTILE_LANG}\n" in cards and "p. 1" not in cards
+        assert f"{HOSTILE_TITLE} {HOSTILE_LANG} · Open in the outline\n" in cards
+        assert "p. 1" not in cards
         # the options of the document filter, open
         page.locator("[data-testid='stMultiSelect']").nth(1).click()
         page.get_by_role("option", name=HOSTILE_TITLE).wait_for()
