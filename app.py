@@ -2,7 +2,8 @@
 
     streamlit run app.py        (make run does it)
 
-URL parameters: q, mode, lang, doc, kind, k, group, view, ui.
+URL parameters: q, mode, lang, doc, kind, k, group, view, ui; the outline
+view's document and section.
 """
 
 from webapp.main import main

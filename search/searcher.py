@@ -105,6 +105,12 @@ class Searcher:
     def chunks(self) -> list[Chunk]:
         return self._view.chunks
 
+    @property
+    def view(self) -> IndexView:
+        """The live generation's view: read once per page, as a search does
+        (the outline and a section's text, search/outline.py)."""
+        return self._view
+
     def reload_if_changed(self) -> bool:
         """Switch to a newer generation if a rebuild swapped one in. Searches
         already running finish on the generation they started with."""

@@ -242,6 +242,7 @@ def card_html(
     doc: dict | None = None,
     anchored: bool = True,
     current: bool = False,
+    outline: str | None = None,
 ) -> str:
     """One result: title, language tag, page (or a web page's address),
     then the section heading on its own line, then the text with its
@@ -250,7 +251,8 @@ def card_html(
     escaped. ``doc`` is the manifest's record of the document; a ranked
     card is the answer box's link target (its id) unless ``anchored`` is
     off (the same card again in a panel: ids are unique). ``current``: the
-    hit itself among its neighbours, marked and labelled as the result."""
+    hit itself among its neighbours, marked and labelled as the result.
+    ``outline``: the address that opens the hit's section in the outline view."""
     c = cite(hit, doc or {})
     number = f"{hit.rank}. " if rank else ""
     head = f"<b>{number}{escape(hit.title)}</b> <code>{escape(hit.lang)}</code>"
@@ -267,6 +269,8 @@ def card_html(
             f' · <a href="{href}" target="_blank" rel="noopener noreferrer">'
             f"{label(ui, 'open')} {escape(hit.label_start)}</a>"
         )
+    if outline:
+        head += f' · <a href="{escape(outline)}" target="_self">{label(ui, "to_outline")}</a>'
     if hit.section:
         head += f'<br><span style="font-weight:600">{escape(" › ".join(hit.section))}</span>'
     start = body_start(hit)

@@ -12,6 +12,7 @@ from webapp import uploadguard
 from webapp.access import sidebar as access_sidebar
 from webapp.cards import index_error_message, language_name, ui_language
 from webapp.documents import documents_view, rebuild
+from webapp.outline import outline_view
 from webapp.page import PAGE_CSS
 from webapp.results import search_view
 from webapp.state import VIEWS, get_searcher, keep_widget_state, not_indexed, pdf_links, seed_state
@@ -46,7 +47,7 @@ def main() -> None:
             label(ui, "view"),
             VIEWS,
             key="view",
-            format_func=lambda v: label(ui, "view_search" if v == "search" else "view_docs"),
+            format_func=lambda v: label(ui, f"view_{v}"),
         )
         access = access_sidebar(settings, ui)
     st.title(label(ui, "title"), anchor=False)  # no "Link to heading" (English)
@@ -64,6 +65,9 @@ def main() -> None:
     if view == "docs":
         st.query_params.update({"view": "docs", "ui": ui})
         documents_view(settings, searcher, ui, access.can_edit)
+        return
+    if view == "outline":
+        outline_view(searcher, ui)
         return
     generation = searcher.generation.name
     if n := not_indexed(

@@ -22,6 +22,7 @@ from webapp.cards import (
     index_error_message,
     query_error_message,
 )
+from webapp.outline import outline_link
 from webapp.page import draw_filters, remember_in_url, show_exports
 from webapp.state import cached_highlighted, cached_hits, get_document
 
@@ -30,7 +31,8 @@ def put_card(where, hit, ui: str, links: dict[str, str], **style) -> None:
     """Write one result card (escaped HTML, with its open-at-page link) into
     ``where``: the page, a column, a panel or a placeholder."""
     doc = get_document(hit.doc_id)
-    html = card_html(hit, ui, links.get(hit.doc_id), doc=doc, **style)
+    outline = outline_link(hit.doc_id, hit.section, ui)
+    html = card_html(hit, ui, links.get(hit.doc_id), doc=doc, outline=outline, **style)
     where.html(html)
 
 

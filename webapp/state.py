@@ -14,7 +14,7 @@ from kb.settings import load_settings
 from search import Highlighting, Searcher, SearchMode
 from webapp.pdfs import publish
 
-VIEWS = ("search", "docs")
+VIEWS = ("search", "docs", "outline")
 # Widgets whose value must outlive a change of the page's language: their
 # labels change with it, and Streamlit would otherwise forget a widget
 # whose label changed.

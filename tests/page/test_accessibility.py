@@ -68,6 +68,15 @@ def _error_view(page, url: str) -> None:
     _settled(page)
 
 
+def _outline_view(page, url: str) -> None:
+    """The Act's 25 § beside its Swedish version, from a shared link (its
+    chapter's panel open in the contents)."""
+    page.goto(f"{url}/?view=outline&document=hankintalaki-fi&section=4ch/25%C2%A7")
+    page.locator("div[data-testid='stHtml'] div[lang='sv']").first.wait_for(timeout=30_000)
+    page.locator("[data-testid='stSidebar'] details[open]").first.wait_for()
+    _settled(page)
+
+
 def _search_view_dark(page, url: str) -> None:
     """The same in the dark theme (Streamlit follows the system's)."""
     page.emulate_media(color_scheme="dark")
@@ -78,6 +87,7 @@ VIEWS = {
     "search": _search_view,
     "search-dark": _search_view_dark,
     "documents": _documents_view,
+    "outline": _outline_view,
     "error": _error_view,
 }
 

@@ -8,7 +8,14 @@ import pytest
 
 from ingest.pipeline import build_index
 from search.modes import Highlighting
-from testsupport.apptest import SOURCES, run_page, widget_values, write_page_corpus
+from testsupport.apptest import (
+    SOURCES,
+    english_in,
+    query_param,
+    run_page,
+    widget_values,
+    write_page_corpus,
+)
 from testsupport.hostile import (
     HOSTILE,
     HOSTILE_LANG,
@@ -59,7 +66,7 @@ def test_search_from_the_url_renders_escaped_cited_results(built):
     for raw in ("<script", "<img", "](javascript", "**lihava**"):
         assert raw not in html, raw
     assert "&#60;script&#62;" in html
-    assert _param(at, "q") == "Miten innovaatioita edistetään?"
+    assert query_param(at, "q") == "Miten innovaatioita edistetään?"
 
 
 @pytest.mark.model
@@ -110,12 +117,6 @@ def test_parallel_pdf_reading_still_works_after_the_page_ran(settings):
     assert [f.status for f in report.files] == ["indexed", "indexed"], report.files
 
 
-def _param(at, key: str) -> str:
-    """A query parameter as the page wrote it (AppTest may keep a list)."""
-    value = at.query_params[key]
-    return value[0] if isinstance(value, list) else value
-
-
 def _open(at, control: str, settings, query: str):
     """Open the first Finnish hit's ``control`` ("panels" or "copy") as a
     click would (its state reruns the page); returns that hit."""
@@ -152,7 +153,7 @@ def test_the_search_view_says_when_documents_are_not_in_the_index(built, setting
 @pytest.mark.model
 def test_clearing_the_question_clears_it_from_the_url(built):
     at = run_page(q="innovaatiot", ui="fi")
-    assert _param(at, "q") == "innovaatiot"
+    assert query_param(at, "q") == "innovaatiot"
     at.text_input(key="q").input("").run()
     assert not at.exception
     assert "q" not in at.query_params
@@ -169,7 +170,7 @@ def test_filters_grouping_and_the_url_state(built):
     assert cards and all("<code>sv</code>" in c for c in cards if "><b>1. " in c)
     assert [h for h in widget_values(at, "subheader") if h.startswith("svenska &#40;sv&#41;")]
     # the state written back to the URL reproduces the search
-    url = {k: _param(at, k) for k in ("q", "lang", "group", "k", "mode", "ui")}
+    url = {k: query_param(at, k) for k in ("q", "lang", "group", "k", "mode", "ui")}
     assert url == {
         "q": "innovaatiot",
         "lang": "sv",
@@ -306,83 +307,6 @@ def test_hostile_file_names_titles_and_languages_render_as_text(hostile_names):
 
 # ------------------------------------------- the page in its language
 
-# Labels the page once showed in English whatever its language.
-ENGLISH = (
-    "Select all",
-    "other",
-    "web page",
-    "indexed",
-    "chunks",
-    "passages",
-    "documents",
-    "pages",
-    "failed",
-    "characters",
-    "limit",
-    "dense",
-    "bm25",
-    "hybrid",
-    "Meaning",
-    "Exact words",
-    "title",
-    "lang",
-    "Answer",
-    "Copy citation",
-    "Examples",
-    "Download",
-    "All",
-)
-
-
-def _shown_strings(at) -> list[str]:
-    """Every text of the page but document text: element bodies, widget
-    labels, option names, placeholders, table headers and codes, chart
-    axes."""
-    import json
-
-    texts = [
-        e.value
-        for kind in ("title", "caption", "subheader", "info", "warning", "error", "success")
-        for e in getattr(at, kind)
-    ]
-    texts += [m.value for m in at.markdown]
-    texts += [
-        m.value for m in at.html if not m.value.startswith(("<div id=", "<style"))
-    ]  # no cards
-    widgets = ("text_input", "selectbox", "multiselect", "slider", "toggle", "radio", "button")
-    texts += [w.label for kind in widgets for w in getattr(at, kind)]
-    texts += [e.label for e in at.expander]
-    texts += [t.label for t in at.tabs]
-    texts += [
-        str(o)
-        for kind in ("selectbox", "multiselect", "radio")
-        for w in getattr(at, kind)
-        for o in w.options
-    ]
-    texts += [w.placeholder for w in at.multiselect if w.placeholder]
-    texts += [b.proto.label for b in at.get("download_button")]
-    texts += [p.proto.popover.label for p in at.get("popover")]
-    for df in at.dataframe:
-        table = df.value
-        texts += list(table.columns)
-        texts += [str(v) for col in (table.columns[1], table.columns[5]) for v in table[col]]
-    for chart in at.get("vega_lite_chart"):
-        encoding = json.loads(chart.proto.spec)["encoding"]
-        texts += [str(v.get("field")) for v in encoding.values() if isinstance(v, dict)]
-        texts += [str(v.get("title", "")) for v in encoding.values() if isinstance(v, dict)]
-    return texts
-
-
-def _english_in(at) -> list[tuple[str, str]]:
-    found = []
-    for text in _shown_strings(at):
-        text = re.sub(r"<[^>]*>", " ", text)  # what shows, not the tags' attributes
-        for word in ENGLISH:
-            if re.search(rf"(?<![\w&]){re.escape(word)}(?!\w)", text):
-                found.append((word, text))
-    assert not [m for m in at.multiselect if m.proto.select_all != 0]  # its "Select all" is English
-    return found
-
 
 @pytest.mark.model
 @pytest.mark.parametrize("ui", ["fi", "sv"])
@@ -390,10 +314,10 @@ def test_no_english_label_shows_on_the_finnish_or_swedish_page(built, ui):
     at = run_page(q="innovaatiot", ui=ui)
     assert not at.exception
     assert at.get("popover") and at.expander and at.get("download_button")
-    assert _english_in(at) == []
+    assert english_in(at) == []
     at.text_input(key="q").input("x" * 2001).run()  # the 2,000-character message
     assert not at.exception and at.error
-    assert _english_in(at) == []
+    assert english_in(at) == []
     assert "2001" in at.error[0].value and "2000" in at.error[0].value
     at.radio(key="view").set_value("docs").run()  # the documents view, a rebuild
     assert not at.exception and at.dataframe and at.get("vega_lite_chart")
@@ -401,10 +325,10 @@ def test_no_english_label_shows_on_the_finnish_or_swedish_page(built, ui):
 
     next(b for b in at.button if b.label == label(ui, "rebuild")).click().run()
     assert not at.exception and at.success
-    assert _english_in(at) == []
+    assert english_in(at) == []
     # the check would catch the English page
     en = run_page(q="innovaatiot", ui="en")
-    assert {word for word, _ in _english_in(en)} >= {"Answer", "Copy citation", "Examples"}
+    assert {word for word, _ in english_in(en)} >= {"Answer", "Copy citation", "Examples"}
 
 
 @pytest.mark.model

@@ -255,7 +255,8 @@ def test_hostile_names_titles_and_languages_form_no_link_image_or_math(
         assert any(h.startswith(f"{HOSTILE_LANG} ({HOSTILE_LANG})") for h in headings), headings
         cards = " ".join(page.locator(CARD).all_inner_texts())
         # a Markdown file has no pages to cite: no "p. 1"
-        assert f"{HOSTILE_TITLE} {HOSTILE_LANG}\n" in cards and "p. 1" not in cards
+        assert f"{HOSTILE_TITLE} {HOSTILE_LANG} · Open in the outline\n" in cards
+        assert "p. 1" not in cards
         # the options of the document filter, open
         page.locator("[data-testid='stMultiSelect']").nth(1).click()
         page.get_by_role("option", name=HOSTILE_TITLE).wait_for()
@@ -278,7 +279,7 @@ def test_the_view_survives_a_change_of_the_page_language(hostile_app_url, tmp_pa
         page.get_by_text("Avsnitt per dokument och språk").wait_for(timeout=30_000)
         page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
         radios = sidebar.locator("input[type='radio']")
-        assert [radios.nth(i).is_checked() for i in range(radios.count())] == [False, True]
+        assert [radios.nth(i).is_checked() for i in range(radios.count())] == [False, True, False]
         text = sidebar.inner_text()
         assert "Sidans språk" in text and "Vy" in text and "Dokument" in text
         screenshot(page, tmp_path / "language-switch-sv-docs.png", full_page=False)

@@ -64,6 +64,8 @@ def test_a_card_links_its_own_document_at_the_page_and_escapes_its_text():
     links = {"strategy-2020-fi": "/app/static/abc.pdf", "other": "/app/static/x.pdf"}
     results.put_card(where, hit(text="Hankinnat <script>alert(1)</script>"), "fi", links)
     (card,) = where.written
-    (href,) = re.findall(r'href="([^"]*)"', card)
-    assert html.unescape(href) == "/app/static/abc.pdf#page=9"  # its own PDF, at its page
+    pdf, outline = re.findall(r'href="([^"]*)"', card)
+    assert html.unescape(pdf) == "/app/static/abc.pdf#page=9"  # its own PDF, at its page
+    outline = html.unescape(outline)
+    assert "view=outline" in outline and "document=strategy-2020-fi" in outline
     assert "<script>" not in card and "&#60;script&#62;" in card
