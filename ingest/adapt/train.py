@@ -28,7 +28,8 @@ PROMPTS = {"anchor": "query: ", "positive": "passage: ", "negative": "passage: "
 
 @dataclass(frozen=True)
 class AdaptOptions:
-    """What an adaptation is made of; all but ``threads`` enter its fingerprint."""
+    """What an adaptation is made of; all but ``threads`` and ``min_pairs``
+    enter its fingerprint."""
 
     steps: int = 300
     batch_size: int = 16
@@ -54,9 +55,10 @@ class AdaptOptions:
             raise SettingsError("at least one kind of pair is needed")
 
     def identity(self) -> dict:
-        """The settings that make a different model (not the threads)."""
+        """The settings that make a different model."""
         out = asdict(self)
         out.pop("threads")
+        out.pop("min_pairs")
         out["kinds"] = sorted(PairKind.from_str(k).value for k in self.kinds)
         return out
 
@@ -135,7 +137,7 @@ def train(
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     import torch
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
-    from sentence_transformers.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from transformers import PrinterCallback
     from transformers.utils import logging as hf_logging
 
