@@ -221,3 +221,44 @@ def test_the_pairs_of_the_act_hold_no_evaluation_question(tmp_path):
     long = [q for q in questions if len(q.split()) >= 3]
     assert len(long) == len(questions) - 2
     assert [q for q in long if f" {q} " in f" {joined} "] == []
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_the_real_model_adapts_and_its_index_searches_densely(tmp_path):
+    """e5-small adapted in two steps on the small law: the weights move,
+    the index built with it answers a dense query with the right section
+    through the adapted model's ONNX query encoder."""
+    from ingest.pipeline import build_index
+    from kb.model.convert import ensure_default_model
+    from search.encoders import OnnxQueryEmbedder, load_query_embedder
+    from search.modes import Highlighting
+    from search.searcher import Searcher
+
+    base = ensure_default_model(Settings().model_cache)
+    settings = Settings(
+        corpus_dir=write_law(tmp_path / "corpus"),
+        index_dir=tmp_path / "index",
+        cache_dir=tmp_path / "cache",
+        model=str(base),
+        workers=1,
+    )
+    assert not build_index(settings, embedder=FakeEmbedder()).failed
+    report = adapt(settings, replace(QUICK, max_seq_length=128))
+    before, after = weights(base), weights(report.path)
+    assert not np.array_equal(
+        before["encoder.layer.0.attention.self.query.weight"],
+        after["encoder.layer.0.attention.self.query.weight"],
+    )
+    adapted = replace(settings, model=str(report.path), index_dir=tmp_path / "adapted")
+    build_index(adapted)
+    encoder = load_query_embedder(adapted)
+    assert isinstance(encoder, OnnxQueryEmbedder)
+    searcher = Searcher.load(adapted.index_dir, adapted, encoder)
+    hits = searcher.search(
+        "När får man förhandla direkt med en leverantör?",
+        k=3,
+        mode="dense",
+        highlight=Highlighting.NONE,
+    )
+    assert hits and hits[0].section[-1] in ("6 § Direktupphandling", "6 § Suorahankinta")

@@ -107,7 +107,7 @@ def _arguments(options: AdaptOptions, work: Path):
         max_steps=options.steps,
         per_device_train_batch_size=options.batch_size,
         learning_rate=options.learning_rate,
-        warmup_ratio=options.warmup_ratio,
+        warmup_steps=options.warmup_ratio,  # a float below 1: a share of the steps
         seed=options.seed,
         data_seed=options.seed,
         prompts=PROMPTS,
@@ -149,7 +149,12 @@ def train(
     logger.info("training %d of %d weights", trainable, sum(p.numel() for p in model.parameters()))
     losses: list[float] = []
     work = out_dir.with_name(out_dir.name + ".trainer")
-    trainer = SentenceTransformerTrainer(
+
+    class Trainer(SentenceTransformerTrainer):
+        def add_model_card_callback(self, *args, **kwargs) -> None:
+            """No model card (the documented way to drop it): none is saved."""
+
+    trainer = Trainer(
         model=model,
         args=_arguments(options, work),
         train_dataset=datasets_by_kind(pairs),
