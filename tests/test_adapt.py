@@ -22,7 +22,7 @@ from kb.settings import PROJECT_ROOT, Settings
 from tests.adaptcorpus import write_law
 from tests.fakes import FakeEmbedder
 
-QUICK = AdaptOptions(steps=2, batch_size=4, min_pairs=8, threads=1, max_seq_length=64)
+QUICK = AdaptOptions(steps=2, batch_size=4, min_pairs=8, threads=1, max_seq_length=32)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +110,10 @@ def test_a_few_steps_write_a_fingerprinted_model_with_its_query_encoder(law, ada
     assert any("encoder.layer" in k for k in changed)  # the transformer learnt
     assert not any("word_embeddings" in k for k in changed)  # the token table stayed frozen
     assert onnx_export_current(adapted.path) and adapted.query_encoder
+    from sentence_transformers import SentenceTransformer
+
+    # Trained on 32 tokens, it still reads as far as its base (64).
+    assert SentenceTransformer(str(adapted.path)).max_seq_length == 64
     assert list(law.model_cache.glob(".adapt-*")) == []  # no temporary folder left
 
 
@@ -139,9 +143,17 @@ def test_an_index_built_with_the_adapted_model_searches_with_its_onnx_export(law
     assert read_manifest(settings.index_dir)["model"]["fingerprint"] == adapted.fingerprint
     encoder = load_query_embedder(settings)
     assert isinstance(encoder, OnnxQueryEmbedder)
+    from kb.model.embedder import load_embedder
+
+    # The export holds the adapted weights: query vectors as torch's (but for the
+    # int8 token table, which moves a 16-dimensional model more than e5).
+    queries = ["Milloin suorahankinta on sallittu?", "När är direktupphandling tillåten?"]
+    torch_vectors = load_embedder(settings).embed_queries(queries)
+    assert np.min(np.sum(encoder.embed_queries(queries) * torch_vectors, axis=1)) > 0.97
     searcher = Searcher.load(settings.index_dir, settings, encoder)
-    hits = searcher.search("Suorahankinta", k=3, mode="hybrid", highlight=Highlighting.NONE)
-    assert hits and "Suorahankinta" in hits[0].text
+    query = "Suorahankinta on sallittu vain poikkeuksellisissa tilanteissa"
+    hits = searcher.search(query, k=3, mode="hybrid", highlight=Highlighting.NONE)
+    assert any("6 § Suorahankinta" in h.section for h in hits)
     # Without a current export, the adapted model still answers, through torch.
     marker = adapted.path / "onnx" / "kb_onnx.json"
     kept = marker.read_text()
@@ -168,7 +180,7 @@ def test_the_command_line_reports_the_folder_and_errors(law, adapted, monkeypatc
     monkeypatch.setenv("KB_CACHE", str(law.cache_dir))
     monkeypatch.setenv("KB_MODEL", law.model)
     argv = ["adapt", "-q", "--steps", "2", "--batch-size", "4", "--threads", "1"]
-    assert main([*argv, "--max-seq-length", "64", "--min-pairs", "8"]) == 0
+    assert main([*argv, "--max-seq-length", "32", "--min-pairs", "8"]) == 0
     out = capsys.readouterr().out
     assert "36 pairs (12 heading, 12 translation, 12 cloze); already adapted, reused" in out
     assert f"adapted model at {adapted.path} (fingerprint {adapted.fingerprint})" in out

@@ -144,6 +144,7 @@ def train(
     hf_logging.disable_progress_bar()
     torch.set_num_threads(options.threads)
     model = SentenceTransformer(str(base), device="cpu")
+    longest = model.max_seq_length  # what the saved model reads: the base's, not the training's
     model.max_seq_length = options.max_seq_length
     trainable = freeze_token_embeddings(model)
     logger.info("training %d of %d weights", trainable, sum(p.numel() for p in model.parameters()))
@@ -169,5 +170,6 @@ def train(
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)
+    model.max_seq_length = longest
     model.save(str(out_dir), create_model_card=False)
     return losses
