@@ -216,7 +216,8 @@ def test_the_pairs_of_the_act_hold_no_evaluation_question(tmp_path):
     from kb.index.folder import load_generation
     from tests.conftest import finlex_corpus, needs_testdata
 
-    corpus = finlex_corpus(tmp_path)
+    (tmp_path / "act").mkdir()
+    corpus = finlex_corpus(tmp_path / "act")
     theme = needs_testdata("..", "seed", "temagruppen-innovationer.sv.txt")
     (corpus / theme.name).write_bytes(theme.read_bytes())
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", workers=1)
