@@ -172,4 +172,23 @@ def train(
         shutil.rmtree(work, ignore_errors=True)
     model.max_seq_length = longest
     model.save(str(out_dir), create_model_card=False)
+    keep_model_kwargs(base, out_dir)
     return losses
+
+
+def keep_model_kwargs(base: Path, out_dir: Path) -> None:
+    """The base's ``model_kwargs`` (e5: ``add_pooling_layer: false``, no
+    pooler) in the saved folder's sentence_bert_config.json, which
+    sentence-transformers writes without them: else every load reports a
+    missing pooler and makes a random one nobody uses."""
+    import json
+
+    name = "sentence_bert_config.json"
+    try:
+        kwargs = json.loads((base / name).read_text(encoding="utf-8")).get("model_kwargs")
+        saved = json.loads((out_dir / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError, AttributeError):
+        return
+    if kwargs and "model_kwargs" not in saved:
+        saved["model_kwargs"] = kwargs
+        (out_dir / name).write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
