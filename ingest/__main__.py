@@ -1,6 +1,6 @@
 """Command line: ``python -m ingest [build options]``, ``python -m ingest fetch``,
 ``python -m ingest status``, ``python -m ingest prepare-model``,
-``python -m ingest editor-password``."""
+``python -m ingest editor-password``, ``python -m ingest adapt`` (ingest/adapt/cli.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
+from ingest.adapt.cli import cmd_adapt
 from ingest.cliprogress import Display, StageBars, choose_display
 from ingest.cliviews import print_sources, status_sources
 from ingest.corpus.passwords import cmd_editor_password
@@ -170,6 +171,7 @@ def cmd_status(argv: list[str]) -> int:
 
 
 def cmd_prepare_model(argv: list[str]) -> int:
+    from kb.model.convert import MARKER_FILE
     from kb.model.embedder import resolve_model
 
     p = argparse.ArgumentParser(
@@ -182,7 +184,7 @@ def cmd_prepare_model(argv: list[str]) -> int:
     settings = load_settings()
     path, name, fingerprint = resolve_model(settings)
     print(f"model {name} ready at {path} (fingerprint {fingerprint})")
-    if settings.model is None:
+    if settings.model is None or (Path(path) / MARKER_FILE).is_file():  # ours: default, adapted
         from kb.model.embedder import export_onnx, map_onnx, mapped_onnx_path
 
         try:
@@ -331,6 +333,7 @@ COMMANDS = {
     "status": cmd_status,
     "prepare-model": cmd_prepare_model,
     "editor-password": cmd_editor_password,  # ingest/corpus/passwords.py; docs/deploying.md
+    "adapt": cmd_adapt,  # ingest/adapt/cli.py; docs/model.md
 }
 
 

@@ -21,6 +21,9 @@ class Stage(StrEnum):
     SENTENCES = "embedding sentences"
     WRITING = "writing"
     FETCHING = "fetching"  # python -m ingest fetch: sources done
+    MINING = "mining pairs"  # python -m ingest adapt: passages read
+    TRAINING = "training"  # python -m ingest adapt: optimiser steps
+    EXPORTING = "exporting"  # python -m ingest adapt: the model and its query encoder
 
     @property
     def unit(self) -> str:
@@ -30,6 +33,9 @@ class Stage(StrEnum):
             Stage.SENTENCES: "sentence",
             Stage.WRITING: "step",
             Stage.FETCHING: "source",
+            Stage.MINING: "passage",
+            Stage.TRAINING: "step",
+            Stage.EXPORTING: "step",
         }[self]
 
 

@@ -39,3 +39,12 @@ class Choice(StrEnum):
         """The vocabulary's name in messages: ``SearchMode`` → "search mode"."""
         name = cls.__name__
         return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
+
+
+class PairKind(Choice):
+    """The kinds of training pairs ``python -m ingest adapt`` mines from the
+    index (ingest/adapt/pairs.py)."""
+
+    HEADING = "heading"  # a section's heading -> the section's text
+    TRANSLATION = "translation"  # a section -> the same section in another language version
+    CLOZE = "cloze"  # a sentence -> its passage without it (inverse cloze)

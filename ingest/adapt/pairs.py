@@ -1,0 +1,237 @@
+"""Training pairs mined from the index alone: no metadata, no questions.
+
+Every pair is (anchor, positive, negative), the anchor embedded as a query
+and the other two as passages (ingest/adapt/train.py):
+
+- ``heading``: a section's own heading, without its number ("38 §
+  Innovaatiokumppanuus" -> "Innovaatiokumppanuus") -> the section's first
+  passage without the headings that open it, in each language version;
+- ``translation``: a section's first passage -> the same section's first
+  passage in another language version (documents of one ``group``, written
+  in sources.toml or found by the build, ingest/versions.py; sections
+  matched by their numbered heading, "38 §" = "38 §", "5 luku" = "5 kap.");
+- ``cloze``: a sentence -> its passage with that sentence removed (the
+  inverse cloze task).
+
+The negative is a hard one: a passage of a neighbouring section of the same
+chapter (in the positive's document), so the model learns what tells two
+sections about similar things apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from kb.choices import PairKind
+from kb.records import Chunk
+from kb.text.headings import CHAPTER, NUMBERED, PART, SECTION, heading_key
+from kb.text.sentences import body_spans, heading_end
+
+logger = logging.getLogger(__name__)
+
+MIN_BODY_WORDS = 8  # a positive or negative passage shorter than this is left out
+MIN_SENTENCE_WORDS = 6  # a cloze sentence must say something on its own
+MIN_REST_WORDS = 12  # ... and leave enough of its passage behind
+MIN_HEADING_LETTERS = 3
+
+
+@dataclass(frozen=True)
+class Pair:
+    kind: PairKind
+    anchor: str
+    positive: str
+    negative: str
+
+    def texts(self) -> tuple[str, str, str]:
+        return (self.anchor, self.positive, self.negative)
+
+
+@dataclass
+class Section:
+    """The passages of one document under one heading path, in order."""
+
+    doc: str
+    lang: str
+    group: str
+    path: tuple[str, ...]
+    chunks: list[Chunk]
+    position: int = 0  # among its document's sections
+
+    @property
+    def key(self) -> str | None:
+        """The language-independent key of its deepest numbered heading."""
+        return heading_key(self.path)
+
+    @property
+    def parent(self) -> tuple[str, ...]:
+        return self.path[:-1]
+
+    def body(self) -> str:
+        """Its first passage without the headings that open it ("" if too short)."""
+        return body_text(self.chunks[0])
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def body_text(chunk: Chunk) -> str:
+    """A passage's text after the headings that open it; "" when too short."""
+    body = chunk.text[heading_end(chunk.text, chunk.section) :].strip()
+    return body if _words(body) >= MIN_BODY_WORDS else ""
+
+
+def heading_words(title: str) -> str:
+    """A heading title without its number: "38 § Innovaatiokumppanuus" ->
+    "Innovaatiokumppanuus", "5 kap. Upphandlingsförfaranden" ->
+    "Upphandlingsförfaranden"; "" when nothing but a number is left."""
+    title = " ".join(title.split())
+    for pattern in (SECTION, CHAPTER, PART, NUMBERED):
+        m = pattern.match(title)
+        if m and m.group(m.lastindex or 0):
+            title = m.group(m.lastindex or 0).strip()
+            break
+    return title if len(re.findall(r"[^\W\d_]", title)) >= MIN_HEADING_LETTERS else ""
+
+
+def sections_of(chunks: Iterable[Chunk]) -> list[Section]:
+    """Runs of passages under one heading path, per document in reading
+    order; passages under no heading belong to no section."""
+    by_doc: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    out: list[Section] = []
+    for doc, cs in by_doc.items():
+        cs.sort(key=lambda c: c.ordinal)
+        current: Section | None = None
+        position = 0
+        for c in cs:
+            if not c.section:
+                current = None
+                continue
+            if current is None or current.path != c.section:
+                current = Section(doc, c.lang, c.group, c.section, [], position)
+                position += 1
+                out.append(current)
+            current.chunks.append(c)
+    return out
+
+
+class _Neighbours:
+    """Hard negatives: a neighbouring section of the same chapter."""
+
+    def __init__(self, sections: Sequence[Section], rng: random.Random) -> None:
+        self.rng = rng
+        self.by_doc: dict[str, list[Section]] = {}
+        for s in sections:
+            self.by_doc.setdefault(s.doc, []).append(s)
+
+    def negative(self, section: Section) -> str:
+        """The body of the section before or after ``section`` under the same
+        parent heading (else just before or after it; else any other of its
+        document), chosen at random; "" when its document has no other."""
+        doc = self.by_doc[section.doc]
+        i = doc.index(section)
+        around = [doc[j] for j in (i - 1, i + 1) if 0 <= j < len(doc)]
+        for candidates in (
+            [s for s in around if s.parent == section.parent],
+            around,
+            [s for s in doc if s is not section],
+        ):
+            bodies = [b for b in (s.body() for s in candidates) if b]
+            if bodies:
+                return self.rng.choice(bodies)
+        return ""
+
+
+def heading_pairs(sections: Sequence[Section], near: _Neighbours) -> list[Pair]:
+    out = []
+    for s in sections:
+        anchor, positive = heading_words(s.path[-1]), s.body()
+        negative = near.negative(s) if anchor and positive else ""
+        if negative:
+            out.append(Pair(PairKind.HEADING, anchor, positive, negative))
+    return out
+
+
+def translation_pairs(sections: Sequence[Section], near: _Neighbours) -> list[Pair]:
+    """Both directions, between every two language versions of a group."""
+    keyed: dict[tuple[str, str, str], list[Section]] = {}
+    for s in sections:
+        if s.group and s.key:
+            keyed.setdefault((s.group, s.doc, s.key), []).append(s)
+    docs_of: dict[str, set[str]] = {}
+    for group, doc, _ in keyed:
+        docs_of.setdefault(group, set()).add(doc)
+    out = []
+    for (group, doc, key), found in keyed.items():
+        if len(found) != 1:  # a number that repeats in one document matches nothing surely
+            continue
+        source = found[0]
+        for other in sorted(docs_of[group] - {doc}):
+            targets = keyed.get((group, other, key), [])
+            if len(targets) != 1 or targets[0].lang == source.lang:
+                continue
+            anchor, positive = source.body(), targets[0].body()
+            negative = near.negative(targets[0]) if anchor and positive else ""
+            if negative:
+                out.append(Pair(PairKind.TRANSLATION, anchor, positive, negative))
+    return out
+
+
+def cloze_pairs(sections: Sequence[Section], near: _Neighbours, rng: random.Random) -> list[Pair]:
+    """One sentence of each passage (at random among those long enough)."""
+    out = []
+    for s in sections:
+        for c in s.chunks:
+            spans = body_spans(c.text, c.section)
+            body_start = heading_end(c.text, c.section)
+            usable = [(a, b) for a, b in spans if _words(c.text[a:b]) >= MIN_SENTENCE_WORDS]
+            if len(spans) < 2 or not usable:
+                continue
+            a, b = rng.choice(usable)
+            rest = " ".join(f"{c.text[body_start:a]} {c.text[b:]}".split())
+            if _words(rest) < MIN_REST_WORDS:
+                continue
+            negative = near.negative(s)
+            if negative:
+                out.append(Pair(PairKind.CLOZE, " ".join(c.text[a:b].split()), rest, negative))
+    return out
+
+
+def mine_pairs(
+    chunks: Iterable[Chunk], kinds: Iterable[PairKind] = tuple(PairKind), seed: int = 0
+) -> list[Pair]:
+    """The training pairs of ``kinds`` that the index's passages give, each
+    (kind, anchor, positive) once, in a stable order for a given ``seed``."""
+    sections = sections_of(chunks)
+    rng = random.Random(seed)
+    near = _Neighbours(sections, rng)
+    miners = {
+        PairKind.HEADING: lambda: heading_pairs(sections, near),
+        PairKind.TRANSLATION: lambda: translation_pairs(sections, near),
+        PairKind.CLOZE: lambda: cloze_pairs(sections, near, rng),
+    }
+    wanted = {PairKind.from_str(k) for k in kinds}
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for kind in PairKind:
+        if kind not in wanted:
+            continue
+        for p in miners[kind]():
+            if (p.kind, p.anchor, p.positive) not in seen and p.anchor != p.positive:
+                seen.add((p.kind, p.anchor, p.positive))
+                out.append(p)
+    logger.info("mined %d pairs from %d sections", len(out), len(sections))
+    return out
+
+
+def count_kinds(pairs: Iterable[Pair]) -> dict[str, int]:
+    counts = {k.value: 0 for k in PairKind}
+    for p in pairs:
+        counts[p.kind.value] += 1
+    return {k: n for k, n in counts.items() if n}
