@@ -8,8 +8,8 @@ import pytest
 
 from ingest.adapt.pairs import count_kinds, heading_words, mine_pairs, sections_of
 from kb.choices import PairKind
-from tests.adaptcorpus import FI, SECTIONS_PER_VERSION, SV, sentences, write_law
-from tests.fakes import FakeEmbedder
+from testsupport.adaptcorpus import FI, SECTIONS_PER_VERSION, SV, sentences, write_law
+from testsupport.fakes import FakeEmbedder
 
 
 @pytest.fixture(scope="module")

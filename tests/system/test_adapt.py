@@ -19,8 +19,8 @@ from kb.choices import PairKind
 from kb.errors import IndexMissingError, TooFewPairsError
 from kb.model.convert import MARKER_FILE
 from kb.settings import PROJECT_ROOT, Settings
-from tests.adaptcorpus import write_law
-from tests.fakes import FakeEmbedder
+from testsupport.adaptcorpus import write_law
+from testsupport.fakes import FakeEmbedder
 
 QUICK = AdaptOptions(steps=2, batch_size=4, min_pairs=8, threads=1, max_seq_length=32)
 
@@ -188,6 +188,10 @@ def test_the_command_line_reports_the_folder_and_errors(law, adapted, monkeypatc
     assert "fewer than the 1000 needed" in capsys.readouterr().err
     assert main([*argv, "--kinds", "heading,riddles"]) == 2
     assert "unknown pair kind 'riddles'" in capsys.readouterr().err
+    from ingest.adapt.cli import run  # the kb-adapt script: the same, without "adapt"
+
+    assert run([*argv[1:], "--kinds", "heading,riddles"]) == 2
+    assert "unknown pair kind 'riddles'" in capsys.readouterr().err
     monkeypatch.setenv("KB_INDEX", str(law.index_dir.with_name("nothing")))
     assert main(argv) == 3
     assert "no index has been built" in capsys.readouterr().err
@@ -214,7 +218,7 @@ def test_the_pairs_of_the_act_hold_no_evaluation_question(tmp_path):
     from ingest.adapt.pairs import count_kinds, mine_pairs
     from ingest.pipeline import build_index
     from kb.index.folder import load_generation
-    from tests.conftest import finlex_corpus, needs_testdata
+    from testsupport.testdata import finlex_corpus, needs_testdata
 
     (tmp_path / "act").mkdir()
     corpus = finlex_corpus(tmp_path / "act")
