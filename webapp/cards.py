@@ -233,6 +233,16 @@ def anchor(hit: Hit) -> str:
     return f"kb-hit-{hit.rank}"
 
 
+def open_at_page(pdf: str, page: int, page_label: str, ui: str) -> str:
+    """The link that opens the served PDF at ``page`` in a new tab, named
+    by the page's printed label."""
+    href = escape(page_link(pdf, page))
+    return (
+        f'<a href="{href}" target="_blank" rel="noopener noreferrer">'
+        f"{label(ui, 'open')} {escape(page_label)}</a>"
+    )
+
+
 def card_html(
     hit: Hit,
     ui: str,
@@ -264,11 +274,7 @@ def card_html(
     if score:
         head += f" · {label(ui, 'score')} {hit.score:.2f}"
     if pdf and c.pdf_page:
-        href = escape(page_link(pdf, hit.page_start))
-        head += (
-            f' · <a href="{href}" target="_blank" rel="noopener noreferrer">'
-            f"{label(ui, 'open')} {escape(hit.label_start)}</a>"
-        )
+        head += f" · {open_at_page(pdf, hit.page_start, hit.label_start, ui)}"
     if outline:
         head += f' · <a href="{escape(outline)}" target="_self">{label(ui, "to_outline")}</a>'
     if hit.section:

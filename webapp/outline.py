@@ -21,8 +21,7 @@ from kb.settings import load_settings
 from search import Searcher
 from search import outline as reading
 from search.cite import citation_text, cite, paged, where_text
-from webapp.cards import escape, plain
-from webapp.pdfs import page_link
+from webapp.cards import escape, open_at_page, plain
 from webapp.state import get_searcher, pdf_links
 
 DOC_PARAM, SECTION_PARAM = "document", "section"
@@ -154,11 +153,7 @@ def version_html(text: reading.SectionText, doc: dict, ui: str, pdf: str | None)
     if where := where_text(c, ui):
         head += f" · {escape(where)}"
     if pdf and c.pdf_page:
-        href = escape(page_link(pdf, c.pdf_page))
-        head += (
-            f' · <a href="{href}" target="_blank" rel="noopener noreferrer">'
-            f"{label(ui, 'open')} {escape(text.entry.page)}</a>"
-        )
+        head += f" · {open_at_page(pdf, c.pdf_page, text.entry.page, ui)}"
     if text.entry.path:
         head += f'<br><span style="font-weight:600">{escape(" › ".join(text.entry.path))}</span>'
     body, shown = [], text.entry.path
