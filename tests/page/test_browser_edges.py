@@ -138,6 +138,8 @@ def _search_view(page, url: str, ui: str, size: tuple[int, int]) -> None:
     assert panel.locator("mark").filter(has_text=label(ui, "this_hit")).count() == 1
     text = " ".join(panel.locator(CARD).all_inner_texts())
     sentences = [s for s in re.split(r"(?<=[.:;])\s+", " ".join(text.split())) if len(s) > 40]
+    # the document's sentences, not the cards' head lines (title, page, links)
+    sentences = [s for s in sentences if label(ui, "to_outline") not in s]
     assert len(sentences) == len(set(sentences)), [s for s in sentences if sentences.count(s) > 1]
     panel.scroll_into_view_if_needed()
     _screenshot(page, _path(f"edges-context-{ui}-{width}.png"), full_page=False)
