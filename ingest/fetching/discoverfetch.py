@@ -20,7 +20,7 @@ from ingest.fetching.discovery import (
     versions_found,
     write_discovered,
 )
-from ingest.fetching.filling import fill_entries, has_address
+from ingest.fetching.filling import fills
 from ingest.fetching.httpread import FetchOptions
 from ingest.fetching.results import FetchResult
 
@@ -51,12 +51,13 @@ def fetch_discovered(
         write_discovered(corpus_dir, found)
     done: set[str] = set()
     queue = list(found)
+    entries = fills(sources, found)  # address -> the address-less entry it fills
     while queue:
         d = queue.pop(0)
         if d.id in done:
             continue
         done.add(d.id)
-        entry = _entry_for(d, sources, found)
+        entry = entries.get(d.url)
         if entry is not None and entry.id in fetched:
             continue
         result = fetch_source(entry or as_source(d))
@@ -65,18 +66,11 @@ def fetch_discovered(
         if not version_links(result.landing[1], result.landing[0]):
             continue
         found = versions_found(d, result.landing, found, sources)
+        entries = fills(sources, found)
         write_discovered(corpus_dir, found)
         queue += [x for x in found if x.id not in done and x not in queue]
     logger.info("%d discovered documents", len(found))
     return found
-
-
-def _entry_for(d: Discovered, sources: list[Source], found: list[Discovered]) -> Source | None:
-    """The entry of sources.toml that ``d`` gives its address to, if any."""
-    for s in fill_entries(sources, found):
-        if s.url == d.url and not has_address(next(x for x in sources if x.id == s.id)):
-            return s
-    return None
 
 
 def _same_site(a: str, b: str) -> bool:

@@ -87,11 +87,15 @@ def filled_sources(corpus_dir: Path, sources: list[Source] | None = None) -> lis
     return fill_entries(sources, found) if found else sources
 
 
+def fills(sources: list[Source], found: list[Discovered]) -> dict[str, Source]:
+    """Address -> the entry of ``sources`` (filled) that the discovery at
+    that address gives its address to."""
+    pairs = zip(sources, fill_entries(sources, found), strict=True)
+    return {f.url: f for s, f in pairs if f.url != s.url}
+
+
 def filled_by(corpus_dir: Path) -> dict[str, str]:
-    """Address -> id of the entry of sources.toml each discovery fills."""
-    sources = load_sources(corpus_dir)
-    return {
-        f.url: f.id
-        for s, f in zip(sources, filled_sources(corpus_dir, sources), strict=True)
-        if f.url != s.url
-    }
+    """Address -> id of the entry of sources.toml each recorded discovery
+    fills. Raises SourcesError, DiscoveredFileError."""
+    found = fills(load_sources(corpus_dir), read_discovered(corpus_dir))
+    return {url: entry.id for url, entry in found.items()}
