@@ -144,3 +144,24 @@ def english_in(at, words: tuple[str, ...] = ENGLISH) -> list[tuple[str, str]]:
                 found.append((word, text))
     assert not [m for m in at.multiselect if m.proto.select_all != 0]  # its "Select all" is English
     return found
+
+
+# Two sources.toml entries whose files are not there: one whose last fetch
+# failed, one missing (the documents view's rough-edge tests).
+LISTED = """
+[[document]]
+id = "strategia-fi"
+file = "official/strategia-fi.pdf"
+title = "Kansallinen hankintastrategia"
+lang = "fi"
+kind = "strategy"
+url = "http://127.0.0.1:9/strategia.pdf"
+
+[[document]]
+id = "teemaryhmat-fi"
+file = "web/teemaryhmat-fi.html"
+title = ""
+lang = "fi"
+kind = "web page"
+url = "http://127.0.0.1:9/teemaryhmat"
+"""

@@ -17,27 +17,11 @@ from kb.labels import label
 from kb.settings import Settings
 from testsupport.apprunner import CARD, browser_page, require_chromium, search, serve_app
 from testsupport.apprunner import screenshot as _screenshot
+from testsupport.apptest import LISTED
 from testsupport.axe import blocking_violations
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
-LISTED = """
-[[document]]
-id = "strategia-fi"
-file = "official/strategia-fi.pdf"
-title = "Kansallinen hankintastrategia"
-lang = "fi"
-kind = "strategy"
-url = "http://127.0.0.1:9/strategia.pdf"
-
-[[document]]
-id = "teemaryhmat-fi"
-file = "web/teemaryhmat-fi.html"
-title = ""
-lang = "fi"
-kind = "web page"
-url = "http://127.0.0.1:9/teemaryhmat"
-"""
 QUESTIONS = {
     "fi": "Mitä innovaatiokumppanuus tarkoittaa?",
     "sv": "Vad är ett innovationspartnerskap?",

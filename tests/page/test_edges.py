@@ -13,7 +13,7 @@ import streamlit as st
 from ingest.pipeline import build_index
 from ingest.progress import Stage
 from kb.index.folder import load_generation
-from testsupport.apptest import SOURCES, SWEDISH
+from testsupport.apptest import LISTED, SOURCES, SWEDISH
 from testsupport.apptest import run_page as _run
 from testsupport.fakes import FakeEmbedder
 from testsupport.hostile import HOSTILE
@@ -209,25 +209,6 @@ def test_the_hit_is_marked_among_its_neighbours_in_every_language():
 
 
 # ------------------------------------------------ 1. the documents view
-
-
-LISTED = """
-[[document]]
-id = "strategia-fi"
-file = "official/strategia-fi.pdf"
-title = "Kansallinen hankintastrategia"
-lang = "fi"
-kind = "strategy"
-url = "http://127.0.0.1:9/strategia.pdf"
-
-[[document]]
-id = "teemaryhmat-fi"
-file = "web/teemaryhmat-fi.html"
-title = ""
-lang = "fi"
-kind = "web page"
-url = "http://127.0.0.1:9/teemaryhmat"
-"""
 
 
 @pytest.mark.model
