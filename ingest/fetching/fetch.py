@@ -252,7 +252,9 @@ def _fetch_one(http, source: Source, dest_dir, corpus_dir, lock, options) -> Fet
         return FetchResult(
             source.id,
             FetchStatus.NO_IDENTIFIER,
-            f"add url, handle or urn to sources.toml, or put the PDF at {shown}",
+            # Offline on a fresh clone: not a fault (discovery fills it online).
+            f"no address yet: fetch with network looks for it among the official pages' "
+            f"links; or add url, handle or urn to sources.toml, or put the PDF at {shown}",
             shown,
         )
     reasons, landing = [], []

@@ -27,6 +27,7 @@ from testsupport.hostile import (
 )
 
 
+@pytest.mark.slow  # builds the index with the real model from the page: second lane
 def test_without_an_index_the_page_says_what_to_do_and_builds_one(settings):
     at = run_page()
     assert not at.exception

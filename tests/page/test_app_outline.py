@@ -18,6 +18,8 @@ from testsupport.apptest import run_page as _run
 from testsupport.fakes import FakeEmbedder
 from testsupport.tiny import write_corpus
 
+pytestmark = pytest.mark.slow  # second lane: the page with the real model, many runs
+
 SECTION = "Hankintalaki/2ch/3§"
 
 

@@ -12,6 +12,8 @@ from search.modes import Highlighting
 from testsupport.apptest import run_page
 from testsupport.hostile import HOSTILE
 
+pytestmark = pytest.mark.slow  # second lane: the page with the real model, many runs
+
 ALONE = """
 [[document]]
 id = "sivu-fi"

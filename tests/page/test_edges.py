@@ -18,6 +18,8 @@ from testsupport.apptest import run_page as _run
 from testsupport.fakes import FakeEmbedder
 from testsupport.hostile import HOSTILE
 
+pytestmark = pytest.mark.slow  # second lane: the page with the real model, many runs
+
 
 @pytest.fixture
 def built(settings, real_embedder):

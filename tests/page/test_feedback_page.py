@@ -11,6 +11,8 @@ from kb.labels import label
 from search.feedback import FeedbackStore, Verdict, store_path
 from testsupport.apptest import run_page, widget_values, write_page_corpus
 
+pytestmark = pytest.mark.slow  # second lane: the page with the real model, many runs
+
 QUESTION = "Miten hankintayksiköt edistävät innovaatioita?"
 
 

@@ -8,11 +8,15 @@ import threading
 import time
 from dataclasses import replace
 
+import pytest
+
 from ingest.pipeline import build_index
 from kb.index.folder import load_generation
 from search import Searcher, StaleHitError
 from search.modes import Highlighting
 from testsupport.fakes import FakeEmbedder
+
+pytestmark = pytest.mark.slow  # second lane: rebuilds under running queries
 
 QUERIES = ["hankinnat innovaatiot", "upphandling", "procurement innovation", "ympäristö"]
 

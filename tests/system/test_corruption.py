@@ -18,6 +18,10 @@ from kb.settings import PROJECT_ROOT
 from search import Searcher
 from testsupport.fakes import FakeEmbedder
 
+pytestmark = (
+    pytest.mark.slow
+)  # second lane: damaged indexes rebuilt and shown on the page, real model
+
 
 @pytest.fixture
 def built(settings) -> Path:

@@ -32,6 +32,8 @@ from kb.settings import Settings
 from testsupport.pdfgen import encrypt_pdf, make_image_only_pdf, make_pdf
 from testsupport.testdata import TESTDATA
 
+pytestmark = pytest.mark.slow  # second lane: fuzzing
+
 REGRESSIONS = Path(__file__).with_name("fuzz_regressions.json")
 # Seconds per file. The largest seed (117 pages) takes 4 s to read on an idle
 # machine; a limit well above that tells a hang from a busy machine.

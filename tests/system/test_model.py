@@ -12,6 +12,8 @@ from kb.model.convert import ModelError, dequantize_q4_0, model_fingerprint, rea
 from kb.model.embedder import SentenceTransformerEmbedder, resolve_model
 from kb.settings import load_settings
 
+pytestmark = pytest.mark.slow  # second lane: converts and exports the real model
+
 TEXTS = {
     "fi": [
         "Innovaatiokumppanuus on hankintamenettely, jossa kehitetään uusia ratkaisuja.",
