@@ -21,6 +21,20 @@ class DocumentMeta:
 
 
 @dataclass(frozen=True)
+class IndexedDocument(DocumentMeta):
+    """A document as an index holds it: its metadata, ``path`` its file in
+    the corpus folder, and that file's sha256 and number of pages."""
+
+    sha256: str = ""
+    pages: int = 0
+
+    @classmethod
+    def unknown(cls, doc_id: str) -> IndexedDocument:
+        """A document the index does not describe: cited by its passages alone."""
+        return cls(id=doc_id, title="", lang="")
+
+
+@dataclass(frozen=True)
 class Heading:
     """A heading found in a page's text, at a character offset into that page."""
 

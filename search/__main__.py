@@ -22,6 +22,7 @@ from pathlib import Path
 
 from kb.errors import KBError, SettingsError
 from kb.labels import coded
+from kb.records import DocumentMeta
 from kb.settings import load_settings
 from kb.terminal import ExitCode, printable, run_cli
 from search.cite import citation_text, cite, where_text
@@ -34,7 +35,7 @@ def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-def hit_json(hit: Hit, doc: dict) -> dict:
+def hit_json(hit: Hit, doc: DocumentMeta) -> dict:
     """A hit as JSON: its passage's fields (pages under the names the JSON
     has always used), what the search found, and its citation, worded as
     the page and the exports word it (a web page by address and date)."""

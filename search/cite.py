@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from kb.labels import label
+from kb.records import DocumentMeta
 from search.hits import Hit
 
 WEB_KIND = "web page"
@@ -34,31 +35,30 @@ class Citation:
         return "" if self.url or self.identifier else self.file
 
 
-def paged(doc: dict) -> bool:
+def paged(doc: DocumentMeta) -> bool:
     """Whether a document has pages worth citing: a PDF (or a document the
     manifest does not describe, as before). A web page, Markdown or text
     file is one "page" only because the reader gives it one."""
-    if doc.get("kind") == WEB_KIND:
+    if doc.kind == WEB_KIND:
         return False
-    path = str(doc.get("path", ""))
-    return not path or path.lower().endswith(".pdf")
+    return not doc.path or doc.path.lower().endswith(".pdf")
 
 
-def cite(hit: Hit, doc: dict) -> Citation:
-    """The citation of ``hit``; ``doc`` is the manifest's record of its
-    document (Searcher.document), {} when unknown."""
+def cite(hit: Hit, doc: DocumentMeta) -> Citation:
+    """The citation of ``hit``; ``doc`` is the index's record of its
+    document (Searcher.document; IndexedDocument.unknown when unknown)."""
     has_pages = paged(doc)
     return Citation(
         title=hit.title,
         section=hit.section[-1] if hit.section else "",
         pages=hit.pages if has_pages else "",
         pdf_page=hit.page_start if has_pages else None,
-        url=str(doc.get("url", "")),
-        identifier=str(doc.get("identifier", "")),
-        retrieved=str(doc.get("retrieved", "")),
+        url=doc.url,
+        identifier=doc.identifier,
+        retrieved=doc.retrieved,
         lang=hit.lang,
-        web=doc.get("kind") == WEB_KIND,
-        file=str(doc.get("path", "")),
+        web=doc.kind == WEB_KIND,
+        file=doc.path,
     )
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from kb.labels import label
+from kb.records import DocumentMeta
 from search.cite import cite, format_date, where_text
 from search.searcher import Hit
 
@@ -31,10 +32,10 @@ CSV_FIELDS = (
     "file",
 )
 
-DocLookup = Callable[[str], dict]
+DocLookup = Callable[[str], DocumentMeta]  # Searcher.document
 
 
-def _row(hit: Hit, doc: dict) -> dict:
+def _row(hit: Hit, doc: DocumentMeta) -> dict:
     c = cite(hit, doc)
     return {
         "rank": hit.rank,

@@ -213,7 +213,8 @@ def siblings(view: IndexView, doc_id: str) -> list[str]:
     """The other language versions of ``doc_id`` in the index, by language."""
     group = view.doc_group.get(doc_id, "")
     others = [d for d in view.group_docs.get(group, ()) if d != doc_id] if group else []
-    return sorted(others, key=lambda d: (str(view.doc_meta.get(d, {}).get("lang", "")), d))
+    meta = view.doc_meta
+    return sorted(others, key=lambda d: (meta[d].lang if d in meta else "", d))
 
 
 def counterpart(view: IndexView, doc_id: str, entry: Entry, other: str) -> Entry | None:

@@ -18,7 +18,7 @@ import numpy as np
 from kb.choices import ChoiceError
 from kb.index.folder import Generation
 from kb.model.embedder import Embedder, resolve_model
-from kb.records import Chunk
+from kb.records import Chunk, IndexedDocument
 from kb.settings import Settings, load_settings
 from kb.text.headings import heading_key, section_query, section_reference
 from search import bridge, relevance, retrieval, sections, versions
@@ -336,10 +336,11 @@ class Searcher:
         ]
         return sorted(out, key=lambda h: h.lang)
 
-    def document(self, doc_id: str) -> dict:
-        """The manifest's record of a document: title, lang, kind, url,
-        identifier, path (in the corpus folder), sha256, pages; {} if unknown."""
-        return dict(self._view.doc_meta.get(doc_id, {}))
+    def document(self, doc_id: str) -> IndexedDocument:
+        """The index's record of a document: title, lang, kind, url,
+        identifier, path (in the corpus folder), sha256, pages; an empty
+        record (IndexedDocument.unknown) if the index does not describe it."""
+        return self._view.doc_meta.get(doc_id) or IndexedDocument.unknown(doc_id)
 
     def neighbours(self, hit: Hit | str) -> list[Hit]:
         """The passage with the chunks just before and after it in its

@@ -11,7 +11,7 @@ from dataclasses import asdict
 import numpy as np
 
 from kb.index.folder import Generation
-from kb.records import Chunk
+from kb.records import Chunk, IndexedDocument
 from kb.text.headings import chapter_key, heading_key
 from search.backend import MIN_PREFIX, FileIndex, SearchIndex, Where
 from search.fusion import dense_weights
@@ -55,11 +55,12 @@ class IndexView:
         self.section_ids = np.asarray(cols.section_ids, dtype=np.int64)
         # What the manifest knows of each document: title, url, identifier,
         # path in the corpus, sha256, pages.
-        self.doc_meta: dict[str, dict] = {}
-        for rel, entry in generation.manifest.documents():
-            self.doc_meta[entry.doc.id] = dict(
-                asdict(entry.doc), path=rel, sha256=entry.sha256, pages=entry.pages
+        self.doc_meta: dict[str, IndexedDocument] = {
+            entry.doc.id: IndexedDocument(
+                **dict(asdict(entry.doc), path=rel), sha256=entry.sha256, pages=entry.pages
             )
+            for rel, entry in generation.manifest.documents()
+        }
         self.heading_keys = np.array(cols.heading_keys, dtype=object)
         self.chapter_keys = np.array(cols.chapter_keys, dtype=object)
         del cols

@@ -3,7 +3,7 @@ holding one, without an index."""
 
 from __future__ import annotations
 
-from kb.records import Chunk, DocumentMeta, Heading, Page
+from kb.records import Chunk, DocumentMeta, Heading, IndexedDocument, Page
 from search.hits import Hit
 
 
@@ -64,6 +64,12 @@ def hit(**kw) -> Hit:
 
 
 # A two-page Act-like document for the chunker (tests/unit/test_chunk.py).
+def document(doc_id: str = "doc", **fields) -> IndexedDocument:
+    """An index's record of a document (Searcher.document), with only the
+    fields a test names."""
+    return IndexedDocument(**{"id": doc_id, "title": "", "lang": "fi", **fields})
+
+
 META = DocumentMeta(id="doc", title="Doc", lang="fi", kind="strategy", group="g")
 
 

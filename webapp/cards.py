@@ -26,6 +26,7 @@ from dataclasses import asdict
 
 from ingest.status import IndexFacts
 from kb.labels import COLUMNS, LANGUAGE_NAMES, UI_LANGS, coded, label
+from kb.records import DocumentMeta, IndexedDocument
 from search.answer import AnswerSentence
 from search.cite import cite, short_citation, where_text
 from search.highlight import closes_mid_sentence, heading_end, opens_mid_sentence
@@ -249,7 +250,7 @@ def card_html(
     pdf: str | None = None,
     rank: bool = True,
     score: bool = False,
-    doc: dict | None = None,
+    doc: DocumentMeta | None = None,
     anchored: bool = True,
     current: bool = False,
     outline: str | None = None,
@@ -263,7 +264,7 @@ def card_html(
     off (the same card again in a panel: ids are unique). ``current``: the
     hit itself among its neighbours, marked and labelled as the result.
     ``outline``: the address that opens the hit's section in the outline view."""
-    c = cite(hit, doc or {})
+    c = cite(hit, doc or IndexedDocument.unknown(hit.doc_id))
     number = f"{hit.rank}. " if rank else ""
     head = f"<b>{number}{escape(hit.title)}</b> <code>{escape(hit.lang)}</code>"
     if current:  # in the context panel: which of the passages is the result
@@ -304,14 +305,17 @@ ANSWER_PLACE = f'<div aria-hidden="true" style="min-height:{ANSWER_PLACE_REM}rem
 
 
 def answer_html(
-    sentences: list[AnswerSentence], ui: str, docs: dict[str, dict], held: bool = False
+    sentences: list[AnswerSentence],
+    ui: str,
+    docs: dict[str, IndexedDocument],
+    held: bool = False,
 ) -> str:
     """The answer box: each quoted sentence, then its citation as a link
     to its card. ``docs``: the manifest's record of each document by id.
     ``held``: it fills the place ANSWER_PLACE kept, at least as high."""
     items = []
     for s in sentences:
-        c = cite(s.hit, docs.get(s.hit.doc_id, {}))
+        c = cite(s.hit, docs.get(s.hit.doc_id) or IndexedDocument.unknown(s.hit.doc_id))
         items.append(
             f"<li>{escape(s.text)} "
             f'<a href="#{anchor(s.hit)}" title="{label(ui, "to_card")}">'

@@ -17,6 +17,7 @@ import streamlit as st
 
 from kb.errors import KBError
 from kb.labels import label
+from kb.records import DocumentMeta
 from kb.settings import load_settings
 from search import Searcher
 from search import outline as reading
@@ -144,7 +145,7 @@ def draw_contents(doc_id: str, entries: list[reading.Entry], ui: str, pages: boo
             button(box, sub, sub.depth - top)
 
 
-def version_html(text: reading.SectionText, doc: dict, ui: str, pdf: str | None) -> str:
+def version_html(text: reading.SectionText, doc: DocumentMeta, ui: str, pdf: str | None) -> str:
     """One language version of a section: its document, language, pages
     and "open at page", its heading path, then its text, a heading line
     before each heading below the section's own. Everything escaped."""
@@ -191,7 +192,7 @@ def outline_view(searcher: Searcher, ui: str) -> None:
     """The outline view (see the module's docstring)."""
     state = st.session_state
     _seed(searcher)
-    titles = {d: searcher.document(d).get("title") or d for d in searcher.documents}
+    titles = {d: searcher.document(d).title or d for d in searcher.documents}
     st.sidebar.subheader(label(ui, "outline"), anchor=False)
     doc_id = st.sidebar.selectbox(
         label(ui, "outline_doc"),

@@ -98,7 +98,7 @@ def draw_filters(searcher: Searcher, ui: str) -> Filters:
         select_all=False,  # its "Select all" is English on every page; empty means all
         format_func=lambda x: f"{language_name(ui, x)} ({x})",
     )
-    titles = {d: searcher.document(d).get("title") or d for d in searcher.documents}
+    titles = {d: searcher.document(d).title or d for d in searcher.documents}
     docs = bar.multiselect(
         label(ui, "documents"),
         searcher.documents,

@@ -28,6 +28,8 @@ import stat
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
+from kb.records import IndexedDocument
+
 logger = logging.getLogger(__name__)
 
 STATIC_SUBDIR = "docs"
@@ -48,7 +50,9 @@ def served_name(doc_id: str, sha256: str) -> str:
     return f"{_SAFE.sub('-', doc_id)}-{sha256[:12]}.pdf"
 
 
-def publish(documents: dict[str, dict], corpus_dir: Path, static_dir: Path) -> dict[str, str]:
+def publish(
+    documents: dict[str, IndexedDocument], corpus_dir: Path, static_dir: Path
+) -> dict[str, str]:
     """Make each indexed PDF servable; returns the link (without #page) by
     doc id. Files of documents no longer indexed, or whose source no longer
     qualifies, are removed from the folder. A PDF that cannot be placed is
@@ -57,7 +61,7 @@ def publish(documents: dict[str, dict], corpus_dir: Path, static_dir: Path) -> d
     links: dict[str, str] = {}
     wanted: set[str] = set()
     for doc_id, doc in documents.items():
-        rel, digest = doc.get("path", ""), doc.get("sha256", "")
+        rel, digest = doc.path, doc.sha256
         if not rel.lower().endswith(".pdf") or not digest:
             continue
         name = served_name(doc_id, digest)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from ingest.status import DocState, index_status
 from kb.errors import KBError
+from kb.records import IndexedDocument
 from kb.settings import load_settings
 from search import Highlighting, Searcher, SearchMode
 from webapp.pdfs import publish
@@ -59,7 +60,7 @@ def pdf_links(generation: str, documents: dict, corpus_dir: str) -> dict[str, st
     return publish(documents, Path(corpus_dir), load_settings().static_dir)
 
 
-def get_document(doc_id: str) -> dict:
+def get_document(doc_id: str) -> IndexedDocument:
     """The manifest's record of a document, from the live searcher."""
     return get_searcher(str(load_settings().index_dir)).document(doc_id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -17,6 +18,7 @@ from testsupport.apptest import LISTED, SOURCES, SWEDISH
 from testsupport.apptest import run_page as _run
 from testsupport.fakes import FakeEmbedder
 from testsupport.hostile import HOSTILE
+from testsupport.records import document
 
 pytestmark = pytest.mark.slow  # second lane: the page with the real model, many runs
 
@@ -141,7 +143,7 @@ def test_without_stored_sentences_the_answer_has_a_place_of_its_height(
 # ------------------------------------------------ 4. a citation names its file
 
 
-UNLISTED = {"path": "muistiot/Muistio 2024.pdf", "kind": "other", "title": "Muistio"}
+UNLISTED = document("muistio", path="muistiot/Muistio 2024.pdf", kind="other", title="Muistio")
 
 
 def test_a_file_without_a_sources_entry_is_cited_by_its_file_name():
@@ -160,7 +162,7 @@ def test_a_file_without_a_sources_entry_is_cited_by_its_file_name():
     assert "muistiot/Muistio 2024.pdf" in to_csv([h], lambda _: UNLISTED)
     assert "muistiot/Muistio 2024.pdf" in to_markdown("q", [h], lambda _: UNLISTED)
     # a listed document is cited by its address and identifier, not its file
-    listed = dict(UNLISTED, url="https://example.org/m.pdf", identifier="URN:1")
+    listed = replace(UNLISTED, url="https://example.org/m.pdf", identifier="URN:1")
     assert "Muistio 2024" not in citation_text(cite(h, listed), "fi")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from testsupport.records import document
 from webapp import pdfs
 from webapp.pdfs import publish, served_name
 
@@ -41,7 +42,7 @@ def placing(request, monkeypatch: pytest.MonkeyPatch) -> str:
     return request.param
 
 
-DOCS = {"s": {"path": "official/s.pdf", "sha256": _sha(PDF)}}
+DOCS = {"s": document("s", path="official/s.pdf", sha256=_sha(PDF))}
 
 
 def _served(static: Path) -> list[str]:
@@ -82,7 +83,7 @@ def test_a_symlink_to_a_file_outside_is_never_copied(corpus, tmp_path, placing):
     pdf = corpus / "official" / "s.pdf"
     pdf.unlink()
     pdf.symlink_to(tmp_path / "secret.txt")
-    docs = {"s": {"path": "official/s.pdf", "sha256": _sha(SECRET)}}
+    docs = {"s": document("s", path="official/s.pdf", sha256=_sha(SECRET))}
     assert publish(docs, corpus, tmp_path / "static") == {}
     assert _served(tmp_path / "static") == []
 
@@ -92,7 +93,7 @@ def test_a_symlinked_folder_inside_the_corpus_is_not_followed(corpus, tmp_path, 
     outside.mkdir()
     (outside / "s.pdf").write_bytes(PDF)
     (corpus / "linked").symlink_to(outside, target_is_directory=True)
-    docs = {"s": {"path": "linked/s.pdf", "sha256": _sha(PDF)}}
+    docs = {"s": document("s", path="linked/s.pdf", sha256=_sha(PDF))}
     assert publish(docs, corpus, tmp_path / "static") == {}
     assert _served(tmp_path / "static") == []
 
@@ -125,10 +126,10 @@ def test_a_stale_copy_is_replaced_by_the_indexed_bytes(corpus, tmp_path, placing
 def test_special_files_and_escaping_paths_are_not_published(corpus, tmp_path):
     os.mkfifo(corpus / "official" / "fifo.pdf")  # must not hang the page either
     docs = {
-        "fifo": {"path": "official/fifo.pdf", "sha256": _sha(b"")},
-        "up": {"path": "../secret.pdf", "sha256": _sha(SECRET)},
-        "abs": {"path": str(tmp_path / "secret.pdf"), "sha256": _sha(SECRET)},
-        "missing": {"path": "official/gone.pdf", "sha256": _sha(PDF)},
+        "fifo": document("fifo", path="official/fifo.pdf", sha256=_sha(b"")),
+        "up": document("up", path="../secret.pdf", sha256=_sha(SECRET)),
+        "abs": document("abs", path=str(tmp_path / "secret.pdf"), sha256=_sha(SECRET)),
+        "missing": document("missing", path="official/gone.pdf", sha256=_sha(PDF)),
     }
     (tmp_path / "secret.pdf").write_bytes(SECRET)
     assert publish(docs, corpus, tmp_path / "static") == {}

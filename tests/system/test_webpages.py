@@ -251,7 +251,7 @@ def test_exports_cite_the_address_and_the_day_of_the_snapshot(settings, pages, c
     build_index(settings, embedder=fake)
     searcher = Searcher.load(settings.index_dir, settings, embedder=fake)
     hits = searcher.search("innovaatioiden teemaryhmä", k=1)
-    day = searcher.document("teemaryhmat-fi")["retrieved"]
+    day = searcher.document("teemaryhmat-fi").retrieved
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", day), day
     md = to_markdown("q", hits, searcher.document)
     assert f"retrieved {day}" in md

@@ -7,26 +7,29 @@ import csv
 import hashlib
 import io
 import os
+from dataclasses import replace
 
 import pytest
 
+from kb.records import IndexedDocument
 from search.export import to_csv, to_markdown
 from search.searcher import Hit
-from testsupport.records import hit
+from testsupport.records import document, hit
 from webapp.cards import card_html, ui_language
 from webapp.pdfs import page_link, publish, served_name
 
 DOCS = {
-    "strategy-2020-fi": {
-        "title": "Kansallinen julkisten hankintojen strategia 2020",
-        "url": "https://julkaisut.valtioneuvosto.fi/handle/10024/162418",
-        "identifier": "URN:NBN:fi-fe2020090768680",
-    }
+    "strategy-2020-fi": document(
+        "strategy-2020-fi",
+        title="Kansallinen julkisten hankintojen strategia 2020",
+        url="https://julkaisut.valtioneuvosto.fi/handle/10024/162418",
+        identifier="URN:NBN:fi-fe2020090768680",
+    )
 }
 
 
-def lookup(doc_id: str) -> dict:
-    return DOCS.get(doc_id, {})
+def lookup(doc_id: str) -> IndexedDocument:
+    return DOCS.get(doc_id) or IndexedDocument.unknown(doc_id)
 
 
 def test_csv_rows_carry_the_full_citation():
@@ -130,13 +133,14 @@ def test_exports_write_pages_in_the_page_language_and_rank_not_score(ui, page):
 
 
 WEB = {
-    "sivu": {
-        "title": "Teemaryhmä Innovaatiot",
-        "kind": "web page",
-        "path": "web/sivu.fi.md",
-        "url": "https://www.hankinnat.fi/teemaryhmat/innovaatiot",
-        "retrieved": "2024-05-01",
-    }
+    "sivu": document(
+        "sivu",
+        title="Teemaryhmä Innovaatiot",
+        kind="web page",
+        path="web/sivu.fi.md",
+        url="https://www.hankinnat.fi/teemaryhmat/innovaatiot",
+        retrieved="2024-05-01",
+    )
 }
 
 
@@ -177,7 +181,7 @@ def test_web_pages_are_cited_by_address_and_retrieval_date_not_a_page():
     assert row["page"] == "" and row["pdf_page"] == "" and row["retrieved"] == "2024-05-01"
     # a PDF keeps its page
     assert citation_text(
-        cite(hit(), {"path": "official/s.pdf", **DOCS["strategy-2020-fi"]}), "fi"
+        cite(hit(), replace(DOCS["strategy-2020-fi"], path="official/s.pdf")), "fi"
     ) == (
         "Kansallinen julkisten hankintojen strategia 2020, 3.2 Innovaatiot, s. 7. "
         "https://julkaisut.valtioneuvosto.fi/handle/10024/162418 (URN:NBN:fi-fe2020090768680)"
@@ -191,9 +195,9 @@ def test_pdfs_are_published_under_a_content_address(tmp_path):
     pdf.write_bytes(b"%PDF-1.4 one")
     one = hashlib.sha256(b"%PDF-1.4 one").hexdigest()  # only the indexed bytes are served
     docs = {
-        "s": {"path": "official/s.pdf", "sha256": one},
-        "page": {"path": "web/page.md", "sha256": "b" * 64},
-        "gone": {"path": "official/gone.pdf", "sha256": "c" * 64},
+        "s": document("s", path="official/s.pdf", sha256=one),
+        "page": document("page", path="web/page.md", sha256="b" * 64),
+        "gone": document("gone", path="official/gone.pdf", sha256="c" * 64),
     }
     links = publish(docs, corpus, static)
     assert links == {"s": f"app/static/docs/{served_name('s', one)}"}
@@ -203,7 +207,8 @@ def test_pdfs_are_published_under_a_content_address(tmp_path):
 
     # the file changed and was re-indexed: a new address, the old copy removed
     pdf.write_bytes(b"%PDF-1.4 two")
-    docs["s"]["sha256"] = two = hashlib.sha256(b"%PDF-1.4 two").hexdigest()
+    two = hashlib.sha256(b"%PDF-1.4 two").hexdigest()
+    docs["s"] = replace(docs["s"], sha256=two)
     links = publish(docs, corpus, static)
     assert os.listdir(static / "docs") == [served_name("s", two)]
 

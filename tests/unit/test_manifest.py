@@ -189,7 +189,7 @@ def test_an_index_built_before_loads_and_searches(old_index):
     )
     view = IndexView(gen)
     assert set(view.doc_meta) == {"laki-fi", "lag-sv", "notes-en"}
-    assert view.doc_meta["laki-fi"]["path"] == "laki.fi.md"
+    assert view.doc_meta["laki-fi"].path == "laki.fi.md"
 
 
 def test_a_build_over_an_index_built_before_reuses_its_files(old_index):

@@ -34,7 +34,7 @@ def test_each_section_has_its_own_id(view):
 
 def test_doc_meta_comes_from_the_manifest(view):
     meta = view.doc_meta["laki-fi"]
-    assert meta["path"] == "laki.fi.md" and meta["lang"] == "fi" and len(meta["sha256"]) == 64
+    assert meta.path == "laki.fi.md" and meta.lang == "fi" and len(meta.sha256) == 64
 
 
 def test_a_generation_is_wrapped_in_a_file_index(view):

@@ -9,27 +9,32 @@ import re
 
 import pytest
 
-from testsupport.records import hit
+from kb.records import IndexedDocument
+from testsupport.records import document, hit
 from webapp import results
 
 DOCS = {
-    "strategy-2020-fi": {
-        "path": "official/strategy-2020.fi.pdf",
-        "url": "https://julkaisut.valtioneuvosto.fi/handle/10024/162418",
-        "identifier": "URN:NBN:fi-fe2020090768680",
-    },
-    "sivu": {
-        "kind": "web page",
-        "path": "web/sivu.fi.md",
-        "url": "https://www.hankinnat.fi/teemaryhmat/innovaatiot",
-        "retrieved": "2024-05-01",
-    },
+    "strategy-2020-fi": document(
+        "strategy-2020-fi",
+        path="official/strategy-2020.fi.pdf",
+        url="https://julkaisut.valtioneuvosto.fi/handle/10024/162418",
+        identifier="URN:NBN:fi-fe2020090768680",
+    ),
+    "sivu": document(
+        "sivu",
+        kind="web page",
+        path="web/sivu.fi.md",
+        url="https://www.hankinnat.fi/teemaryhmat/innovaatiot",
+        retrieved="2024-05-01",
+    ),
 }
 
 
 @pytest.fixture(autouse=True)
 def documents(monkeypatch):
-    monkeypatch.setattr(results, "get_document", lambda doc_id: DOCS.get(doc_id, {}))
+    monkeypatch.setattr(
+        results, "get_document", lambda doc_id: DOCS.get(doc_id) or IndexedDocument.unknown(doc_id)
+    )
 
 
 def test_a_pdf_is_cited_by_page_in_the_page_language_with_its_address():
