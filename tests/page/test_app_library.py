@@ -10,7 +10,7 @@ from testsupport.apptest import run_page, widget_values
 from testsupport.library import FINNISH
 from testsupport.pdfgen import make_pdf
 
-pytestmark = [pytest.mark.model, pytest.mark.usefixtures("allow_loopback")]
+pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.usefixtures("allow_loopback")]
 
 HOSTILE_NAME = "[x](https:127.0.0.1:9).pdf"
 

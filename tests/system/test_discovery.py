@@ -27,7 +27,7 @@ from testsupport.pdfgen import make_pdf
 from testsupport.procs import read_pty
 
 # The test servers listen on 127.0.0.1, which fetch refuses unless allow-listed.
-pytestmark = pytest.mark.usefixtures("allow_loopback")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("allow_loopback")]
 
 # The "Mer information" links of each language version, in page order
 # (../shared/seed/temagruppen-innovationer.sv.txt): (text, address).

@@ -131,6 +131,7 @@ def test_lines_when_not_a_terminal_nothing_when_quiet(tmp_path):
 
 
 @pytest.mark.model
+@pytest.mark.slow
 def test_a_terminal_build_shows_progress_at_once_and_keeps_showing_it(tmp_path):
     import fcntl
     import pty

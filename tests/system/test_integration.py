@@ -12,7 +12,7 @@ from search import __main__ as search_cli
 from search.cite import citation_text, cite
 from testsupport.pdfgen import make_pdf
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 DOCS = {
     "fi": [

@@ -19,6 +19,8 @@ from kb.settings import load_settings
 from testsupport.fakes import FakeEmbedder
 from testsupport.pdfgen import make_pdf
 
+pytestmark = pytest.mark.slow  # reader processes killed at their limits: the second lane
+
 
 @pytest.fixture
 def two_pdfs(settings):

@@ -314,6 +314,7 @@ def test_symlink_out_of_corpus_is_not_followed(settings, corpus, tmp_path):
     assert "link.md" not in {f.path for f in report.files}
 
 
+@pytest.mark.slow
 def test_parallel_reading_gives_the_same_index(settings, corpus):
     _bad_files(corpus)
     serial = build_index(settings, embedder=FakeEmbedder())
