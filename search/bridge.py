@@ -14,6 +14,7 @@ dictionary is installed there is no bridge and search is as before.
 from __future__ import annotations
 
 import logging
+import threading
 
 from kb.text import dictionaries
 from kb.text.lexical import stem, words
@@ -52,6 +53,29 @@ def translations(word: str, source: str, target: str) -> list[tuple[str, ...]]:
             if len(phrase) == 1:
                 found += [p for p in dictionaries.lookup(phrase[0], "fi", "sv") if p not in found]
     return found
+
+
+def pairs(languages: list[str]) -> list[tuple[str, str]]:
+    """The dictionaries that questions may be bridged through into
+    ``languages``."""
+    out = [(s, t) for s in BRIDGE_FROM for t in languages if t != s]
+    if PIVOT and ("en", "sv") in out:
+        out += [("en", "fi"), ("fi", "sv")]
+    return list(dict.fromkeys(out))
+
+
+def warm(languages: list[str]) -> threading.Thread:
+    """Read those dictionaries in a background thread (about a second
+    each), so that the first English question a page process is asked does
+    not wait for them; a search that needs one meanwhile waits for it."""
+
+    def read() -> None:
+        for source, target in pairs(languages):
+            dictionaries.table(source, target)
+
+    thread = threading.Thread(target=read, name="bridge-dictionaries", daemon=True)
+    thread.start()
+    return thread
 
 
 def bridged_terms(query: str, source: str, target: str) -> dict[str, float]:

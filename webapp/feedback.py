@@ -62,7 +62,7 @@ def _done() -> dict[str, str]:
 
 
 def _record(target: Target, verdict: Verdict) -> None:
-    """The buttons' callback: one record per click, then the thanks."""
+    """One record per verdict, then the thanks (or why it failed)."""
     try:
         _store().add(target.record(verdict))
     except KBError as exc:  # a full disk, a read-only index folder: the search goes on
@@ -72,8 +72,21 @@ def _record(target: Target, verdict: Verdict) -> None:
     _done()[target.key] = verdict.value
 
 
-def verdict_buttons(where, target: Target) -> None:
-    """The two buttons, or once clicked the thanks (or why it failed)."""
+def _chosen(target: Target) -> None:
+    """The control's callback: the verdict chosen, recorded once."""
+    verdict = st.session_state.get(target.key)
+    if isinstance(verdict, Verdict):
+        _record(target, verdict)
+
+
+def verdict_control(where, target: Target) -> None:
+    """The two choices, or once one is chosen the thanks (or why it failed).
+    Under the answer box: two buttons, each with what is kept as its help.
+    On a card: one segmented control, whose question is its label for
+    screen readers: ten cards' worth of buttons with a tooltip each cost
+    about 50 ms of the first card (docs/benchmarks.md). Not under the answer
+    box: the control grows by a few pixels once drawn, which would move the
+    cards below it."""
     ui = target.ui
     done = _done().get(target.key)
     if done == FAILED:
@@ -82,10 +95,22 @@ def verdict_buttons(where, target: Target) -> None:
     if done:
         where.caption(label(ui, "feedback_thanks"))
         return
+    names = {Verdict.ANSWERED: label(ui, "feedback_yes"), Verdict.DID_NOT: label(ui, "feedback_no")}
+    if target.hit is not None:
+        where.segmented_control(
+            label(ui, "feedback_question"),
+            list(names),
+            format_func=names.get,
+            key=target.key,
+            label_visibility="collapsed",
+            on_change=_chosen,
+            args=(target,),
+        )
+        return
     row = where.container(horizontal=True, gap="small", key=f"{target.key}:row")
-    for verdict, name in ((Verdict.ANSWERED, "feedback_yes"), (Verdict.DID_NOT, "feedback_no")):
+    for verdict, name in names.items():
         row.button(
-            label(ui, name),
+            name,
             key=f"{target.key}:{verdict.value}",
             help=label(ui, "feedback_help"),
             on_click=_record,
@@ -98,7 +123,7 @@ def card_verdicts(searcher, hit, ui: str) -> None:
     """The buttons under one result card."""
     question = st.session_state.get("q", "")
     if question.strip() and enabled():
-        verdict_buttons(st, Target(question, ui, searcher.generation.name, hit))
+        verdict_control(st, Target(question, ui, searcher.generation.name, hit))
 
 
 def answer_verdicts(where, query: str, hits, ui: str, generation: str) -> None:
@@ -109,7 +134,7 @@ def answer_verdicts(where, query: str, hits, ui: str, generation: str) -> None:
     if hits.no_relevant_passage:
         _note_no_passage(Target(query, ui, generation))
     elif answer(hits):
-        verdict_buttons(where, Target(query, ui, generation))
+        verdict_control(where, Target(query, ui, generation))
 
 
 def _note_no_passage(target: Target) -> None:

@@ -12,7 +12,7 @@ from ingest.status import DocState, index_status
 from kb.errors import KBError
 from kb.records import IndexedDocument
 from kb.settings import load_settings
-from search import Highlighting, Searcher, SearchMode
+from search import Highlighting, Searcher, SearchMode, bridge
 from webapp.pdfs import publish
 
 VIEWS = ("search", "docs", "outline")
@@ -24,7 +24,9 @@ KEPT = ("q", "mode", "langs", "docs", "kinds", "k", "group", "view", "ui")
 
 @st.cache_resource(show_spinner=False)
 def get_searcher(index_dir: str) -> Searcher:
-    return Searcher.load(Path(index_dir), load_settings())
+    searcher = Searcher.load(Path(index_dir), load_settings())
+    bridge.warm(searcher.languages)  # the first English question need not wait for them
+    return searcher
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

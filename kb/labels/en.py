@@ -36,6 +36,7 @@ TEXTS = {
     "export_md": "Download Markdown",
     "feedback_yes": "Answered my question",
     "feedback_no": "Did not",
+    "feedback_question": "Did this answer your question?",
     "feedback_help": "Tells the team whether this answered your question. Your question is kept with the passage, nothing that identifies you.",
     "feedback_thanks": "Thank you. Your answer was recorded, without anything that identifies you.",
     "feedback_failed": "Your answer could not be recorded; searching works as before.",

@@ -36,6 +36,7 @@ TEXTS = {
     "export_md": "Lataa Markdown",
     "feedback_yes": "Vastasi kysymykseeni",
     "feedback_no": "Ei vastannut",
+    "feedback_question": "Vastasiko tämä kysymykseesi?",
     "feedback_help": "Kertoo ylläpitäjille, vastasiko tämä kysymykseesi. Kysymys tallennetaan kohdan kanssa, mutta ei mitään, mikä tunnistaisi sinut.",
     "feedback_thanks": "Kiitos. Vastauksesi tallennettiin ilman mitään, mikä tunnistaisi sinut.",
     "feedback_failed": "Vastaustasi ei voitu tallentaa; haku toimii kuten ennenkin.",

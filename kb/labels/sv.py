@@ -36,6 +36,7 @@ TEXTS = {
     "export_md": "Ladda ner Markdown",
     "feedback_yes": "Besvarade min fråga",
     "feedback_no": "Besvarade den inte",
+    "feedback_question": "Besvarade detta din fråga?",
     "feedback_help": "Berättar för teamet om detta besvarade din fråga. Frågan sparas med avsnittet, inget som identifierar dig.",
     "feedback_thanks": "Tack. Ditt svar sparades utan något som identifierar dig.",
     "feedback_failed": "Ditt svar kunde inte sparas; sökningen fungerar som förut.",

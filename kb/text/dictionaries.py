@@ -19,6 +19,7 @@ import gzip
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 
 from kb.text.lexical import stem, words
@@ -111,10 +112,10 @@ def read_dictd(index: Path, data: Path, source: str) -> Table:
         start, length = _number(fields[1]), _number(fields[2])
         entry = raw[start : start + length].decode("utf-8", errors="replace")
         word = fields[0].lower()
+        phrases = [tuple(w for w, _, _ in words(t) if not w.isdigit()) for t in translations(entry)]
         for key in (word, STEM + stem(word, source)):
             known = table.setdefault(key, [])
-            for t in translations(entry):
-                phrase = tuple(w for w, _, _ in words(t) if not w.isdigit())
+            for phrase in phrases:
                 if phrase and phrase not in known:
                     known.append(phrase)
     return {k: tuple(v) for k, v in table.items() if v}
@@ -122,8 +123,13 @@ def read_dictd(index: Path, data: Path, source: str) -> Table:
 
 def table(source: str, target: str) -> Table:
     """The dictionary from ``source`` to ``target`` in ``dict_dir()``, read
-    once; empty where it is not installed or cannot be read."""
-    return _table(source, target, dict_dir())
+    once (a second caller while it is being read waits for that reading);
+    empty where it is not installed or cannot be read."""
+    with _reading:
+        return _table(source, target, dict_dir())
+
+
+_reading = threading.Lock()
 
 
 @functools.cache

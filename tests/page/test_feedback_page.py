@@ -1,5 +1,5 @@
-"""Feedback on the page (webapp/feedback.py): the buttons record what was
-clicked on a card and on the answer box, in fi/sv/en; a search with no
+"""Feedback on the page (webapp/feedback.py): the controls record what was
+chosen on a card and on the answer box, in fi/sv/en; a search with no
 relevant passage is noted once and counted for editors only; the setting
 off draws and writes nothing."""
 
@@ -25,35 +25,46 @@ def page_index(settings, real_embedder):
     return settings
 
 
-def _verdict_buttons(at, ui: str) -> list:
+def _verdict_controls(at, ui: str) -> list:
+    """The cards' "answered my question" / "did not" controls."""
+    names = [label(ui, "feedback_yes"), label(ui, "feedback_no")]
+    return [c for c in at.segmented_control if c.options == names]
+
+
+def _answer_buttons(at, ui: str) -> list:
+    """The same two under the answer box, as buttons."""
     names = {label(ui, "feedback_yes"), label(ui, "feedback_no")}
     return [b for b in at.button if b.label in names]
 
 
 @pytest.mark.model
 @pytest.mark.parametrize("ui", ["fi", "sv", "en"])
-def test_the_buttons_record_the_verdict_on_a_card_and_on_the_answer(page_index, ui):
+def test_the_controls_record_the_verdict_on_a_card_and_on_the_answer(page_index, ui):
     from search import Searcher
 
     settings = page_index
     at = run_page(q=QUESTION, ui=ui, lang="fi")
     assert not at.exception, at.exception
-    buttons = _verdict_buttons(at, ui)
+    controls = _verdict_controls(at, ui)
     searcher = Searcher.load(settings.index_dir, settings)
     hits = searcher.search(QUESTION, languages=["fi"])
     generation = searcher.generation.name
-    assert len(buttons) == 2 * (len(hits) + 1)  # each card and the answer box
-    assert not store_path(settings.index_dir).exists()  # nothing written before a click
+    assert len(controls) == len(hits)  # each card
+    assert {c.label for c in controls} == {label(ui, "feedback_question")}
+    buttons = _answer_buttons(at, ui)  # and the answer box
+    assert [b.help for b in buttons] == [label(ui, "feedback_help")] * 2
+    assert not store_path(settings.index_dir).exists()  # nothing written before a choice
 
-    card = next(b for b in buttons if b.key.endswith(f"{hits[0].chunk_id}:answered"))
-    card.click().run()
+    card = next(c for c in controls if c.key.endswith(f":{hits[0].chunk_id}"))
+    card.set_value(Verdict.ANSWERED).run()
     assert not at.exception, at.exception
     assert label(ui, "feedback_thanks") in widget_values(at, "caption")
-    answer_no = next(b for b in _verdict_buttons(at, ui) if b.key.endswith(":answer:did-not"))
+    answer_no = next(b for b in _answer_buttons(at, ui) if b.key.endswith(":answer:did-not"))
     answer_no.click().run()
     assert not at.exception, at.exception
     assert widget_values(at, "caption").count(label(ui, "feedback_thanks")) == 2
-    assert len(_verdict_buttons(at, ui)) == 2 * (len(hits) - 1)  # the judged pairs are gone
+    assert len(_verdict_controls(at, ui)) == len(hits) - 1  # the judged ones are gone
+    assert not _answer_buttons(at, ui)
 
     records = FeedbackStore.beside(settings.index_dir).records()
     assert [(r.verdict, r.doc_id) for r in records] == [
@@ -113,7 +124,7 @@ def test_feedback_off_draws_no_button_and_writes_nothing(page_index, monkeypatch
     settings = page_index
     at = run_page(q=QUESTION, ui="en")
     assert not at.exception, at.exception
-    assert at.html and not _verdict_buttons(at, "en")
+    assert at.html and not _verdict_controls(at, "en") and not _answer_buttons(at, "en")
     flagged = run_page(q="🙂🙂🙂", ui="en")  # not even the search that found nothing
     assert not flagged.exception
     flagged.radio(key="view").set_value("docs").run()

@@ -150,3 +150,21 @@ def test_postgres_ranks_the_bridge_as_the_index_folder_does(tiny_dicts, settings
         a, b = files.search(question, k=3, mode=mode), postgres.search(question, k=3, mode=mode)
         assert [h.chunk_id for h in a] == [h.chunk_id for h in b]
         assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-6)
+
+
+def test_warming_reads_the_dictionaries_once_before_the_first_english_question(
+    tiny_dicts, monkeypatch
+):
+    reads = []
+    real = dictionaries.read_dictd
+
+    def counted(index, data, source):
+        reads.append(index.name)
+        return real(index, data, source)
+
+    monkeypatch.setattr(dictionaries, "read_dictd", counted)
+    assert bridge.pairs(["fi", "sv"]) == [("en", "fi"), ("en", "sv"), ("fi", "sv")]
+    bridge.warm(["fi", "sv"]).join(timeout=60)
+    assert reads == ["freedict-eng-fin.index"]  # the one installed here
+    assert bridge.bridged_terms("procurement thresholds", "en", "fi")
+    assert reads == ["freedict-eng-fin.index"]  # the question read nothing again
