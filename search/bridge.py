@@ -45,23 +45,34 @@ _ENGLISH = (
 )
 
 
+def read_by(source: str, target: str) -> list[tuple[str, str]]:
+    """The dictionaries that translating from ``source`` into ``target``
+    reads: its own, and through Finnish for English to Swedish."""
+    if PIVOT and (source, target) == ("en", "sv"):
+        return [(source, target), (source, "fi"), ("fi", target)]
+    return [(source, target)]
+
+
 def translations(word: str, source: str, target: str) -> list[tuple[str, ...]]:
     """A lower-cased word's translations from ``source`` into ``target``."""
     found = list(dictionaries.lookup(word, source, target))
-    if PIVOT and (source, target) == ("en", "sv"):
-        for phrase in dictionaries.lookup(word, "en", "fi"):
+    if len(read_by(source, target)) > 1:  # the pivot: English → Finnish → Swedish
+        for phrase in dictionaries.lookup(word, source, "fi"):
             if len(phrase) == 1:
-                found += [p for p in dictionaries.lookup(phrase[0], "fi", "sv") if p not in found]
+                found += [p for p in dictionaries.lookup(phrase[0], "fi", target) if p not in found]
     return found
 
 
 def pairs(languages: list[str]) -> list[tuple[str, str]]:
     """The dictionaries that questions may be bridged through into
     ``languages``."""
-    out = [(s, t) for s in BRIDGE_FROM for t in languages if t != s]
-    if PIVOT and ("en", "sv") in out:
-        out += [("en", "fi"), ("fi", "sv")]
-    return list(dict.fromkeys(out))
+    read = [
+        pair
+        for source in BRIDGE_FROM
+        for target in targets(source, languages)
+        for pair in read_by(source, target)
+    ]
+    return list(dict.fromkeys(read))
 
 
 def warm(languages: list[str]) -> threading.Thread:

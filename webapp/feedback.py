@@ -120,7 +120,7 @@ def verdict_control(where, target: Target) -> None:
 
 
 def card_verdicts(searcher, hit, ui: str) -> None:
-    """The buttons under one result card."""
+    """The verdict control under one result card."""
     question = st.session_state.get("q", "")
     if question.strip() and enabled():
         verdict_control(st, Target(question, ui, searcher.generation.name, hit))
