@@ -158,8 +158,9 @@ def cmd_status(argv: list[str]) -> int:
             f"language versions (found): {printable(' + '.join(link['docs']))}: "
             f"{printable(link['reason'])}"
         )
-    if facts.dictionaries:
-        print(f"note: {facts.dictionaries}")
+    for note in (facts.dictionaries, facts.morphology):
+        if note:
+            print(f"note: {note}")
     for r in rows:
         state = r.status if not r.error else f"{r.status}: {r.error}"
         print(

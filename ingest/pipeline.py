@@ -30,6 +30,7 @@ from kb.index.sentences import build_sentences
 from kb.model.embedder import Embedder, load_embedder, resolve_model
 from kb.records import Chunk, Page
 from kb.settings import Settings
+from kb.text import dictionaries, morphology
 
 logger = logging.getLogger(__name__)
 
@@ -140,9 +141,15 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
         report.full_rebuild = prior.index is not None and not prior.reusable
         docs = _gather(settings, prior, get_embedder, report, on_file, stages)
         if prior.reusable and not docs.changed:
-            report.generation = prior.index.name
-            report.seconds = time.monotonic() - started
-            return report
+            if prior.index.manifest.lexical == morphology.analysis():
+                report.generation = prior.index.name
+                report.seconds = time.monotonic() - started
+                return report
+            logger.info(
+                "the lexical analysis changed (%s, now %s): writing BM25's terms anew",
+                prior.index.manifest.lexical or "not recorded",
+                morphology.analysis(),
+            )
         new_vectors = _embed(docs.new_chunks, get_embedder, progress, report, stages)
         if new_vectors is not None:
             dim = new_vectors.shape[1]
@@ -158,6 +165,7 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
             corpus=str(settings.corpus_dir.resolve()),  # what `ingest status --index X` lists
             versions=[link.to_json() for link in links],
             counts=Counts.of(docs.files, len(all_chunks)),
+            lexical=morphology.analysis(),
         )
         sentences = None
         if store.keeps_sentences:  # for the page's best sentences
@@ -168,13 +176,30 @@ def _build(settings, store, report, started, embedder, get_embedder, on_file, pr
                 prior.index.chunks if prior.reusable else (),
                 _both(progress, stages, Stage.SENTENCES),
             )
+        analyses = _finnish_analyses(all_chunks, prior, _both(None, stages, Stage.ANALYSING))
         stages(Stage.WRITING, 0, 1)
         _stamp_finished(manifest, docs.now)
-        report.generation = store.write(vectors, all_chunks, manifest, sentences)
+        report.generation = store.write(vectors, all_chunks, manifest, sentences, analyses)
         stages(Stage.WRITING, 1, 1)
         report.written = True
     report.seconds = time.monotonic() - started
     return report
+
+
+def _finnish_analyses(chunks: list[Chunk], prior: Prior, progress) -> dict:
+    """The index terms of the Finnish passages' words and of the lexical
+    bridge's Finnish translations (kb/text/morphology.py): the live
+    generation's where it made them with the same analysis, the new words
+    analysed in a child process."""
+    if not morphology.available():
+        return {}
+    texts = [c.indexed_text for c in chunks if c.lang == "fi"]
+    if not texts:
+        return {}
+    words = morphology.finnish_words(texts) | dictionaries.words_into("fi")
+    same = prior.index is not None and prior.index.manifest.lexical == morphology.analysis()
+    known = getattr(prior.index, "analyses", None) if same else None
+    return morphology.with_stems(morphology.analyse(words, known, progress))
 
 
 def _stamp_finished(manifest: Manifest, started: str) -> None:

@@ -19,6 +19,7 @@ class Stage(StrEnum):
     READING = "reading"
     PASSAGES = "embedding passages"
     SENTENCES = "embedding sentences"
+    ANALYSING = "analysing Finnish words"  # kb/text/morphology.py, in a child process
     WRITING = "writing"
     FETCHING = "fetching"  # python -m ingest fetch: sources done
     MINING = "mining pairs"  # python -m ingest adapt: passages read
@@ -31,6 +32,7 @@ class Stage(StrEnum):
             Stage.READING: "file",
             Stage.PASSAGES: "passage",
             Stage.SENTENCES: "sentence",
+            Stage.ANALYSING: "word",
             Stage.WRITING: "step",
             Stage.FETCHING: "source",
             Stage.MINING: "passage",

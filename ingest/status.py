@@ -10,7 +10,7 @@ from ingest.storage.stores import live_manifest
 from kb.choices import Choice
 from kb.index.manifest import Manifest
 from kb.records import DocumentMeta
-from kb.text import dictionaries
+from kb.text import dictionaries, morphology
 
 
 class DocState(Choice):
@@ -44,11 +44,16 @@ class IndexFacts:
     manifest: Manifest
     generation: str | None
     dictionaries: str | None  # what the lexical bridge lacks; None: it is whole
+    morphology: str | None = None  # what Finnish lexical search lacks; None: nothing
 
     def to_json(self) -> dict:
         """``ingest status --json``'s "index": the manifest but its files."""
         facts = {k: v for k, v in self.manifest.to_json().items() if k != "files"}
-        return facts | {"generation": self.generation, "dictionaries": self.dictionaries}
+        return facts | {
+            "generation": self.generation,
+            "dictionaries": self.dictionaries,
+            "morphology": self.morphology,
+        }
 
 
 _UNNAMED = DocumentMeta(id="", title="", lang="", kind="")  # a file that failed
@@ -105,7 +110,8 @@ def index_status(
                     tuple(r for r in src.reasons if r.why is not Why.SNAPSHOT),
                 )
             )
-    return IndexFacts(manifest, name, dictionaries.status_note()), rows
+    facts = IndexFacts(manifest, name, dictionaries.status_note(), morphology.status_note())
+    return facts, rows
 
 
 def row_counts(rows: list[DocStatus]) -> dict[str, int]:

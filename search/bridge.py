@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable, Mapping
 
 from kb.text import dictionaries
 from kb.text.lexical import stem, words
 from search.terms import function_words
 
 logger = logging.getLogger(__name__)
+
+# The index's Finnish analyses of some words (SearchIndex.finnish)
+Lookup = Callable[[Iterable[str]], Mapping[str, tuple[str, ...]]]
 
 # The bridge lists' weight in hybrid rank fusion, against 1 for the dense
 # list (2 where BM25 cannot look, as for every row under an English query) and
@@ -89,22 +93,31 @@ def warm(languages: list[str]) -> threading.Thread:
     return thread
 
 
-def bridged_terms(query: str, source: str, target: str) -> dict[str, float]:
+def bridged_terms(
+    query: str, source: str, target: str, finnish: Lookup | None = None
+) -> dict[str, float]:
     """{index term in ``target``: weight} for ``query`` in ``source``: each
-    content word's translations, stemmed as ``target``'s passages are, a
-    term's weight 1/n for a word of n translations (summed over words)."""
+    content word's translations, analysed as ``target``'s passages are (for
+    Finnish, the index's analyses from ``finnish``: base forms and compound
+    parts), a term's weight 1/n for a word of n translations (summed over
+    words)."""
     skip = function_words() | frozenset(_ENGLISH.split())
+    found = {
+        word: translations(word, source, target)
+        for word, _, _ in words(query)
+        if word not in skip and len(word) >= MIN_WORD and not word.isdigit()
+    }
+    translated = {w for phrases in found.values() for p in phrases for w in p}
+    analyses = finnish(translated) if finnish and target == "fi" and translated else {}
     terms: dict[str, float] = {}
-    for word, _, _ in words(query):
-        if word in skip or len(word) < MIN_WORD or word.isdigit():
-            continue
-        found = translations(word, source, target)
-        for phrase in found:
+    for phrases in found.values():
+        for phrase in phrases:
             for w in phrase:
-                term = stem(w, target)
-                if w in skip or len(term) < MIN_WORD:
+                if w in skip:
                     continue
-                terms[term] = terms.get(term, 0.0) + 1.0 / len(found)
+                for term in analyses.get(w) or (stem(w, target),):
+                    if len(term) >= MIN_WORD:
+                        terms[term] = terms.get(term, 0.0) + 1.0 / len(phrases)
     return terms
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from kb.model.embedder import Embedder
-from kb.text.lexical import stem
+from kb.text.lexical import Analyses, doc_terms, stem
 from kb.text.sentences import Span, body_spans, heading_end, sentence_spans
 from search.hits import Highlight, HighlightKind, Hit
 from search.terms import content_terms, term_spans
@@ -63,14 +63,26 @@ Rarity = Callable[[str, str], float]  # (index term, language) -> share of passa
 COMMON_SHARE = 0.25  # a word in more than this share of passages is not marked
 
 
-def _term_marks(hit: Hit, terms: set[str], share: Rarity | None) -> list[tuple[int, int, float]]:
+def _term_marks(
+    hit: Hit, terms: set[str], share: Rarity | None, analyses: Analyses | None
+) -> list[tuple[int, int, float]]:
     """(start, end, weight) of the query's words in the hit; the weight is
     the share of passages that do not hold the word (1.0 without stats)."""
     out = []
-    for s, e in term_spans(hit.text, hit.lang, terms):
-        held = share(stem(hit.text[s:e].lower(), hit.lang), hit.lang) if share else 0.0
+    for s, e in term_spans(hit.text, hit.lang, terms, analyses):
+        held = _held(hit.text[s:e].lower(), hit.lang, terms, share, analyses) if share else 0.0
         out.append((s, e, 1.0 - held))
     return out
+
+
+def _held(word: str, lang: str, terms: set[str], share: Rarity, analyses) -> float:
+    """The share of passages holding the word's most specific index term
+    that the query asks for: a Finnish compound's terms are the whole, then
+    its parts (kb/text/morphology.py), so the whole where the query asks for
+    it, else the part it asks for."""
+    own = doc_terms(word, lang, analyses)
+    matched = [t for t in own if t in terms] or [stem(word, lang)]
+    return share(matched[0], lang)
 
 
 # (hit, its sentence spans) -> their vectors stored at build time, or None
@@ -85,6 +97,7 @@ def highlight(
     semantic: bool = True,
     share: Rarity | None = None,
     stored: StoredSentences | None = None,
+    finnish: Callable[[str], Analyses] | None = None,
 ) -> list[Hit]:
     """Mark the query's words (stem-aware) where they discriminate, and one
     best sentence per hit: the one whose query words weigh most (``share``
@@ -93,9 +106,12 @@ def highlight(
     the query by embedding, for the first few such hits. Their sentence
     vectors come from ``stored`` (embedded at build time) where it has
     them, else they are embedded now. Words in more than COMMON_SHARE of
-    the passages still choose the sentence but are not marked."""
-    terms = content_terms(query)
-    term_marks = [_term_marks(h, terms, share) for h in hits]
+    the passages still choose the sentence but are not marked. ``finnish``:
+    the index's Finnish analyses of a text's words (kb/text/morphology.py)."""
+    fi_text = " ".join(h.text for h in hits if h.lang == "fi")
+    analyses = finnish(f"{query} {fi_text}") if finnish else None
+    terms = content_terms(query, analyses)
+    term_marks = [_term_marks(h, terms, share, analyses) for h in hits]
     best: dict[int, Span] = {}
     to_embed: dict[int, list[Span]] = {}
     for i, h in enumerate(hits):

@@ -70,14 +70,14 @@ def bm25(view: IndexView, query: str, where: Where, depth: int) -> list[int]:
     """Rows best first by BM25 among the allowed rows with a positive score."""
     if where.count == 0:
         return []
-    return view.generation.lexical(query_terms(query), where, depth)
+    return view.generation.lexical(query_terms(query, analyses=view.finnish(query)), where, depth)
 
 
 def bridged(view: IndexView, query: str, source: str, target: str, where: Where, depth: int):
     """Rows best first by BM25 in ``target`` for the query's words translated
     from ``source`` (search/bridge.py); [] where no dictionary holds them."""
     narrowed = view.narrow(where, target)
-    terms = bridge.bridged_terms(query, source, target)
+    terms = bridge.bridged_terms(query, source, target, view.finnish_words)
     if not terms or narrowed.count == 0:
         return []
     return view.generation.lexical(list(terms), narrowed, depth, list(terms.values()))

@@ -301,6 +301,7 @@ class Searcher:
             semantic,
             share=view.term_share,
             stored=view.stored_sentences,
+            finnish=view.finnish,
         )
 
     # ------------------------------------------------------------ passages

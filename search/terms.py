@@ -8,16 +8,24 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
-from kb.text.lexical import STEMMERS, stem, words
+from kb.text.lexical import STEMMERS, Analyses, stem, words
 
 
-def query_terms(text: str, langs: Iterable[str] = STEMMERS) -> list[str]:
-    """Terms of a query: each word's stem in every language, without repeats."""
+def query_terms(
+    text: str, langs: Iterable[str] = STEMMERS, analyses: Analyses | None = None
+) -> list[str]:
+    """Terms of a query: each word's stem in every language and, for a word
+    in ``analyses`` (the index's Finnish words: kb/text/morphology.py), its
+    Finnish base forms and compound parts, without repeats."""
+    langs = tuple(langs)
     seen: dict[str, None] = {}
     for word, _, _ in words(text):
         seen.setdefault(word, None)
         for lang in langs:
             seen.setdefault(stem(word, lang), None)
+        if analyses and "fi" in langs:
+            for term in analyses.get(word, ()):
+                seen.setdefault(term, None)
     return list(seen)
 
 
@@ -38,14 +46,23 @@ def function_words() -> frozenset[str]:
     return frozenset(_FINNISH.split()) | frozenset(STOPWORDS_EN) | frozenset(STOPWORDS_SWEDISH)
 
 
-def content_terms(text: str) -> set[str]:
+def content_terms(text: str, analyses: Analyses | None = None) -> set[str]:
     """The query's terms (as query_terms) without its question and function
     words, and without words of one or two letters."""
     skip = function_words()
     kept = " ".join(w for w, _, _ in words(text) if w not in skip and len(w) > 2)
-    return {t for t in query_terms(kept) if len(t) > 2}
+    return {t for t in query_terms(kept, analyses=analyses) if len(t) > 2}
 
 
-def term_spans(text: str, lang: str, terms: set[str]) -> list[tuple[int, int]]:
-    """Spans of the words in ``text`` whose stem (in ``lang``) is one of ``terms``."""
-    return [(s, e) for w, s, e in words(text) if w in terms or stem(w, lang) in terms]
+def term_spans(
+    text: str, lang: str, terms: set[str], analyses: Analyses | None = None
+) -> list[tuple[int, int]]:
+    """Spans of the words in ``text`` whose stem (in ``lang``), or for a
+    Finnish word in ``analyses`` a base form or compound part, is one of
+    ``terms``."""
+    finnish = analyses if lang == "fi" and analyses else {}
+    return [
+        (s, e)
+        for w, s, e in words(text)
+        if w in terms or stem(w, lang) in terms or not terms.isdisjoint(finnish.get(w, ()))
+    ]

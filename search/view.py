@@ -6,13 +6,16 @@ end, so a reload never mixes two generations."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict
 
 import numpy as np
 
 from kb.index.folder import Generation
 from kb.records import Chunk, IndexedDocument
+from kb.text import morphology
 from kb.text.headings import chapter_key, heading_key
+from kb.text.lexical import words
 from search.backend import MIN_PREFIX, FileIndex, SearchIndex, Where
 from search.fusion import dense_weights
 from search.terms import query_terms
@@ -102,6 +105,16 @@ class IndexView:
                 self._shares[(term, lang)] = held / n
             return self._shares[(term, lang)]
 
+    def finnish(self, text: str) -> dict[str, tuple[str, ...]]:
+        """The index's Finnish analyses of the words of ``text``
+        (kb/text/morphology.py): what its Finnish passages were indexed as."""
+        return self.finnish_words([w for w, _, _ in words(text)])
+
+    def finnish_words(self, found: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The same for words: each word's own analysis, else its stem's."""
+        found = list(found)
+        return morphology.resolve(found, self.generation.finnish(morphology.keys(found)))
+
     def knows(self, word: str) -> bool:
         """Whether any passage holds ``word``: one of its stems is a BM25 term,
         or its first ``MIN_PREFIX`` letters start one (inflected names)."""
@@ -109,7 +122,7 @@ class IndexView:
             if word in self._known:
                 return self._known[word]
         prefix = word[:MIN_PREFIX] if len(word) >= MIN_PREFIX else None
-        known = self.generation.knows(query_terms(word), prefix)
+        known = self.generation.knows(query_terms(word, analyses=self.finnish(word)), prefix)
         known = True if known is None else known  # no vocabulary to judge by
         with self._lock:
             self._known[word] = known

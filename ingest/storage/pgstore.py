@@ -42,6 +42,7 @@ from kb.index.pgschema import (
     BM25_K1,
     CHUNK_COLUMNS,
     LEASE_SPACE,
+    TABLES,
     LiveGeneration,
     check_schema,
     chunk_from_row,
@@ -49,12 +50,13 @@ from kb.index.pgschema import (
     connect,
     ensure_schema,
     live_generation,
+    read_analyses,
     redact,
     table,
     translated,
 )
 from kb.records import Chunk
-from kb.text.lexical import STEMMERS, doc_terms
+from kb.text.lexical import STEMMERS, Analyses, doc_terms
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class PreviousGeneration:
         )
         with translated(url):
             self.chunks = [chunk_from_row(r) for r in conn.execute(query)]
+            self.analyses = read_analyses(conn, live.id)
 
     def vectors(self, rows: list[int]) -> np.ndarray:
         from psycopg import sql
@@ -144,15 +147,21 @@ class PgStore:
             return live_generation(self.conn, self.url) is not None
 
     def write(
-        self, vectors: np.ndarray, chunks: list[Chunk], manifest: Manifest, sentences=None
+        self,
+        vectors: np.ndarray,
+        chunks: list[Chunk],
+        manifest: Manifest,
+        sentences=None,
+        analyses: Analyses | None = None,
     ) -> str:
         """Write a complete generation and make it live, in one transaction.
-        Returns its name."""
+        Returns its name. ``analyses``: the Finnish words' index terms."""
         if len(vectors) != len(chunks):
             raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         name = f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
-        lengths = [len(doc_terms(c.indexed_text, c.lang)) or 1 for c in chunks]
+        terms = [doc_terms(c.indexed_text, c.lang, analyses) for c in chunks]
+        lengths = [len(t) or 1 for t in terms]
         avgdl = float(np.mean(lengths)) if lengths else 0.0
         with translated(self.url):
             ensure_schema(self.conn, self.url)
@@ -163,7 +172,8 @@ class PgStore:
                     (name, json.dumps(manifest.to_json(), ensure_ascii=False), len(chunks), avgdl),
                 ).fetchone()[0]
                 _create_tables(self.conn, gen_id, manifest.model.dim)
-                _copy_chunks(self.conn, gen_id, chunks, vectors, lengths)
+                _copy_chunks(self.conn, gen_id, chunks, vectors, terms, bool(analyses))
+                _copy_analyses(self.conn, gen_id, analyses or {})
                 failpoints.reached("write")
                 _index_tables(self.conn, gen_id, len(chunks))
                 _impact_postings(self.conn, gen_id, avgdl)
@@ -187,10 +197,10 @@ def _create_tables(conn, gen_id: int, dim: int) -> None:
             " title text, lang text NOT NULL, kind text NOT NULL, grp text, page_start integer,"
             " page_end integer, label_start text, label_end text, section text[], text text,"
             " char_start integer, char_end integer, ordinal integer, context text,"
-            " n_terms integer NOT NULL, ts_config regconfig NOT NULL,"
+            " n_terms integer NOT NULL, ts_config regconfig NOT NULL, terms text,"
             " embedding vector({}) NOT NULL,"
-            " tsv tsvector GENERATED ALWAYS AS"
-            " (to_tsvector(ts_config, coalesce(context || E'\\n\\n', '') || text)) STORED)"
+            " tsv tsvector GENERATED ALWAYS AS (to_tsvector(ts_config,"
+            " coalesce(terms, coalesce(context || E'\\n\\n', '') || text))) STORED)"
         ).format(table("chunks", gen_id), sql.Literal(dim))
     )
 
@@ -200,17 +210,26 @@ def ts_config(lang: str) -> str:
     return STEMMERS.get(lang, "simple")
 
 
-def _copy_chunks(conn, gen_id, chunks, vectors, lengths) -> None:
+def _copy_chunks(conn, gen_id, chunks, vectors, terms, analysed: bool) -> None:
+    """The chunk rows. Where the Finnish words were analysed, a Finnish
+    chunk's full-text terms are the program's own (the ``terms`` column,
+    read with 'simple') rather than PostgreSQL's Snowball: base forms and
+    compound parts (kb/text/morphology.py), the same terms as the index
+    folder's."""
     from psycopg import sql
 
-    columns = ("row", *CHUNK_COLUMNS, "n_terms", "ts_config", "embedding")
+    columns = ("row", *CHUNK_COLUMNS, "n_terms", "ts_config", "terms", "embedding")
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
         table("chunks", gen_id), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with conn.cursor().copy(copy_sql) as copy:
-        for row, (c, v, n) in enumerate(zip(chunks, vectors, lengths, strict=True)):
+        for row, (c, v, t) in enumerate(zip(chunks, vectors, terms, strict=True)):
             vec = "[" + ",".join(map(str, v.tolist())) + "]"  # float32 values, exactly
-            copy.write_row((row, *chunk_row(c), n, ts_config(c.lang), vec))
+            own = analysed and c.lang == "fi"
+            config = "simple" if own else ts_config(c.lang)
+            copy.write_row(
+                (row, *chunk_row(c), len(t) or 1, config, " ".join(t) if own else None, vec)
+            )
 
 
 def _index_tables(conn, gen_id: int, n_chunks: int) -> None:
@@ -267,6 +286,18 @@ def _impact_postings(conn, gen_id: int, avgdl: float) -> None:
     conn.execute(sql.SQL("ANALYZE {}").format(postings))
 
 
+def _copy_analyses(conn, gen_id: int, analyses: Analyses) -> None:
+    from psycopg import sql
+
+    finnish = table("finnish", gen_id)
+    conn.execute(
+        sql.SQL("CREATE TABLE {} (word text PRIMARY KEY, terms text[] NOT NULL)").format(finnish)
+    )
+    with conn.cursor().copy(sql.SQL("COPY {} (word, terms) FROM STDIN").format(finnish)) as copy:
+        for word, terms in analyses.items():
+            copy.write_row((word, list(terms)))
+
+
 def _copy_documents(conn, gen_id: int, manifest: Manifest) -> None:
     from psycopg import sql
 
@@ -303,7 +334,7 @@ def prune(conn) -> list[str]:
             continue  # a searcher still reads it
         try:
             with conn.transaction():
-                for kind in ("chunks", "terms", "documents", "postings"):
+                for kind in TABLES:
                     conn.execute(
                         _drop_sql().format(table(kind, gen_id)),
                     )

@@ -15,6 +15,7 @@ from kb.errors import IndexError_
 from kb.index.manifest import Manifest
 from kb.records import Chunk
 from kb.settings import Settings
+from kb.text.lexical import Analyses
 
 
 class PreviousIndex(Protocol):
@@ -23,6 +24,7 @@ class PreviousIndex(Protocol):
     name: str
     manifest: Manifest
     chunks: list[Chunk]
+    analyses: Analyses  # its Finnish words' index terms, reused by the next build
 
     def vectors(self, rows: list[int]) -> np.ndarray: ...
 
@@ -36,7 +38,12 @@ class IndexStore(Protocol):
     keeps_sentences: bool  # whether write() stores sentence vectors (kb/text/sentences.py)
 
     def write(
-        self, vectors: np.ndarray, chunks: list[Chunk], manifest: Manifest, sentences=None
+        self,
+        vectors: np.ndarray,
+        chunks: list[Chunk],
+        manifest: Manifest,
+        sentences=None,
+        analyses: Analyses | None = None,
     ) -> str: ...
     def close(self) -> None: ...
 
@@ -74,11 +81,16 @@ class FileStore:
         return (self.index_dir / CURRENT).exists()
 
     def write(
-        self, vectors: np.ndarray, chunks: list[Chunk], manifest: Manifest, sentences=None
+        self,
+        vectors: np.ndarray,
+        chunks: list[Chunk],
+        manifest: Manifest,
+        sentences=None,
+        analyses: Analyses | None = None,
     ) -> str:
         from kb.index.folder import write_generation
 
-        return write_generation(self.index_dir, vectors, chunks, manifest, sentences).name
+        return write_generation(self.index_dir, vectors, chunks, manifest, sentences, analyses).name
 
     def close(self) -> None:
         pass

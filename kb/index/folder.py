@@ -25,7 +25,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,7 +43,7 @@ from kb.hashing import sha256_file
 from kb.index.manifest import FORMAT_VERSION, Manifest, ManifestError
 from kb.index.sentences import SENTENCES_DIR, SentencesUnreadable, SentenceVectors, load_sentences
 from kb.records import Chunk
-from kb.text.lexical import BM25_DIR, LexicalIndex
+from kb.text.lexical import BM25_DIR, Analyses, LexicalIndex
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ LOCK = ".lock"
 FAISS_FILE = "index.faiss"
 CHUNKS_FILE = "chunks.jsonl"
 MANIFEST_FILE = "manifest.json"
+ANALYSES_FILE = "finnish.json"  # kb/text/morphology.py: word -> index terms
 KEEP_GENERATIONS = 2  # the live one and the one before, for readers mid-swap
 
 
@@ -63,6 +64,7 @@ class Generation:
     index: object  # faiss.Index
     lexical: LexicalIndex | None = None
     sentences: SentenceVectors | None = None  # None: built before they were stored
+    analyses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # Finnish words'
 
     @property
     def name(self) -> str:
@@ -197,7 +199,24 @@ def load_generation(index_dir: Path, model_fingerprint: str | None = None) -> Ge
         sentences = load_sentences(gen_dir, len(chunks), index.d)
     except SentencesUnreadable as exc:
         raise IndexCorruptError(index_dir, str(exc)) from exc
-    return Generation(gen_dir, manifest, chunks, index, lexical, sentences)
+    analyses = _read_analyses(index_dir, gen_dir)
+    return Generation(gen_dir, manifest, chunks, index, lexical, sentences, analyses)
+
+
+def _read_analyses(index_dir: Path, gen_dir: Path) -> dict[str, tuple[str, ...]]:
+    """The generation's Finnish analyses; {} for one built without them."""
+    path = gen_dir / ANALYSES_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            str(w): tuple(str(t) for t in terms)
+            for w, terms in data.items()
+            if isinstance(terms, list)
+        }
+    except (OSError, ValueError, AttributeError) as exc:
+        raise IndexCorruptError(index_dir, f"{ANALYSES_FILE} is unreadable ({exc})") from exc
 
 
 def _fsync_dir(path: Path) -> None:
@@ -214,9 +233,11 @@ def write_generation(
     chunks: list[Chunk],
     manifest: Manifest | dict,
     sentences: SentenceVectors | None = None,
+    analyses: Analyses | None = None,
 ) -> Path:
     """Write a complete generation and make it live. Returns its folder.
-    ``manifest``: the record, or its JSON (read through Manifest.from_json)."""
+    ``manifest``: the record, or its JSON (read through Manifest.from_json);
+    ``analyses``: the Finnish words' index terms (kb/text/morphology.py)."""
     import faiss
 
     if not isinstance(manifest, Manifest):
@@ -238,7 +259,13 @@ def write_generation(
                 f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
         failpoints.reached("write")
         if chunks:
-            LexicalIndex.build([c.indexed_text for c in chunks], [c.lang for c in chunks]).save(tmp)
+            texts, langs = [c.indexed_text for c in chunks], [c.lang for c in chunks]
+            LexicalIndex.build(texts, langs, analyses).save(tmp)
+        if analyses:
+            (tmp / ANALYSES_FILE).write_text(
+                json.dumps({w: list(t) for w, t in analyses.items()}, ensure_ascii=False),
+                encoding="utf-8",
+            )
         if sentences is not None:
             if sentences.chunks != len(chunks):
                 raise ValueError(f"sentence vectors for {sentences.chunks} of {len(chunks)} chunks")

@@ -120,6 +120,9 @@ class Manifest(Mapping):
     checksums: dict[str, str] = field(default_factory=dict)  # the folder's files, by path
     format_version: int = FORMAT_VERSION
     started: str = ""  # when the build began ("": not recorded, builds before it)
+    # What BM25's terms were made with (kb/text/morphology.analysis(); "": not
+    # recorded, builds before it): a build with another analysis writes anew.
+    lexical: str = ""
 
     def documents(self) -> Iterator[tuple[str, FileEntry]]:
         """(path, entry) of every file indexed as a document, in file order."""
@@ -142,6 +145,8 @@ class Manifest(Mapping):
             d["checksums"] = dict(self.checksums)
         if self.started:
             d["started"] = self.started
+        if self.lexical:
+            d["lexical"] = self.lexical
         return d
 
     @classmethod
@@ -168,6 +173,7 @@ class Manifest(Mapping):
                 checksums=dict(d["checksums"]),
                 format_version=int(d["format_version"]),
                 started=str(d.get("started", "")),
+                lexical=str(d.get("lexical", "")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ManifestError(f"the manifest does not fit this program ({exc!r})") from exc

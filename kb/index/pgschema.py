@@ -101,12 +101,16 @@ def translated(url: str) -> Iterator[None]:
         ) from exc
 
 
+# A generation's tables; "finnish": its Finnish words' index terms
+# (kb/text/morphology.py), absent from generations built before it.
+TABLES = ("chunks", "terms", "documents", "postings", "finnish")
+
+
 def table(kind: str, gen_id: int):
-    """The identifier of one generation's table (``kind``: chunks, terms,
-    documents, postings)."""
+    """The identifier of one generation's table (``kind``: one of TABLES)."""
     from psycopg import sql
 
-    assert kind in ("chunks", "terms", "documents", "postings") and isinstance(gen_id, int)
+    assert kind in TABLES and isinstance(gen_id, int)
     return sql.Identifier(f"kb_{kind}_{gen_id}")
 
 
@@ -243,3 +247,15 @@ def tsquery_text(terms: list[str]) -> str:
     not plain words are left out, so no text can add an operator."""
     kept = [t for t in terms if _LEXEME.match(t)]
     return " | ".join(f"'{t}'" for t in kept)
+
+
+def read_analyses(conn, gen_id: int) -> dict[str, tuple[str, ...]]:
+    """A generation's Finnish analyses, whole (for the next build to reuse);
+    {} for a generation built before they were stored."""
+    from psycopg import sql
+
+    name = f"kb_finnish_{int(gen_id)}"
+    if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is None:
+        return {}
+    query = sql.SQL("SELECT word, terms FROM {}").format(table("finnish", gen_id))
+    return {w: tuple(t) for w, t in conn.execute(query).fetchall()}

@@ -149,3 +149,17 @@ def lookup(word: str, source: str, target: str) -> tuple[tuple[str, ...], ...]:
     """A lower-cased word's translations: by its headword, else by its stem."""
     t = table(source, target)
     return t.get(word) or t.get(STEM + stem(word, source)) or ()
+
+
+def words_into(target: str) -> set[str]:
+    """Every word of the installed dictionaries' translations into
+    ``target``: what the lexical bridge may ask ``target``'s passages for
+    (a build analyses the Finnish ones: kb/text/morphology.py)."""
+    return {
+        word
+        for (source, to) in FREEDICT
+        if to == target
+        for phrases in table(source, target).values()
+        for phrase in phrases
+        for word in phrase
+    }

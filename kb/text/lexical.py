@@ -1,8 +1,10 @@
 """Lexical analysis and the BM25 index, for Finnish, Swedish and English.
 
 Words are lower-cased and reduced with the Snowball stemmer of the chunk's
-language (PyStemmer); BM25 scoring is bm25s. A query's language is not
-known, so each query word contributes its stem in every supported language.
+language (PyStemmer); a Finnish word the analyser knows becomes the stems of
+its base forms and compound parts instead (kb/text/morphology.py). BM25
+scoring is bm25s. A query's language is not known, so each query word
+contributes its stem in every supported language and its Finnish terms.
 """
 
 from __future__ import annotations
@@ -10,12 +12,17 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
+
+# A Finnish word's index terms, by the lower-cased word (kb/text/morphology.py
+# makes them at build time); () or absent: a word the analyser does not know,
+# whose term is its Snowball stem.
+Analyses = Mapping[str, tuple[str, ...]]
 
 
 @functools.cache
@@ -50,12 +57,19 @@ def stem(word: str, lang: str) -> str:
     return _stemmer(lang).stemWord(word) if lang in STEMMERS else word
 
 
-def doc_terms(text: str, lang: str) -> list[str]:
-    """Index terms of a passage in ``lang``."""
+def doc_terms(text: str, lang: str, analyses: Analyses | None = None) -> list[str]:
+    """Index terms of a passage in ``lang``: each word's stem or, for a
+    Finnish word in ``analyses``, its base forms and compound parts."""
     tokens = [w for w, _, _ in words(text)]
-    if lang in STEMMERS:
-        return _stemmer(lang).stemWords(tokens)
-    return tokens
+    if lang not in STEMMERS:
+        return tokens
+    stems = _stemmer(lang).stemWords(tokens)
+    if lang != "fi" or not analyses:
+        return stems
+    terms: list[str] = []
+    for token, stemmed in zip(tokens, stems, strict=True):
+        terms.extend(analyses.get(token) or (stemmed,))
+    return terms
 
 
 class LexicalIndex:
@@ -65,9 +79,13 @@ class LexicalIndex:
         self.bm25 = bm25
 
     @classmethod
-    def build(cls, texts: Sequence[str], langs: Sequence[str]) -> LexicalIndex:
+    def build(
+        cls, texts: Sequence[str], langs: Sequence[str], analyses: Analyses | None = None
+    ) -> LexicalIndex:
         bm25s = _bm25s()
-        corpus = [doc_terms(t, lang) or [""] for t, lang in zip(texts, langs, strict=True)]
+        corpus = [
+            doc_terms(t, lang, analyses) or [""] for t, lang in zip(texts, langs, strict=True)
+        ]
         bm25 = bm25s.BM25()
         if corpus:
             bm25.index(corpus, show_progress=False)

@@ -12,6 +12,7 @@ shared by both backends; ``folder.py`` and ``postgres.py`` are the two.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -62,6 +63,10 @@ class SearchIndex(Protocol):
 
     def postings(self, term: str) -> np.ndarray:
         """Rows whose indexed text holds the index term ``term``."""
+
+    def finnish(self, words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The index terms of those of ``words`` the build analysed as
+        Finnish (kb/text/morphology.py); the other words keep their stems."""
 
     def knows(self, terms: list[str], prefix: str | None) -> bool | None:
         """Whether the vocabulary holds one of ``terms`` or a term starting

@@ -62,6 +62,10 @@ class FileIndex:
             return np.zeros(0, dtype=np.int64)
         return self.lexical_index.postings(term)
 
+    def finnish(self, words) -> dict[str, tuple[str, ...]]:
+        analyses = self.generation.analyses
+        return {w: analyses[w] for w in set(words) if analyses.get(w)}
+
     def knows(self, terms: list[str], prefix: str | None) -> bool | None:
         vocab = getattr(getattr(self.lexical_index, "bm25", None), "vocab_dict", None)
         if not vocab:

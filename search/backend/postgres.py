@@ -40,6 +40,7 @@ from search.backend.pgrecords import PgRecords, column_records
 logger = logging.getLogger(__name__)
 
 MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
+ANALYSES_CACHED = 50_000  # Finnish words' analyses a search process keeps (a bound)
 # hnsw.ef_search: this many times the depth asked, at least MIN_EF_SEARCH
 # (chosen by measured recall@10 against exact search: benchmarks/hnsw.py).
 EF_FACTOR, MIN_EF_SEARCH = 4, 400
@@ -101,6 +102,9 @@ class PgIndex:
                 self.has_postings = conn.execute(
                     "SELECT to_regclass(%s) IS NOT NULL", (f"kb_postings_{int(self.id)}",)
                 ).fetchone()[0]
+                self.has_analyses = conn.execute(
+                    "SELECT to_regclass(%s) IS NOT NULL", (f"kb_finnish_{int(self.id)}",)
+                ).fetchone()[0]
                 n_rows = conn.execute(
                     "SELECT n_chunks FROM kb_generations WHERE id = %s", (self.id,)
                 ).fetchone()[0]
@@ -108,6 +112,7 @@ class PgIndex:
             conn.close()
             raise
         self._idle.append(conn)
+        self._analyses: dict[str, tuple[str, ...]] = {}  # word -> terms, () for none
         self.dim = self.manifest.model.dim
         # Records are read on demand (bounded cache): the process holds no corpus.
         self.chunks = PgRecords(self, int(n_rows))
@@ -314,6 +319,29 @@ class PgIndex:
             table("chunks", self.id)
         )
         return np.asarray([r[0] for r in self._run(query, (text,))], dtype=np.int64)
+
+    def finnish(self, words) -> dict[str, tuple[str, ...]]:
+        """The Finnish analyses of those of ``words`` the build analysed: one
+        query for the words not cached yet (a bounded cache, misses too)."""
+        from psycopg import sql
+
+        words = set(words)
+        if not self.has_analyses or not words:
+            return {}
+        with self._lock:
+            found = {w: self._analyses[w] for w in words if w in self._analyses}
+        todo = [w for w in words if w not in found]
+        if todo:
+            query = sql.SQL("SELECT word, terms FROM {} WHERE word = ANY(%s)").format(
+                table("finnish", self.id)
+            )
+            got = {w: tuple(t) for w, t in self._run(query, (todo,))}
+            found.update({w: got.get(w, ()) for w in todo})
+            with self._lock:
+                if len(self._analyses) + len(todo) > ANALYSES_CACHED:
+                    self._analyses.clear()
+                self._analyses.update({w: found[w] for w in todo})
+        return {w: terms for w, terms in found.items() if terms}
 
     def knows(self, terms: list[str], prefix: str | None) -> bool | None:
         """(IndexView.knows caches the answer per word.)"""

@@ -18,6 +18,7 @@ from kb.index.folder import CURRENT, MANIFEST_FILE, file_digests, load_generatio
 from kb.index.manifest import EntryStatus, Manifest, ManifestError, migrate
 from kb.index.pgschema import LiveGeneration
 from kb.settings import Settings
+from kb.text.morphology import analysis
 from search.view import IndexView
 from testsupport.fakes import FakeEmbedder
 
@@ -209,9 +210,12 @@ def test_a_build_over_an_index_built_before_reuses_its_files(old_index):
             / MANIFEST_FILE
         ).read_text(encoding="utf-8")
     )
-    # The same format on disk, and one key more: when the build began (the
-    # "Built" time is when it finished); a reader that does not know it skips it.
-    assert written.keys() == WRITTEN_BEFORE.keys() | {"started"}
+    # The same format on disk, and two keys more: when the build began (the
+    # "Built" time is when it finished), and the analysis BM25's terms were
+    # made with (a build before it did not record one, so this build wrote
+    # the terms anew, reading no file); a reader that does not know them skips them.
+    assert written.keys() == WRITTEN_BEFORE.keys() | {"started", "lexical"}
+    assert written["lexical"] == analysis()
     assert written["files"]["laki.fi.md"].keys() == WRITTEN_BEFORE["files"]["laki.fi.md"].keys()
 
 

@@ -22,6 +22,28 @@ def test_query_terms_in_only_the_languages_asked():
     assert query_terms("hankinnoista", []) == ["hankinnoista"]
 
 
+def test_a_word_the_index_analysed_as_finnish_asks_for_its_terms_too():
+    # the index's analyses (kb/text/morphology.py): base form and parts
+    analyses = {"poissulkemisperusteet": ("poissulkemisperust", "pois", "sulkemis", "perust")}
+    terms = query_terms("Poissulkemisperusteet?", ["fi", "sv"], analyses)
+    assert terms[:2] == ["poissulkemisperusteet", stem("poissulkemisperusteet", "fi")]
+    assert {stem("poissulkemisperusteet", "sv"), "pois", "sulkemis", "perust"} <= set(terms)
+    # not where Finnish is not asked, and no other word gains terms
+    assert "perust" not in query_terms("poissulkemisperusteet", ["sv"], analyses)
+    assert query_terms("kynnysarvon", ["fi"], analyses) == [
+        "kynnysarvon",
+        stem("kynnysarvon", "fi"),
+    ]
+
+
+def test_a_compound_is_marked_where_the_query_asks_for_one_of_its_parts():
+    analyses = {"poissulkemisperusteet": ("poissulkemisperust", "pois", "sulkemis", "perust")}
+    text = "Poissulkemisperusteet ovat selvät."
+    assert term_spans(text, "fi", {"perust"}, analyses) == [(0, 21)]
+    assert term_spans(text, "fi", {"perust"}) == []  # without the analyses: stems only
+    assert term_spans(text, "sv", {"perust"}, analyses) == []  # Finnish passages only
+
+
 def test_query_terms_keep_word_order_and_no_repeats():
     terms = query_terms("euro EURO 60", [])
     assert terms == ["euro", "60"]
