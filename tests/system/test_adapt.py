@@ -29,7 +29,7 @@ QUICK = AdaptOptions(steps=2, batch_size=4, min_pairs=8, threads=1, max_seq_leng
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
-    """A two-layer BERT of random weights with e5's tokenizer, as a
+    """A two-layer BERT of random (seeded) weights with e5's tokenizer, as a
     sentence-transformers folder with the query/passage prompts."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
@@ -47,6 +47,9 @@ def tiny_model(tmp_path_factory) -> Path:
         intermediate_size=32,
         max_position_embeddings=128,
     )
+    import torch
+
+    torch.manual_seed(0)  # the same random weights in every run: a reproducible test
     BertModel(config, add_pooling_layer=False).save_pretrained(root / "hf")
     tokenizer.save_pretrained(root / "hf")
     st = SentenceTransformer(
