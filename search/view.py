@@ -112,6 +112,8 @@ class IndexView:
 
     def finnish_words(self, found: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """The same for words: each word's own analysis, else its stem's."""
+        if not self.generation.has_analyses:  # off (the default): no stemming per hit word
+            return {}
         found = list(found)
         return morphology.resolve(found, self.generation.finnish(morphology.keys(found)))
 

@@ -111,11 +111,10 @@ def analyse(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """The analyses of ``words`` (() for a word the analyser does not know):
-    taken from
-    ``known`` (an earlier build's) where it has them, the rest analysed in a
-    child process; ``progress(done, total)`` hears of the child's words. {}
-    without the analyser; a child that fails is logged and its words keep
-    their stems (the build goes on)."""
+    taken from ``known`` (an earlier build's) where it has them, the rest
+    analysed in a child process; ``progress(done, total)`` hears of the
+    child's words. {} without the analyser; a child that fails is logged and
+    its words keep their stems (the build goes on)."""
     if not available():
         return {}
     known = known or {}

@@ -49,6 +49,7 @@ class SearchIndex(Protocol):
     manifest: Manifest
     chunks: list[Chunk]
     sentences: object | None  # kb.index.sentences.SentenceVectors; None: not stored
+    has_analyses: bool  # whether the build stored Finnish analyses (kb/text/morphology.py)
 
     def dense(self, qvec: np.ndarray, where: Where, depth: int) -> tuple[list[int], np.ndarray]:
         """(rows best first, their cosines) among the allowed rows."""

@@ -23,6 +23,7 @@ class FileIndex:
         self.index = generation.index
         self.lexical_index = generation.lexical
         self.sentences = generation.sentences
+        self.has_analyses = bool(generation.analyses)
         self._prefixes: set[str] | None = None
         self._lock = threading.Lock()
 
