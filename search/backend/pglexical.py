@@ -1,8 +1,12 @@
 """Exact BM25 top-k from impact-ordered postings: the threshold algorithm.
 
 Each query term's postings are read best weight first, ``n`` rows a term.
-Every row read is a candidate and is scored exactly (all its terms, not
-only those whose lists reached it). A row no list reached scores at most
+Every row read is a candidate. What its lists gave is a lower bound of its
+score; adding, for each other term whose list goes on, that list's last
+weight gives an upper bound. A candidate whose upper bound is below the
+``depth``-th best lower bound cannot enter the top ``depth`` and is
+dropped; the rest are scored exactly (all their terms, not only those
+whose lists reached them). A row no list reached scores at most
 the *bound*: the sum, over the terms whose lists were not read to the end,
 of the query weight times the last weight read. When the ``depth``-th exact
 score among the candidates reaches the bound, no unread row can enter the
@@ -15,6 +19,7 @@ search's cost bounded where the lists are long and flat.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,21 +43,38 @@ def per_term(depth: int) -> int:
 class Round:
     """What one round of reading the postings found."""
 
-    candidates: list[int]  # every row read, in first-read order
+    candidates: list[int]  # the rows read that may enter the top depth, in first-read order
     bound: float  # the highest score a row not read can have
+    read: int = 0  # rows read in all, before the candidates were pruned
 
 
-def read_round(read: Iterable[tuple[str, float, int, float]], n: int) -> Round:
+def read_round(read: Iterable[tuple[str, float, int, float]], n: int, depth: int) -> Round:
     """``read``: (lexeme, query weight, row, posting weight) as the lists
     gave them, best first, at most ``n`` a term."""
     last: dict[str, tuple[float, float, int]] = {}  # lexeme -> (query weight, last weight, count)
-    candidates: dict[int, None] = {}
+    partial: dict[int, float] = {}  # row -> what its lists gave
+    reached: dict[int, set[str]] = {}
     for lexeme, query_weight, row, weight in read:
-        candidates[int(row)] = None
-        count = last.get(lexeme, (0.0, 0.0, 0))[2] + 1
-        last[lexeme] = (float(query_weight), float(weight), count)
-    bound = sum(q * w for q, w, count in last.values() if count >= n)
-    return Round(list(candidates), bound)
+        row, q, w = int(row), float(query_weight), float(weight)
+        partial[row] = partial.get(row, 0.0) + q * w
+        reached.setdefault(row, set()).add(lexeme)
+        last[lexeme] = (q, w, last.get(lexeme, (0.0, 0.0, 0))[2] + 1)
+    going_on = {t: q * w for t, (q, w, count) in last.items() if count >= n}
+    bound = sum(going_on.values())
+    floor = _nth_best(list(partial.values()), depth)
+    candidates = [
+        row
+        for row, low in partial.items()
+        if low + bound - sum(going_on.get(t, 0.0) for t in reached[row]) + _SLACK >= floor
+    ]
+    return Round(candidates, bound, len(partial))
+
+
+def _nth_best(values: list[float], n: int) -> float:
+    """The ``n``-th largest value, or 0 when there are fewer."""
+    if n < 1 or len(values) < n:
+        return 0.0
+    return heapq.nlargest(n, values)[-1]
 
 
 def settled(scores: list[float], depth: int, bound: float) -> bool:

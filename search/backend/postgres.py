@@ -228,7 +228,8 @@ class PgIndex:
             return self.lexical_scan(terms, where, depth, weights)
         n = pglexical.per_term(depth)
         for round_ in range(1, pglexical.ROUNDS + 1):
-            found = pglexical.read_round(self._best_postings(terms, weights, where, n), n)
+            read = self._best_postings(terms, weights, where, n)
+            found = pglexical.read_round(read, n, depth)
             scored = self._scored(terms, where, depth, weights, found.candidates)
             if pglexical.settled([s for _, s in scored], depth, found.bound):
                 break

@@ -11,7 +11,7 @@ def test_the_bound_sums_the_last_weights_of_the_lists_not_read_to_the_end():
         ("a", 1.0, 2, 2.0),  # list a: read 2 of n=2, maybe more
         ("b", 0.5, 2, 4.0),  # list b: 1 of n=2, so read to its end
     ]
-    found = read_round(read, 2)
+    found = read_round(read, 2, 10)
     assert found.candidates == [7, 2]
     assert found.bound == 2.0  # only list a can hide a row, worth at most 1.0 * 2.0
 
@@ -31,3 +31,26 @@ def test_the_rounds_prove_the_first_rows_a_reader_sees():
 
 def test_the_first_round_grows_with_the_depth():
     assert per_term(1) == per_term(10) < per_term(1000)
+
+
+def test_a_row_whose_best_case_is_below_the_depth_th_sure_score_is_not_a_candidate():
+    read = [
+        ("a", 1.0, 1, 5.0),
+        ("a", 1.0, 2, 1.0),  # list a goes on below 1.0
+        ("b", 1.0, 1, 4.0),
+        ("b", 1.0, 3, 3.0),  # list b goes on below 3.0
+    ]
+    found = read_round(read, 2, 1)
+    # row 1 is sure of 9; row 2 can reach at most 1 + 3, row 3 at most 3 + 1
+    assert found.candidates == [1]
+    assert found.read == 3
+    assert found.bound == 4.0
+    # at depth 2 the second-best sure score is 3 (row 3): row 2 (at most 4) stays
+    assert read_round(read, 2, 2).candidates == [1, 2, 3]
+
+
+def test_a_list_read_to_its_end_adds_nothing_to_a_row_it_did_not_reach():
+    read = [("a", 1.0, 1, 5.0), ("a", 1.0, 2, 4.0), ("b", 2.0, 1, 1.0)]  # b: 1 of n=2
+    found = read_round(read, 2, 1)
+    # row 2 can gain from neither list: at most 4, below row 1's sure 7
+    assert found.candidates == [1]
