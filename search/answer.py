@@ -5,12 +5,19 @@ is generated, so the answer cannot say what the documents do not."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from kb.records import Chunk
 from kb.text.headings import heading_key
 from kb.text.sentences import LIST_ITEM, Span
 from search.highlight import body_spans, closes_mid_sentence, opens_mid_sentence
 from search.hits import HighlightKind, Hit, Results
+
+# The passages just before a hit's in its document, nearest first
+# (Searcher.passages_before): where a list item's lead-in is when the hit's
+# passage starts inside a long list.
+Before = Callable[[Hit], list[Chunk]]
 
 ANSWER_SENTENCES = 3  # at most; the issue asks for two to four
 ANSWER_DEPTH = 5  # hits the sentences may come from: the top of the list only
@@ -37,14 +44,19 @@ def best_span(hit: Hit, spans: list[Span]) -> Span | None:
     return None
 
 
-def best_sentence(hit: Hit) -> str:
+def best_sentence(hit: Hit, before: Before | None = None) -> str:
     """The hit's best sentence as quoted: a sentence that leads into a list
-    ("... are:", "... if") brings the list's items with it, and a sentence
-    cut by the passage's start or end says so with "…"."""
+    ("... are:", "... if") brings the list's items with it; a list item
+    comes after its lead-in (from the passages before, through ``before``,
+    when the hit's passage starts inside the list), and is not quoted
+    where no lead-in is found; a sentence cut by the passage's start or
+    end says so with "…"."""
     spans = body_spans(hit.text, hit.section)
     span = best_span(hit, spans)
     if span is None:
         return ""
+    if LIST_ITEM.match(hit.text, span[0]):
+        return _item_after_its_lead_in(hit, spans, span, before)
     start, end, items_left = _with_its_list(hit.text, spans, *span)
     text = hit.text[start:end].strip()
     if not text:
@@ -78,6 +90,50 @@ def _with_its_list(text: str, spans: list[Span], start: int, end: int) -> tuple[
     return start, end, False
 
 
+def _lead_in(text: str, spans: list[Span]) -> tuple[Span | None, bool]:
+    """The list's lead-in: walking back over ``spans``, the first sentence
+    that is neither a list item nor an item's tail (a piece that ends in a
+    comma or semicolon), unless it is a piece the passage opens with in
+    mid-sentence (None then, and if there is none); and whether items lie
+    between it and the end of ``spans``."""
+    items = 0
+    for i in range(len(spans) - 1, -1, -1):
+        start, end = spans[i]
+        tail = text[start:end].rstrip()[-1:] in ",;"
+        if LIST_ITEM.match(text, start) or tail:
+            items += 1
+            continue
+        if i == 0 and opens_mid_sentence(text, start):
+            break
+        return spans[i], items > 0
+    return None, items > 0
+
+
+def _item_after_its_lead_in(hit: Hit, spans: list[Span], span: Span, before: Before | None) -> str:
+    """A list item quoted after its lead-in: "lead-in item" when the item
+    follows it at once, "lead-in … item" when items lie between or the
+    lead-in is in a passage before (same document and section); "" when
+    the lead-in is not at hand, so the answer never quotes a list's tail
+    alone."""
+    text = hit.text
+    after = [sp for sp in spans if sp[0] >= span[1]]
+    more = bool(LIST_ITEM.match(text, after[0][0])) if after else closes_mid_sentence(text)
+    item = text[span[0] : span[1]].strip() + (" …" if more else "")
+    lead, skipped = _lead_in(text, [sp for sp in spans if sp[1] <= span[0]])
+    if lead is not None:
+        if not skipped and span[1] - lead[0] <= MAX_CHARS:
+            return text[lead[0] : span[0]].strip() + " " + item
+        return f"{text[lead[0] : lead[1]].strip()} … {item}"
+    for previous in before(hit) if before is not None else []:
+        if previous.doc_id != hit.doc_id or previous.section != hit.section:
+            break
+        spans = body_spans(previous.text, previous.section)
+        lead, _ = _lead_in(previous.text, spans)
+        if lead is not None:
+            return f"{previous.text[lead[0] : lead[1]].strip()} … {item}"
+    return ""
+
+
 def _shorten(text: str, limit: int = MAX_CHARS) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
@@ -86,10 +142,13 @@ def _shorten(text: str, limit: int = MAX_CHARS) -> str:
     return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
 
 
-def answer(hits: Results, limit: int = ANSWER_SENTENCES) -> list[AnswerSentence]:
+def answer(
+    hits: Results, limit: int = ANSWER_SENTENCES, before: Before | None = None
+) -> list[AnswerSentence]:
     """Up to ``limit`` best sentences of the first hits, best hit first, one
     per section (a section's other language versions count as that
-    section), without the same sentence twice. Empty when the search
+    section), without the same sentence twice; a list item with its
+    lead-in (``before``: the passage before a hit's, see best_sentence). Empty when the search
     found nothing relevant (``hits.no_relevant_passage``): the page then
     says so instead of quoting the nearest passages as an answer."""
     if hits.no_relevant_passage:
@@ -98,7 +157,7 @@ def answer(hits: Results, limit: int = ANSWER_SENTENCES) -> list[AnswerSentence]
     seen: set[str] = set()
     sections: set[tuple[str, str]] = set()
     for hit in list(hits)[:ANSWER_DEPTH]:
-        text = best_sentence(hit)
+        text = best_sentence(hit, before)
         norm = " ".join(text.split()).lower()
         key = heading_key(hit.section)  # "38§" in every language version
         section = (hit.group or hit.doc_id, key) if key else (hit.doc_id, hit.chunk_id)

@@ -353,6 +353,19 @@ class Searcher:
         around = rows[max(0, at - 1) : at + 2]
         return [hit_from_chunk(view.chunks[r], 0.0, i + 1, int(r)) for i, r in enumerate(around)]
 
+    def passages_before(self, hit: Hit, n: int = 4) -> list[Chunk]:
+        """Up to ``n`` passages just before this one in its document,
+        nearest first: where a list item's lead-in is when the hit's
+        passage starts inside a long list (search/answer.py). Empty for a hit
+        of a generation a rebuild has replaced: the answer box then quotes
+        no item rather than look the passage up."""
+        view = self._view
+        if not view.holds(hit):
+            return []
+        rows = view.doc_rows[view.chunks[hit.row].doc_id]
+        at = int(np.searchsorted(rows, hit.row))
+        return [view.chunks[int(r)] for r in rows[max(0, at - n) : at][::-1]]
+
     def similar(self, hit: Hit | str, k: int = 5, languages=None) -> list[Hit]:
         """Passages most like this one, across all documents ("more like this")."""
         view = self._view

@@ -126,14 +126,14 @@ def card_verdicts(searcher, hit, ui: str) -> None:
         verdict_control(st, Target(question, ui, searcher.generation.name, hit))
 
 
-def answer_verdicts(where, query: str, hits, ui: str, generation: str) -> None:
+def answer_verdicts(where, query: str, hits, ui: str, generation: str, before=None) -> None:
     """Under the answer box: its buttons; or, when the search found no
     relevant passage, that noted once in this session (no click needed)."""
     if not enabled():
         return
     if hits.no_relevant_passage:
         _note_no_passage(Target(query, ui, generation))
-    elif answer(hits):
+    elif answer(hits, before=before):
         verdict_control(where, Target(query, ui, generation))
 
 

@@ -140,7 +140,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     verdicts = st.container()  # "answered my question" / "did not", under the answer
     if stored or hits.no_relevant_passage:
         show_answer(answer_box, hits, ui, searcher)
-        feedback.answer_verdicts(verdicts, query, hits, ui, generation)
+        feedback.answer_verdicts(verdicts, query, hits, ui, generation, searcher.passages_before)
     else:
         answer_box.html(ANSWER_PLACE)
     show_exports(st.container(), query, hits, ui, searcher)
@@ -168,7 +168,9 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
         except BackendUnavailableError:
             pass  # the cards are on screen, with their query words marked
         show_answer(answer_box, hits, ui, searcher, held=True)
-        feedback.answer_verdicts(verdicts, query, hits, ui, generation)  # under the answer
+        feedback.answer_verdicts(
+            verdicts, query, hits, ui, generation, searcher.passages_before
+        )  # under the answer
 
 
 def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) -> dict:
@@ -190,7 +192,7 @@ def show_answer(where, hits, ui: str, searcher: Searcher, held: bool = False) ->
     if hits.no_relevant_passage:
         where.warning(f"{label(ui, 'no_relevant')} {label(ui, 'nearest')}")
         return
-    sentences = answer(hits)
+    sentences = answer(hits, before=searcher.passages_before)
     if sentences:
         docs = {s.hit.doc_id: searcher.document(s.hit.doc_id) for s in sentences}
         where.html(answer_html(sentences, ui, docs, held))

@@ -80,6 +80,8 @@ def test_same_answers_and_citations_as_the_index_folder(settings, pg):
     assert [h.chunk_id for h in files.neighbours(chunk)] == [
         h.chunk_id for h in postgres.neighbours(chunk)
     ]
+    for x, y in zip(files.search("hankinta", k=5), postgres.search("hankinta", k=5), strict=True):
+        assert files.passages_before(x) == postgres.passages_before(y)
     # Filters: only Swedish, only one document.
     for filters in ({"languages": ["sv"]}, {"docs": ["hankinnat-fi"]}):
         a = files.search("hankinnat upphandling", k=3, **filters)

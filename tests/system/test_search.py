@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from evaluation.evaluate import heading_evaluations, load_qrels, score
@@ -200,6 +201,7 @@ def test_a_hit_of_a_replaced_generation_says_search_again(searcher, settings):
         searcher.neighbours(gone)
     with pytest.raises(StaleHitError):
         searcher.aligned(gone)
+    assert searcher.passages_before(gone) == []  # the answer box quotes no item then
     assert searcher.aligned(kept)  # the strategy did not change: still its versions
 
 
@@ -322,3 +324,17 @@ def test_best_by_language_orders_languages_by_the_ranked_list():
     assert list(groups) == ["sv", "fi"]  # order of the ranked list; en found nothing
     assert asked == [("sv", 4), ("fi", 4), ("en", 4)]
     assert [per_language_k(k, n) for k, n in ((10, 3), (5, 3), (2, 3), (10, 1))] == [4, 3, 2, 10]
+
+
+def test_the_passages_before_a_hit_are_its_neighbours_in_its_document(searcher):
+    """Where the answer box finds a list item's lead-in (search/answer.py)."""
+    firsts = []
+    for hit in searcher.search("hankinta", k=10):
+        rows = searcher.view.doc_rows[hit.doc_id]
+        at = int(np.searchsorted(rows, hit.row))
+        before = searcher.passages_before(hit, n=2)
+        firsts.append(at == 0)
+        assert before == [searcher.chunks[int(r)] for r in rows[max(0, at - 2) : at][::-1]]
+        if at:
+            assert before[0] == searcher.neighbours(hit)[0].chunk
+    assert False in firsts and True in firsts  # both cases met

@@ -237,3 +237,59 @@ def test_a_quote_that_ends_on_a_comma_or_semicolon_or_a_cut_list_says_so():
     # a list that fits, ending on its last item's full stop, gets no mark
     short = "Villkoren är:\n1) det första;\n2) det sista.\nEfter listan."
     assert _best(short, "Villkoren är:").endswith("det sista.")
+
+
+def test_a_list_item_is_quoted_after_its_lead_in():
+    text = (
+        "Hankintayksikön on suljettava tarjouskilpailusta ehdokas, jos se on tuomittu\n"
+        "1) osallistumisesta rikollisjärjestön toimintaan;\n"
+        "2) lahjonnasta;\n"
+        "3) petoksesta.\n"
+        "Muu virke."
+    )
+    lead = "Hankintayksikön on suljettava tarjouskilpailusta ehdokas, jos se on tuomittu"
+    # the first item follows its lead-in at once; more items follow it
+    assert " ".join(_best(text, "1) osallistumisesta rikollisjärjestön toimintaan;").split()) == (
+        f"{lead} 1) osallistumisesta rikollisjärjestön toimintaan; …"
+    )
+    # a later item: the items between are left out, and it says so
+    assert " ".join(_best(text, "3) petoksesta.").split()) == f"{lead} … 3) petoksesta."
+
+
+def test_an_item_whose_lead_in_is_in_a_passage_before_is_quoted_after_it():
+    from dataclasses import replace
+
+    from search.answer import best_sentence
+
+    section = ("80 § Pakolliset poissulkemisperusteet",)
+    before = hit(
+        text="Ehdokas on suljettava pois, jos se on tuomittu\n1) lahjonnasta;",
+        section=section,
+        row=6,
+    ).chunk
+    text = "1) lahjonnasta;\n2) petoksesta;\n3) rahanpesusta."
+    start = text.index("2)")
+    best = replace(
+        hit(text=text, section=section),
+        highlights=(Highlight(start, start + len("2) petoksesta;"), "sentence"),),
+    )
+    assert best_sentence(best, lambda h: [before]) == (
+        "Ehdokas on suljettava pois, jos se on tuomittu … 2) petoksesta; …"
+    )
+    # a long list: the passage just before holds only items, and a piece of
+    # one that it opens with in mid-sentence; the lead-in is one further back
+    middle = replace(before, text="lahjonnasta, ja\n1) lahjonnasta;")
+    assert best_sentence(best, lambda h: [middle, before]).startswith("Ehdokas on")
+    # not at hand (no lookup, or the passage before is another section): no quote
+    assert best_sentence(best) == ""
+    other = replace(before, section=("79 § Muu pykälä",))
+    assert best_sentence(best, lambda h: [other, before]) == ""
+    # the answer box then quotes the next hit's sentence instead
+    second = hit(
+        chunk_id="strategy-2020-fi:0009",
+        text="Toinen lause.",
+        row=9,
+        highlights=(Highlight(0, 13, "sentence"),),
+    )
+    got = answer(Results([best, second]))
+    assert [s.text for s in got] == ["Toinen lause."]
