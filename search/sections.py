@@ -13,21 +13,26 @@ from search.view import IndexView
 
 def collapse(view: IndexView, order: list[int], k: int) -> list[int]:
     """The first ``k`` rows of ``order``, one per section (its best chunk),
-    without the same text twice."""
-    view.prefetch(order[: 4 * k])
+    without the same text twice. The records are read a batch at a time
+    (one query each with PostgreSQL): where many rows repeat a text, the
+    walk goes far past the first ``k``."""
     kept: list[int] = []
     sections: set[int] = set()
     texts: set[str] = set()
-    for row in order:
-        section = int(view.section_ids[row])
-        norm = " ".join(view.chunks[row].text.split()).lower()
-        if section in sections or norm in texts:
-            continue
-        kept.append(row)
-        sections.add(section)
-        texts.add(norm)
-        if len(kept) == k:
-            break
+    batch = max(4 * k, 1)
+    for start in range(0, len(order), batch):
+        rows = order[start : start + batch]
+        view.prefetch(rows)
+        for row in rows:
+            section = int(view.section_ids[row])
+            norm = " ".join(view.chunks[row].text.split()).lower()
+            if section in sections or norm in texts:
+                continue
+            kept.append(row)
+            sections.add(section)
+            texts.add(norm)
+            if len(kept) == k:
+                return kept
     return kept
 
 

@@ -19,9 +19,10 @@ search's cost bounded where the lists are long and flat.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
 
 # Rows read per term in the first round: at least MIN_PER_TERM, and
 # PER_TERM_FACTOR times the depth asked; each further round reads GROWTH
@@ -48,33 +49,38 @@ class Round:
     read: int = 0  # rows read in all, before the candidates were pruned
 
 
-def read_round(read: Iterable[tuple[str, float, int, float]], n: int, depth: int) -> Round:
-    """``read``: (lexeme, query weight, row, posting weight) as the lists
-    gave them, best first, at most ``n`` a term."""
-    last: dict[str, tuple[float, float, int]] = {}  # lexeme -> (query weight, last weight, count)
-    partial: dict[int, float] = {}  # row -> what its lists gave
-    reached: dict[int, set[str]] = {}
-    for lexeme, query_weight, row, weight in read:
-        row, q, w = int(row), float(query_weight), float(weight)
-        partial[row] = partial.get(row, 0.0) + q * w
-        reached.setdefault(row, set()).add(lexeme)
-        last[lexeme] = (q, w, last.get(lexeme, (0.0, 0.0, 0))[2] + 1)
-    going_on = {t: q * w for t, (q, w, count) in last.items() if count >= n}
-    bound = sum(going_on.values())
-    floor = _nth_best(list(partial.values()), depth)
-    candidates = [
-        row
-        for row, low in partial.items()
-        if low + bound - sum(going_on.get(t, 0.0) for t in reached[row]) + _SLACK >= floor
-    ]
-    return Round(candidates, bound, len(partial))
+def read_round(read: Iterable[tuple[int, float, int, float]], n: int, depth: int) -> Round:
+    """``read``: (term number, query weight, row, posting weight) as the
+    lists gave them, best first, at most ``n`` a term."""
+    read = list(read)
+    if not read:
+        return Round([], 0.0, 0)
+    term_of, query_weights, rows, weights = (np.asarray(c) for c in zip(*read, strict=True))
+    term_of = term_of.astype(np.int64)
+    n_terms = int(term_of.max()) + 1
+    counts = np.bincount(term_of, minlength=n_terms)
+    gain = query_weights.astype(np.float64) * weights.astype(np.float64)
+    # each list's last (smallest) gain, where the list goes on past n rows
+    last = np.full(n_terms, np.inf)
+    np.minimum.at(last, term_of, gain)
+    going_on = np.where(counts >= n, last, 0.0)
+    bound = float(going_on.sum())
+    # the rows in first-read order; what each row's lists gave (its sure
+    # score), and what those lists no longer add to its best case
+    found, first, row_of = np.unique(rows.astype(np.int64), return_index=True, return_inverse=True)
+    partial = np.bincount(row_of, weights=gain, minlength=len(found))
+    reached_going = np.bincount(row_of, weights=going_on[term_of], minlength=len(found))
+    upper = partial + bound - reached_going
+    keep = np.flatnonzero(upper + _SLACK >= _nth_best(partial, depth))
+    keep = keep[np.argsort(first[keep], kind="stable")]
+    return Round([int(r) for r in found[keep]], bound, len(found))
 
 
-def _nth_best(values: list[float], n: int) -> float:
+def _nth_best(values: np.ndarray, n: int) -> float:
     """The ``n``-th largest value, or 0 when there are fewer."""
     if n < 1 or len(values) < n:
         return 0.0
-    return heapq.nlargest(n, values)[-1]
+    return float(np.partition(values, len(values) - n)[len(values) - n])
 
 
 def settled(scores: list[float], depth: int, bound: float) -> bool:

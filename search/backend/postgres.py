@@ -239,17 +239,18 @@ class PgIndex:
         return [row for row, _ in scored]
 
     def _best_postings(self, terms, weights, where: Where, n: int):
-        """(lexeme, query weight, row, weight): each term's best ``n``
+        """(term number, query weight, row, weight): each term's best ``n``
         allowed rows (an index range scan that stops there)."""
         from psycopg import sql
 
         clause, params = _filters(where, alias="p.")
         query = sql.SQL(
-            "SELECT q.lexeme, q.weight, b.row, b.weight"
-            " FROM unnest(%(terms)s::text[], %(weights)s::real[]) AS q(lexeme, weight)"
+            "SELECT q.i - 1, q.weight, b.row, b.weight"
+            " FROM unnest(%(terms)s::text[], %(weights)s::real[]) WITH ORDINALITY"
+            " AS q(lexeme, weight, i)"
             " CROSS JOIN LATERAL (SELECT p.row, p.weight FROM {postings} p"
             " WHERE p.lexeme = q.lexeme{where} ORDER BY p.weight DESC, p.row LIMIT %(n)s) b"
-            " ORDER BY q.lexeme, b.weight DESC, b.row"
+            " ORDER BY q.i, b.weight DESC, b.row"
         ).format(postings=table("postings", self.id), where=clause)
         params.update(terms=terms, weights=weights, n=n)
         return self._run(query, params)

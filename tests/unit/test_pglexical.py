@@ -7,13 +7,13 @@ from search.backend.pglexical import EXACT_TOP, per_term, read_round, settled
 
 def test_the_bound_sums_the_last_weights_of_the_lists_not_read_to_the_end():
     read = [
-        ("a", 1.0, 7, 3.0),
-        ("a", 1.0, 2, 2.0),  # list a: read 2 of n=2, maybe more
-        ("b", 0.5, 2, 4.0),  # list b: 1 of n=2, so read to its end
+        (0, 1.0, 7, 3.0),
+        (0, 1.0, 2, 2.0),  # list 0: read 2 of n=2, maybe more
+        (1, 0.5, 2, 4.0),  # list 1: 1 of n=2, so read to its end
     ]
     found = read_round(read, 2, 10)
     assert found.candidates == [7, 2]
-    assert found.bound == 2.0  # only list a can hide a row, worth at most 1.0 * 2.0
+    assert found.bound == 2.0  # only list 0 can hide a row, worth at most 1.0 * 2.0
 
 
 def test_settled_only_when_the_depth_th_score_reaches_the_bound():
@@ -35,10 +35,10 @@ def test_the_first_round_grows_with_the_depth():
 
 def test_a_row_whose_best_case_is_below_the_depth_th_sure_score_is_not_a_candidate():
     read = [
-        ("a", 1.0, 1, 5.0),
-        ("a", 1.0, 2, 1.0),  # list a goes on below 1.0
-        ("b", 1.0, 1, 4.0),
-        ("b", 1.0, 3, 3.0),  # list b goes on below 3.0
+        (0, 1.0, 1, 5.0),
+        (0, 1.0, 2, 1.0),  # list 0 goes on below 1.0
+        (1, 1.0, 1, 4.0),
+        (1, 1.0, 3, 3.0),  # list 1 goes on below 3.0
     ]
     found = read_round(read, 2, 1)
     # row 1 is sure of 9; row 2 can reach at most 1 + 3, row 3 at most 3 + 1
@@ -50,7 +50,7 @@ def test_a_row_whose_best_case_is_below_the_depth_th_sure_score_is_not_a_candida
 
 
 def test_a_list_read_to_its_end_adds_nothing_to_a_row_it_did_not_reach():
-    read = [("a", 1.0, 1, 5.0), ("a", 1.0, 2, 4.0), ("b", 2.0, 1, 1.0)]  # b: 1 of n=2
+    read = [(0, 1.0, 1, 5.0), (0, 1.0, 2, 4.0), (1, 2.0, 1, 1.0)]  # list 1: 1 of n=2
     found = read_round(read, 2, 1)
     # row 2 can gain from neither list: at most 4, below row 1's sure 7
     assert found.candidates == [1]

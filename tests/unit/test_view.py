@@ -11,7 +11,7 @@ from testsupport.tiny import row_with, rows_of
 
 
 def test_columns_and_document_rows_follow_the_chunks(view):
-    assert len(view.langs) == len(view.docs) == len(view.chunks) == 7
+    assert len(view.langs) == len(view.doc_codes) == len(view.kind_codes) == len(view.chunks) == 7
     assert view.language_list == ["en", "fi", "sv"]
     assert view.kind_list == ["report", "web page"]
     assert set(view.doc_rows) == {"laki-fi", "lag-sv", "notes-en"}
