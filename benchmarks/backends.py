@@ -150,7 +150,9 @@ def _server(work: Path):
     return PgTestServer(work / "pgdata")
 
 
-def measure(work: Path, source: Path, sizes: list[str], url: str, repeat: int) -> dict:
+def measure(
+    work: Path, source: Path, sizes: list[str], url: str, repeat: int, folder_up_to: int
+) -> dict:
     from kb.index.pgschema import connect
 
     results: dict = {}
@@ -159,16 +161,18 @@ def measure(work: Path, source: Path, sizes: list[str], url: str, repeat: int) -
         start = time.perf_counter()
         scale(source, target, int(size))  # the folder's build: write_generation
         folder_s = time.perf_counter() - start
-        results[size] = {"files": _run_worker(target, "", repeat)}
-        results[size]["files"]["build_s"] = folder_s
-        print(f"{size}: index folder done", file=sys.stderr)
+        results[size] = {}
+        if int(size) <= folder_up_to:
+            results[size]["files"] = _run_worker(target, "", repeat)
+            results[size]["files"]["build_s"] = folder_s
+        print(f"{size}: index folder done ({folder_s:.0f} s)", file=sys.stderr, flush=True)
         pg_s = build_postgres(target, url)
         with connect(url) as conn:
             size_mb = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         results[size]["postgresql"] = _run_worker(target, url, repeat)
         results[size]["postgresql"]["build_s"] = pg_s
         results[size]["postgresql"]["database_mb"] = size_mb / 2**20
-        print(f"{size}: postgresql done", file=sys.stderr)
+        print(f"{size}: postgresql done ({pg_s:.0f} s to build)", file=sys.stderr, flush=True)
     return results
 
 
@@ -200,6 +204,13 @@ def main() -> int:
     p.add_argument("--source", type=Path, help="a finlex index folder (default: build one)")
     p.add_argument("--backend", default="", help="postgresql:// address (default: start one)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "backends.json")
+    p.add_argument(
+        "--folder-up-to",
+        type=int,
+        default=10**9,
+        help="search the index folder only at sizes up to this (it is still written: "
+        "PostgreSQL's build reads it)",
+    )
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -211,7 +222,9 @@ def main() -> int:
         url = args.backend or server.create_database("bench")
         try:
             source = args.source or build_finlex(work)
-            results = measure(work, source, args.sizes.split(","), url, args.repeat)
+            results = measure(
+                work, source, args.sizes.split(","), url, args.repeat, args.folder_up_to
+            )
         finally:
             if server is not None:
                 server.cleanup()

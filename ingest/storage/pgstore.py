@@ -65,7 +65,17 @@ BUILD_LOCK = 0x6B62  # advisory lock key: "kb", held by the one build
 # at 100k (0.986 with ef_search 400, against 0.922 for pgvector's defaults
 # 16, 64): docs/postgresql.md, benchmarks/hnsw.py.
 HNSW_M, HNSW_EF_CONSTRUCTION = 32, 200
-HNSW_BUILD_MEMORY = "1GB"  # for the build's transaction only: 1M vectors of 384 floats need ~2 GB
+# maintenance_work_mem for the build's transaction only, sized to the graph:
+# a graph that outgrows it is built on disk, many times slower. About
+# 1.5 x (the vector, 2m neighbours at level 0, the element's own record) a
+# row, at least 64 MB, at most HNSW_BUILD_MEMORY_MAX (1M rows of 384
+# dimensions: about 3.3 GB).
+HNSW_BUILD_MEMORY_MAX_MB = 4096
+
+
+def hnsw_build_memory_mb(rows: int, dim: int) -> int:
+    per_row = 1.5 * (4 * dim + 2 * HNSW_M * 10 + 200)
+    return int(min(HNSW_BUILD_MEMORY_MAX_MB, max(64, rows * per_row / 2**20)))
 
 
 class PreviousGeneration:
@@ -160,22 +170,22 @@ class PgStore:
             raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         name = f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
-        terms = [doc_terms(c.indexed_text, c.lang, analyses) for c in chunks]
-        lengths = [len(t) or 1 for t in terms]
-        avgdl = float(np.mean(lengths)) if lengths else 0.0
         with translated(self.url):
             ensure_schema(self.conn, self.url)
             with self.conn.transaction():
                 gen_id = self.conn.execute(
                     "INSERT INTO kb_generations (name, manifest, n_chunks, avgdl)"
                     " VALUES (%s, %s, %s, %s) RETURNING id",
-                    (name, json.dumps(manifest.to_json(), ensure_ascii=False), len(chunks), avgdl),
+                    (name, json.dumps(manifest.to_json(), ensure_ascii=False), len(chunks), 0.0),
                 ).fetchone()[0]
                 _create_tables(self.conn, gen_id, manifest.model.dim)
-                _copy_chunks(self.conn, gen_id, chunks, vectors, terms, bool(analyses))
+                avgdl = _copy_chunks(self.conn, gen_id, chunks, vectors, analyses)
+                self.conn.execute(
+                    "UPDATE kb_generations SET avgdl = %s WHERE id = %s", (avgdl, gen_id)
+                )
                 _copy_analyses(self.conn, gen_id, analyses or {})
                 failpoints.reached("write")
-                _index_tables(self.conn, gen_id, len(chunks))
+                _index_tables(self.conn, gen_id, len(chunks), manifest.model.dim)
                 _impact_postings(self.conn, gen_id, avgdl)
                 _copy_documents(self.conn, gen_id, manifest)
                 failpoints.reached("swap")
@@ -210,35 +220,42 @@ def ts_config(lang: str) -> str:
     return STEMMERS.get(lang, "simple")
 
 
-def _copy_chunks(conn, gen_id, chunks, vectors, terms, analysed: bool) -> None:
-    """The chunk rows. Where the Finnish words were analysed, a Finnish
-    chunk's full-text terms are the program's own (the ``terms`` column,
-    read with 'simple') rather than PostgreSQL's Snowball: base forms and
-    compound parts (kb/text/morphology.py), the same terms as the index
-    folder's."""
+def _copy_chunks(conn, gen_id, chunks, vectors, analyses: Analyses | None) -> float:
+    """The chunk rows, each with its number of terms; the mean of those
+    (BM25's average length). Where the Finnish words were analysed, a
+    Finnish chunk's full-text terms are the program's own (the ``terms``
+    column, read with 'simple') rather than PostgreSQL's Snowball: base
+    forms and compound parts (kb/text/morphology.py), the same terms as the
+    index folder's. Each chunk's terms are made as it is written, so a
+    build holds none of them for the whole corpus."""
     from psycopg import sql
 
     columns = ("row", *CHUNK_COLUMNS, "n_terms", "ts_config", "terms", "embedding")
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
         table("chunks", gen_id), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
+    total = 0
     with conn.cursor().copy(copy_sql) as copy:
-        for row, (c, v, t) in enumerate(zip(chunks, vectors, terms, strict=True)):
+        for row, (c, v) in enumerate(zip(chunks, vectors, strict=True)):
+            t = doc_terms(c.indexed_text, c.lang, analyses)
+            total += len(t) or 1
             vec = "[" + ",".join(map(str, v.tolist())) + "]"  # float32 values, exactly
-            own = analysed and c.lang == "fi"
+            own = bool(analyses) and c.lang == "fi"
             config = "simple" if own else ts_config(c.lang)
             copy.write_row(
                 (row, *chunk_row(c), len(t) or 1, config, " ".join(t) if own else None, vec)
             )
+    return total / len(chunks) if len(chunks) else 0.0
 
 
-def _index_tables(conn, gen_id: int, n_chunks: int) -> None:
+def _index_tables(conn, gen_id: int, n_chunks: int, dim: int) -> None:
     """The HNSW, full-text and filter indexes, and the BM25 statistics."""
     from psycopg import sql
 
     chunks = table("chunks", gen_id)
     # HNSW builds far faster while its graph fits in maintenance_work_mem.
-    conn.execute(f"SET LOCAL maintenance_work_mem = '{HNSW_BUILD_MEMORY}'")
+    memory = hnsw_build_memory_mb(n_chunks, dim)
+    conn.execute(f"SET LOCAL maintenance_work_mem = '{int(memory)}MB'")
     conn.execute(
         sql.SQL(
             "CREATE INDEX ON {} USING hnsw (embedding vector_ip_ops) WITH (m = {}, ef_construction = {})"

@@ -47,3 +47,13 @@ def test_file_store_reads_the_live_generation(tiny):
     previous = store.previous()
     assert previous.name == current_name(tiny.index_dir) and len(previous.chunks) == 7
     assert previous.vectors([0, 6]).shape == (2, tiny.embedder.dim)
+
+
+def test_the_hnsw_build_memory_follows_the_graph_within_bounds():
+    from ingest.storage.pgstore import HNSW_BUILD_MEMORY_MAX_MB, hnsw_build_memory_mb
+
+    assert hnsw_build_memory_mb(100, 384) == 64  # a small corpus: the floor
+    at_100k = hnsw_build_memory_mb(100_000, 384)
+    assert 64 < at_100k < hnsw_build_memory_mb(1_000_000, 384) <= HNSW_BUILD_MEMORY_MAX_MB
+    assert at_100k * 2**20 > 100_000 * 384 * 4  # at least the vectors themselves
+    assert hnsw_build_memory_mb(10**8, 384) == HNSW_BUILD_MEMORY_MAX_MB
