@@ -353,7 +353,7 @@ class Searcher:
         around = rows[max(0, at - 1) : at + 2]
         return [hit_from_chunk(view.chunks[r], 0.0, i + 1, int(r)) for i, r in enumerate(around)]
 
-    def passages_before(self, hit: Hit, n: int = 4) -> list[Chunk]:
+    def passages_before(self, hit: Hit, n: int = 12) -> list[Chunk]:
         """Up to ``n`` passages just before this one in its document,
         nearest first: where a list item's lead-in is when the hit's
         passage starts inside a long list (search/answer.py). Empty for a hit
@@ -364,7 +364,9 @@ class Searcher:
             return []
         rows = view.doc_rows[view.chunks[hit.row].doc_id]
         at = int(np.searchsorted(rows, hit.row))
-        return [view.chunks[int(r)] for r in rows[max(0, at - n) : at][::-1]]
+        before = rows[max(0, at - n) : at][::-1]
+        view.prefetch(before)  # one query with PostgreSQL
+        return [view.chunks[int(r)] for r in before]
 
     def similar(self, hit: Hit | str, k: int = 5, languages=None) -> list[Hit]:
         """Passages most like this one, across all documents ("more like this")."""
