@@ -7,6 +7,9 @@ part."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 
@@ -14,6 +17,8 @@ from search import bridge
 from search.backend.base import Where
 from search.terms import query_terms
 from search.view import IndexView
+
+T = TypeVar("T")
 
 
 def query_language(query: str) -> str | None:
@@ -81,3 +86,23 @@ def bridged(view: IndexView, query: str, source: str, target: str, where: Where,
     if not terms or narrowed.count == 0:
         return []
     return view.generation.lexical(list(terms), narrowed, depth, list(terms.values()))
+
+
+# Retrievers' queries at once: a search's dense, BM25 and bridge queries to
+# PostgreSQL, each on a connection of its own (search/backend/postgres.py).
+_POOL_SIZE = 8
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=_POOL_SIZE, thread_name_prefix="kb-retrieve")
+
+
+def run_all(jobs: dict[str, Callable[[], T]], at_once: bool) -> dict[str, T]:
+    """Each job's result, by name, in the jobs' order: run one after the
+    other, or ``at_once`` in a shared pool of threads (a backend that waits
+    on the network). A job's error is raised as itself."""
+    if not at_once or len(jobs) < 2:
+        return {name: job() for name, job in jobs.items()}
+    futures = {name: _pool().submit(job) for name, job in jobs.items()}
+    return {name: future.result() for name, future in futures.items()}

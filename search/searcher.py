@@ -9,8 +9,10 @@ holds the searcher that runs them on one index generation.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -238,44 +240,52 @@ class Searcher:
 
     def _retrieve(self, view: IndexView, query: str, mode: SearchMode, where, depth: int, qlang):
         """({name: (rows, weight)}, query vector, best cosine) of the retrievers
-        that ``mode`` runs; ``qlang``: the query's language (or None)."""
-        ranked: dict[str, tuple[list[int], object]] = {}
-        qvec, top_cosine = None, None
+        that ``mode`` runs; ``qlang``: the query's language (or None). With a
+        backend that answers over the network (PostgreSQL) the retrievers'
+        queries run at once, each on its own connection."""
+        jobs: dict[str, Callable[[], tuple[list[int], object]]] = {}
+        found: dict[str, object] = {"qvec": None, "top_cosine": None}
         hybrid = mode is SearchMode.HYBRID
         source, qlang = qlang, qlang if hybrid else None
-        if mode.dense:
-            qvec = self.embedder.embed_queries([query])
+
+        def dense() -> tuple[list[int], object]:
+            found["qvec"] = qvec = self.embedder.embed_queries([query])
             rows, cosines = retrieval.dense(view, qvec, where, depth)
-            top_cosine = float(cosines[0]) if len(cosines) else None
-            weight = 1.0
+            found["top_cosine"] = float(cosines[0]) if len(cosines) else None
             if hybrid and qlang is not None:
-                weight = view.dense_weights(qlang)  # fair across languages
-            ranked["dense"] = (rows, weight)
+                return rows, view.dense_weights(qlang)  # fair across languages
+            return rows, 1.0
+
+        if mode.dense:
+            jobs["dense"] = dense
         if mode is SearchMode.BM25:
-            ranked["bm25"] = (retrieval.bm25(view, query, where, depth), 1.0)
-            ranked.update(self._bridged(view, query, source, where, depth, bridge.BM25_MODE_WEIGHT))
+            jobs["bm25"] = lambda: (retrieval.bm25(view, query, where, depth), 1.0)
+            jobs.update(self._bridged(view, query, source, where, depth, bridge.BM25_MODE_WEIGHT))
+        home = where
         if hybrid:
             # Lexical matches across languages are mostly shared numbers and
             # names: BM25 takes part only where the query's language is.
             home = where if qlang is None else view.narrow(where, qlang)
-            ranked["bm25"] = (retrieval.bm25(view, query, home, depth), 1.0)
-            ranked.update(self._bridged(view, query, qlang, where, depth))
-            if qlang is not None and not home.count:
-                # The search excludes the query's own language (cross-language
-                # filter): reach the passages through their versions written in
-                # it, in that order; direct dense hits follow.
-                pivot = versions.pivot(view, query, qvec, qlang, where, depth)
-                ranked["pivot"] = (pivot, versions.PIVOT_LEADS)
-        return ranked, qvec, top_cosine
+            jobs["bm25"] = lambda: (retrieval.bm25(view, query, home, depth), 1.0)
+            jobs.update(self._bridged(view, query, qlang, where, depth))
+        ranked = retrieval.run_all(jobs, view.generation.remote)
+        qvec = found["qvec"]
+        if hybrid and qlang is not None and not home.count:
+            # The search excludes the query's own language (cross-language
+            # filter): reach the passages through their versions written in
+            # it, in that order; direct dense hits follow.
+            pivot = versions.pivot(view, query, qvec, qlang, where, depth)
+            ranked["pivot"] = (pivot, versions.PIVOT_LEADS)
+        return ranked, qvec, found["top_cosine"]
 
     @staticmethod
     def _bridged(view: IndexView, query: str, source, where, depth: int, weight=None) -> dict:
-        """The lexical bridge's lists: the query's words translated into each
-        other language of the index, BM25 there (search/bridge.py)."""
+        """The lexical bridge's lists, to run: the query's words translated
+        into each other language of the index, BM25 there (search/bridge.py)."""
+        weight = bridge.BRIDGE_WEIGHT if weight is None else weight
         return {
-            f"bridge-{target}": (
-                retrieval.bridged(view, query, source, target, where, depth),
-                bridge.BRIDGE_WEIGHT if weight is None else weight,
+            f"bridge-{target}": functools.partial(
+                lambda t: (retrieval.bridged(view, query, source, t, where, depth), weight), target
             )
             for target in bridge.targets(source, view.language_list)
         }

@@ -50,6 +50,9 @@ class SearchIndex(Protocol):
     chunks: list[Chunk]
     sentences: object | None  # kb.index.sentences.SentenceVectors; None: not stored
     has_analyses: bool  # whether the build stored Finnish analyses (kb/text/morphology.py)
+    # whether its queries wait on a server (a search then runs its
+    # retrievers' queries at once, search/retrieval.py run_all)
+    remote: bool
 
     def dense(self, qvec: np.ndarray, where: Where, depth: int) -> tuple[list[int], np.ndarray]:
         """(rows best first, their cosines) among the allowed rows."""

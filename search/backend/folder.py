@@ -24,6 +24,7 @@ class FileIndex:
         self.lexical_index = generation.lexical
         self.sentences = generation.sentences
         self.has_analyses = bool(generation.analyses)
+        self.remote = False  # in this process: one retriever after the other
         self._prefixes: set[str] | None = None
         self._lock = threading.Lock()
 

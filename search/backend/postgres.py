@@ -87,6 +87,7 @@ class PgIndex:
     # Sentence vectors are not stored in PostgreSQL: the best sentences are
     # embedded at query time (search/highlight.py), as for an older folder.
     sentences = None
+    remote = True  # a search's queries run at once, each on its own connection
 
     def __init__(self, url: str, fingerprint: str | None) -> None:
         self.url = url

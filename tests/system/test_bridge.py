@@ -166,6 +166,41 @@ def test_postgres_ranks_the_bridge_as_the_index_folder_does(tiny_dicts, settings
         assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-6)
 
 
+def test_postgres_runs_a_searchs_queries_at_once_with_the_same_results(
+    tiny_dicts, settings, pg_url
+):
+    """With PostgreSQL, an English hybrid search's dense query and its
+    bridge query run at once on the retrievers' threads; one after the
+    other, the same hits and scores."""
+    import threading
+    from dataclasses import replace
+
+    for i, text in enumerate(FINNISH):
+        (settings.corpus_dir / f"ohje{i}.fi.md").write_text(text, encoding="utf-8")
+    pg = replace(settings, backend=pg_url)
+    build_index(pg, embedder=MisledEmbedder())
+    searcher = Searcher.load(None, pg, embedder=MisledEmbedder())
+    index = searcher.generation
+    threads: list[str] = []
+    for name in ("dense", "lexical"):
+        method = getattr(index, name)
+
+        def recorded(*args, _method=method, **kwargs):
+            threads.append(threading.current_thread().name)
+            return _method(*args, **kwargs)
+
+        setattr(index, name, recorded)
+    question = "procurement thresholds for cleaning"
+    at_once = searcher.search(question, k=3, mode="hybrid")
+    assert len(threads) == 2 and all(t.startswith("kb-retrieve") for t in threads), threads
+    threads.clear()
+    index.remote = False
+    one_by_one = searcher.search(question, k=3, mode="hybrid")
+    assert threads == [threading.current_thread().name] * 2
+    assert [h.chunk_id for h in at_once] == [h.chunk_id for h in one_by_one]
+    assert [h.score for h in at_once] == [h.score for h in one_by_one]
+
+
 def test_warming_reads_the_dictionaries_once_before_the_first_english_question(
     tiny_dicts, monkeypatch
 ):

@@ -83,3 +83,35 @@ def test_query_language_names_a_clear_language(query, lang):
 
 def test_query_language_is_none_when_unsure():
     assert retrieval.query_language("60 000") is None
+
+
+def test_run_all_keeps_the_jobs_order_and_runs_them_on_other_threads_at_once():
+    import threading
+
+    from search.retrieval import run_all
+
+    barrier = threading.Barrier(3, timeout=10)  # passes only if all three run at once
+
+    def job(name):
+        def run():
+            barrier.wait()
+            return name, threading.current_thread().name
+
+        return run
+
+    got = run_all({n: job(n) for n in ("dense", "bm25", "bridge-fi")}, at_once=True)
+    assert list(got) == ["dense", "bm25", "bridge-fi"]
+    assert all(name == n and thread.startswith("kb-retrieve") for n, (name, thread) in got.items())
+    one_by_one = run_all({"a": lambda: threading.current_thread().name}, at_once=False)
+    assert one_by_one == {"a": threading.current_thread().name}
+
+
+def test_run_all_raises_a_jobs_error_as_itself():
+    from kb.errors import BackendUnavailableError
+    from search.retrieval import run_all
+
+    def down():
+        raise BackendUnavailableError("postgresql://x", "gone")
+
+    with pytest.raises(BackendUnavailableError):
+        run_all({"dense": lambda: 1, "bm25": down}, at_once=True)
