@@ -7,6 +7,7 @@ part."""
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -93,15 +94,24 @@ def bridged(view: IndexView, query: str, source: str, target: str, where: Where,
 _POOL_SIZE = 8
 
 
-@functools.cache
+_pool_lock = threading.Lock()
+_pools: list[ThreadPoolExecutor] = []  # the one pool, made on first use
+
+
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=_POOL_SIZE, thread_name_prefix="kb-retrieve")
+    with _pool_lock:
+        if not _pools:
+            _pools.append(
+                ThreadPoolExecutor(max_workers=_POOL_SIZE, thread_name_prefix="kb-retrieve")
+            )
+        return _pools[0]
 
 
 def run_all(jobs: dict[str, Callable[[], T]], at_once: bool) -> dict[str, T]:
     """Each job's result, by name, in the jobs' order: run one after the
     other, or ``at_once`` in a shared pool of threads (a backend that waits
-    on the network). A job's error is raised as itself."""
+    on the network). A job's error is raised as itself, at once: the other
+    jobs still finish on their threads and their results are dropped."""
     if not at_once or len(jobs) < 2:
         return {name: job() for name, job in jobs.items()}
     futures = {name: _pool().submit(job) for name, job in jobs.items()}

@@ -23,6 +23,7 @@ from kb.model.embedder import Embedder, resolve_model
 from kb.records import Chunk, IndexedDocument
 from kb.settings import Settings, load_settings
 from kb.text.headings import heading_key, section_query, section_reference
+from search import answer as answers
 from search import bridge, relevance, retrieval, sections, versions
 from search import highlight as highlighting
 from search.backend import Backend, FileBackend, SearchIndex, open_backend
@@ -363,7 +364,7 @@ class Searcher:
         around = rows[max(0, at - 1) : at + 2]
         return [hit_from_chunk(view.chunks[r], 0.0, i + 1, int(r)) for i, r in enumerate(around)]
 
-    def passages_before(self, hit: Hit, n: int = 12) -> list[Chunk]:
+    def passages_before(self, hit: Hit, n: int = answers.LEAD_IN_REACH) -> list[Chunk]:
         """Up to ``n`` passages just before this one in its document,
         nearest first: where a list item's lead-in is when the hit's
         passage starts inside a long list (search/answer.py). Empty for a hit

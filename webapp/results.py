@@ -140,7 +140,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     verdicts = st.container()  # "answered my question" / "did not", under the answer
     if stored or hits.no_relevant_passage:
         show_answer(answer_box, hits, ui, searcher)
-        feedback.answer_verdicts(verdicts, query, hits, ui, generation, searcher.passages_before)
+        feedback.answer_verdicts(verdicts, query, hits, ui, generation, lead_ins(searcher))
     else:
         answer_box.html(ANSWER_PLACE)
     show_exports(st.container(), query, hits, ui, searcher)
@@ -169,7 +169,7 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
             pass  # the cards are on screen, with their query words marked
         show_answer(answer_box, hits, ui, searcher, held=True)
         feedback.answer_verdicts(
-            verdicts, query, hits, ui, generation, searcher.passages_before
+            verdicts, query, hits, ui, generation, lead_ins(searcher)
         )  # under the answer
 
 
@@ -185,6 +185,21 @@ def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) 
     return cards
 
 
+def lead_ins(searcher: Searcher):
+    """Where the answer box looks for a list item's lead-in
+    (Searcher.passages_before), or nowhere when the search database cannot
+    be reached after the search: the box then quotes no item rather than
+    fail."""
+
+    def before(hit):
+        try:
+            return searcher.passages_before(hit)
+        except BackendUnavailableError:
+            return []
+
+    return before
+
+
 def show_answer(where, hits, ui: str, searcher: Searcher, held: bool = False) -> None:
     """The answer box above the cards: the best sentences, each with its
     citation and a link to its card; or, when nothing cleared the relevance
@@ -192,7 +207,7 @@ def show_answer(where, hits, ui: str, searcher: Searcher, held: bool = False) ->
     if hits.no_relevant_passage:
         where.warning(f"{label(ui, 'no_relevant')} {label(ui, 'nearest')}")
         return
-    sentences = answer(hits, before=searcher.passages_before)
+    sentences = answer(hits, before=lead_ins(searcher))
     if sentences:
         docs = {s.hit.doc_id: searcher.document(s.hit.doc_id) for s in sentences}
         where.html(answer_html(sentences, ui, docs, held))

@@ -68,8 +68,9 @@ HNSW_M, HNSW_EF_CONSTRUCTION = 32, 200
 # maintenance_work_mem for the build's transaction only, sized to the graph:
 # a graph that outgrows it is built on disk, many times slower. About
 # 1.5 x (the vector, 2m neighbours at level 0, the element's own record) a
-# row, at least 64 MB, at most HNSW_BUILD_MEMORY_MAX (1M rows of 384
-# dimensions: about 3.3 GB).
+# row, at least 64 MB, at most HNSW_BUILD_MEMORY_MAX_MB (1M rows of 384
+# dimensions: about 3.3 GB). pgvector's parallel build takes it as shared
+# memory: a container's /dev/shm must hold it (docs/postgresql.md).
 HNSW_BUILD_MEMORY_MAX_MB = 4096
 
 
@@ -255,7 +256,7 @@ def _index_tables(conn, gen_id: int, n_chunks: int, dim: int) -> None:
     chunks = table("chunks", gen_id)
     # HNSW builds far faster while its graph fits in maintenance_work_mem.
     memory = hnsw_build_memory_mb(n_chunks, dim)
-    conn.execute(f"SET LOCAL maintenance_work_mem = '{int(memory)}MB'")
+    conn.execute(f"SET LOCAL maintenance_work_mem = '{memory}MB'")
     conn.execute(
         sql.SQL(
             "CREATE INDEX ON {} USING hnsw (embedding vector_ip_ops) WITH (m = {}, ef_construction = {})"

@@ -46,7 +46,7 @@ class Round:
 
     candidates: list[int]  # the rows read that may enter the top depth, in first-read order
     bound: float  # the highest score a row not read can have
-    read: int = 0  # rows read in all, before the candidates were pruned
+    read: int = 0  # distinct rows read, before the candidates were pruned
 
 
 def read_round(read: Iterable[tuple[int, float, int, float]], n: int, depth: int) -> Round:

@@ -293,3 +293,29 @@ def test_an_item_whose_lead_in_is_in_a_passage_before_is_quoted_after_it():
     )
     got = answer(Results([best, second]))
     assert [s.text for s in got] == ["Toinen lause."]
+
+
+def test_a_full_sentence_inside_an_earlier_item_is_not_the_lead_in():
+    text = (
+        "Ehdokas on suljettava, jos se on tuomittu\n"
+        "1) lahjonnasta. Tämä koskee myös yrityksiä.\n"
+        "2) petoksesta;\n"
+        "3) rahanpesusta."
+    )
+    assert _best(text, "2) petoksesta;") == (
+        "Ehdokas on suljettava, jos se on tuomittu … 2) petoksesta; …"
+    )
+
+
+def test_a_long_lead_in_is_cut_so_the_item_stays_in_the_quote():
+    from search.answer import MAX_CHARS, answer
+
+    lead = "Hankintayksikkö voi " + "käyttää hyvin pitkää johdantoa " * 15 + "jos"
+    text = f"{lead}\n1) tarjouksia ei ole saatu."
+    quoted = _best(text, "1) tarjouksia ei ole saatu.")
+    assert quoted.startswith("Hankintayksikkö voi käyttää")
+    assert quoted.endswith("… 1) tarjouksia ei ole saatu.")  # cut where it was cut, not between
+    assert len(quoted) <= MAX_CHARS
+    start = text.index("1)")
+    best = hit(text=text, highlights=(Highlight(start, len(text), "sentence"),))
+    assert answer(Results([best]))[0].text == quoted  # the box shows it whole

@@ -74,3 +74,13 @@ def test_a_card_links_its_own_document_at_the_page_and_escapes_its_text():
     outline = html.unescape(outline)
     assert "view=outline" in outline and "document=strategy-2020-fi" in outline
     assert "<script>" not in card and "&#60;script&#62;" in card
+
+
+def test_the_answer_box_quotes_no_list_item_when_the_database_is_gone():
+    from kb.errors import BackendUnavailableError
+
+    class Gone:
+        def passages_before(self, hit):
+            raise BackendUnavailableError("postgresql://db", "connection refused")
+
+    assert results.lead_ins(Gone())(hit()) == []
