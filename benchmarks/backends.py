@@ -138,8 +138,9 @@ def _qps(searcher, queries: list[str]) -> float:
 def _run_worker(index: Path, backend: str, repeat: int) -> dict:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     args = [sys.executable, __file__, "--worker", str(index), "--repeat", str(repeat)]
+    # stderr passes through: a worker that fails says why
     run = subprocess.run(
-        args + ["--backend", backend], env=env, check=True, capture_output=True, text=True
+        args + ["--backend", backend], env=env, check=True, stdout=subprocess.PIPE, text=True
     )
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -150,23 +151,49 @@ def _server(work: Path):
     return PgTestServer(work / "pgdata")
 
 
+def _built(url: str, size: int) -> bool:
+    """Whether the live generation in ``url`` already has ``size`` chunks
+    (a --work run that is resumed: its build is reused)."""
+    from kb.index.pgschema import connect
+
+    with connect(url) as conn:
+        if not conn.execute("SELECT to_regclass('kb_live') IS NOT NULL").fetchone()[0]:
+            return False
+        row = conn.execute(
+            "SELECT g.n_chunks FROM kb_live l JOIN kb_generations g ON g.id = l.generation"
+        ).fetchone()
+    return bool(row) and row[0] == size
+
+
 def measure(
     work: Path, source: Path, sizes: list[str], url: str, repeat: int, folder_up_to: int
 ) -> dict:
+    """Per size: scale, search the folder, build PostgreSQL, search it. In a
+    kept --work folder a scaled folder already there (its CURRENT written)
+    and a PostgreSQL build of the same size are reused, and their build
+    times are those recorded then (``built.json``)."""
     from kb.index.pgschema import connect
 
     results: dict = {}
+    times_file = work / "built.json"
+    times = json.loads(times_file.read_text()) if times_file.exists() else {}
     for size in sizes:
         target = work / f"s{size}"
         start = time.perf_counter()
-        scale(source, target, int(size))  # the folder's build: write_generation
-        folder_s = time.perf_counter() - start
+        if not (target / "CURRENT").exists():
+            scale(source, target, int(size))  # the folder's build: write_generation
+            times[f"files-{size}"] = time.perf_counter() - start
+            times_file.write_text(json.dumps(times))
+        folder_s = times[f"files-{size}"]
         results[size] = {}
         if int(size) <= folder_up_to:
             results[size]["files"] = _run_worker(target, "", repeat)
             results[size]["files"]["build_s"] = folder_s
         print(f"{size}: index folder done ({folder_s:.0f} s)", file=sys.stderr, flush=True)
-        pg_s = build_postgres(target, url)
+        if f"postgresql-{size}" not in times or not _built(url, int(size)):
+            times[f"postgresql-{size}"] = build_postgres(target, url)
+            times_file.write_text(json.dumps(times))
+        pg_s = times[f"postgresql-{size}"]
         with connect(url) as conn:
             size_mb = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         results[size]["postgresql"] = _run_worker(target, url, repeat)
@@ -211,13 +238,20 @@ def main() -> int:
         help="search the index folder only at sizes up to this (it is still written: "
         "PostgreSQL's build reads it)",
     )
+    p.add_argument(
+        "--work",
+        type=Path,
+        help="keep the scaled folders (and, with --backend, the build) here and reuse them "
+        "when run again (default: a temporary folder)",
+    )
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.backend, args.repeat)))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         server = None if args.backend else _server(work)
         url = args.backend or server.create_database("bench")
         try:
