@@ -113,6 +113,43 @@ def test_a_search_process_holds_no_corpus(settings, pg_url, monkeypatch):
     assert records[-1] == files.chunks[-1]
 
 
+def test_records_read_by_threads_at_once_come_whole_from_a_small_cache(
+    settings, pg_url, monkeypatch
+):
+    """Four threads reading overlapping rows through a cache smaller than
+    one call: each gets its records, though the others evict them (the
+    4-client benchmark at 100k once met an IndexError)."""
+    import random
+
+    import search.backend.pgrecords as pgrecords
+
+    many_passages(settings.corpus_dir)
+    fake = NoTies()
+    build_index(settings, embedder=fake)
+    build_index(replace(settings, backend=pg_url), embedder=fake)
+    files = Searcher.load(settings.index_dir, settings, embedder=fake)
+    monkeypatch.setattr(pgrecords, "CACHE_ROWS", 10)
+    records = Searcher.load(None, replace(settings, backend=pg_url), embedder=fake).chunks
+    errors: list[BaseException] = []
+
+    def reader(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(40):
+                rows = rng.sample(range(60), 30)
+                assert records.fetch(rows) == [files.chunks[r] for r in rows]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    assert len(records._cache) <= 10
+
+
 def _live(url: str) -> str | None:
     with psycopg.connect(url, connect_timeout=5) as conn:
         row = conn.execute(
