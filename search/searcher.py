@@ -15,8 +15,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from kb.choices import ChoiceError
 from kb.index.folder import Generation
 from kb.model.embedder import Embedder, resolve_model
@@ -358,9 +356,7 @@ class Searcher:
         """The passage with the chunks just before and after it in its
         document, in reading order (the hit itself included)."""
         view = self._view
-        row = self._resolve(view, hit)
-        rows = view.doc_rows[view.chunks[row].doc_id]
-        at = int(np.searchsorted(rows, row))
+        rows, at = view.doc_position(self._resolve(view, hit))
         around = rows[max(0, at - 1) : at + 2]
         return [hit_from_chunk(view.chunks[r], 0.0, i + 1, int(r)) for i, r in enumerate(around)]
 
@@ -373,8 +369,7 @@ class Searcher:
         view = self._view
         if not view.holds(hit):
             return []
-        rows = view.doc_rows[view.chunks[hit.row].doc_id]
-        at = int(np.searchsorted(rows, hit.row))
+        rows, at = view.doc_position(hit.row)
         before = rows[max(0, at - n) : at][::-1]
         view.prefetch(before)  # one query with PostgreSQL
         return [view.chunks[int(r)] for r in before]

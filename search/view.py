@@ -47,7 +47,8 @@ class IndexView:
         # Documents and kinds as small integers, one per row: a filter on
         # many documents is an integer isin (an object array compared every
         # row with every value: 83 ms a search at 100k passages).
-        self._doc_code = {d: i for i, d in enumerate(self.doc_rows)}
+        self._docs = list(self.doc_rows)  # by code
+        self._doc_code = {d: i for i, d in enumerate(self._docs)}
         self._kind_code = {k: i for i, k in enumerate(self.kind_list)}
         self.doc_codes = _codes(cols.docs, self._doc_code, np.int32)
         self.kind_codes = _codes(cols.kinds, self._kind_code, np.int16)
@@ -201,9 +202,15 @@ class IndexView:
             where.exclude,
         )
 
+    def doc_position(self, row: int) -> tuple[np.ndarray, int]:
+        """The rows of ``row``'s document and where ``row`` is among them
+        (its document from the codes: no record read)."""
+        rows = self.doc_rows[self._docs[int(self.doc_codes[row])]]
+        return rows, int(np.searchsorted(rows, row))
+
     def relative_position(self, row: int) -> float:
-        rows = self.doc_rows[self.chunks[row].doc_id]
-        return float(np.searchsorted(rows, row)) / max(len(rows) - 1, 1)
+        rows, at = self.doc_position(row)
+        return float(at) / max(len(rows) - 1, 1)
 
 
 def _codes(values: list[str], code_of: dict[str, int], dtype) -> np.ndarray:

@@ -16,7 +16,6 @@ import streamlit as st
 from kb.errors import KBError
 from kb.labels import label
 from kb.settings import load_settings
-from search.answer import answer
 from search.feedback import Feedback, FeedbackStore, Verdict, question_key
 
 logger = logging.getLogger(__name__)
@@ -126,14 +125,16 @@ def card_verdicts(searcher, hit, ui: str) -> None:
         verdict_control(st, Target(question, ui, searcher.generation.name, hit))
 
 
-def answer_verdicts(where, query: str, hits, ui: str, generation: str, before=None) -> None:
-    """Under the answer box: its buttons; or, when the search found no
-    relevant passage, that noted once in this session (no click needed)."""
+def answer_verdicts(where, query: str, hits, ui: str, generation: str, answered: bool) -> None:
+    """Under the answer box: its buttons, when it quoted a sentence
+    (``answered``, from webapp.results.show_answer); or, when the search
+    found no relevant passage, that noted once in this session (no click
+    needed)."""
     if not enabled():
         return
     if hits.no_relevant_passage:
         _note_no_passage(Target(query, ui, generation))
-    elif answer(hits, before=before):
+    elif answered:
         verdict_control(where, Target(query, ui, generation))
 
 

@@ -139,8 +139,8 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
     answer_box = st.empty()
     verdicts = st.container()  # "answered my question" / "did not", under the answer
     if stored or hits.no_relevant_passage:
-        show_answer(answer_box, hits, ui, searcher)
-        feedback.answer_verdicts(verdicts, query, hits, ui, generation, lead_ins(searcher))
+        answered = show_answer(answer_box, hits, ui, searcher)
+        feedback.answer_verdicts(verdicts, query, hits, ui, generation, answered)
     else:
         answer_box.html(ANSWER_PLACE)
     show_exports(st.container(), query, hits, ui, searcher)
@@ -167,10 +167,8 @@ def search_view(searcher: Searcher, ui: str, links: dict[str, str]) -> None:
             hits = hits.with_hits(list(best))
         except BackendUnavailableError:
             pass  # the cards are on screen, with their query words marked
-        show_answer(answer_box, hits, ui, searcher, held=True)
-        feedback.answer_verdicts(
-            verdicts, query, hits, ui, generation, lead_ins(searcher)
-        )  # under the answer
+        answered = show_answer(answer_box, hits, ui, searcher, held=True)
+        feedback.answer_verdicts(verdicts, query, hits, ui, generation, answered)  # under it
 
 
 def show_hits(searcher: Searcher, groups: dict, ui: str, links: dict[str, str]) -> dict:
@@ -200,16 +198,18 @@ def lead_ins(searcher: Searcher):
     return before
 
 
-def show_answer(where, hits, ui: str, searcher: Searcher, held: bool = False) -> None:
+def show_answer(where, hits, ui: str, searcher: Searcher, held: bool = False) -> bool:
     """The answer box above the cards: the best sentences, each with its
     citation and a link to its card; or, when nothing cleared the relevance
-    bar, a sentence that says so, with the nearest passages under a note."""
+    bar, a sentence that says so, with the nearest passages under a note.
+    Whether it quoted any sentence."""
     if hits.no_relevant_passage:
         where.warning(f"{label(ui, 'no_relevant')} {label(ui, 'nearest')}")
-        return
+        return False
     sentences = answer(hits, before=lead_ins(searcher))
     if sentences:
         docs = {s.hit.doc_id: searcher.document(s.hit.doc_id) for s in sentences}
         where.html(answer_html(sentences, ui, docs, held))
     else:
         where.empty()
+    return bool(sentences)
