@@ -51,6 +51,7 @@ def _recall(got: list[int], truth: list[int]) -> float:
 
 
 def graphs(url: str, qvecs: list[str], specs: list[tuple[int, int]], efs: list[int]) -> list:
+    from ingest.storage.pgstore import hnsw_build_memory_mb
     from kb.index.pgschema import connect, live_generation
 
     conn = connect(url)
@@ -67,7 +68,11 @@ def graphs(url: str, qvecs: list[str], specs: list[tuple[int, int]], efs: list[i
                 (chunks,),
             ).fetchall():
                 conn.execute(f'DROP INDEX "{name}"')
-            conn.execute("SET maintenance_work_mem = '1GB'")
+            rows, dim = conn.execute(
+                f"SELECT count(*), max(vector_dims(embedding)) FROM {chunks}"
+            ).fetchone()
+            memory = hnsw_build_memory_mb(rows, dim, int(m))  # as a build sizes it
+            conn.execute(f"SET maintenance_work_mem = '{memory}MB'")
             t = time.perf_counter()
             conn.execute(
                 f"CREATE INDEX ON {chunks} USING hnsw (embedding vector_ip_ops)"

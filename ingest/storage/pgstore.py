@@ -74,8 +74,8 @@ HNSW_M, HNSW_EF_CONSTRUCTION = 32, 200
 HNSW_BUILD_MEMORY_MAX_MB = 4096
 
 
-def hnsw_build_memory_mb(rows: int, dim: int) -> int:
-    per_row = 1.5 * (4 * dim + 2 * HNSW_M * 10 + 200)
+def hnsw_build_memory_mb(rows: int, dim: int, m: int = HNSW_M) -> int:
+    per_row = 1.5 * (4 * dim + 2 * m * 10 + 200)
     return int(min(HNSW_BUILD_MEMORY_MAX_MB, max(64, rows * per_row / 2**20)))
 
 
