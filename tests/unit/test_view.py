@@ -90,3 +90,32 @@ def test_vectors_are_the_stored_ones(tiny, view):
     expected = tiny.embedder.embed_queries([view.chunks[row].indexed_text])[0]
     assert np.allclose(view.vector(row), expected, atol=1e-6)
     assert view.doc_vectors("laki-fi").shape == (3, tiny.embedder.dim)
+
+
+def test_columns_are_integer_codes_with_sections_numbered_as_first_met():
+    from search.view import _Columns
+
+    records = [
+        ("fi", "b", "law", "g", ["1 luku", "2 §"]),
+        ("sv", "a", "law", "g", ("1 kap", "2 §")),
+        ("fi", "b", "law", "g", ["1 luku", "2 §"]),  # the same section again
+        ("fi", "b", "law", "g", ["1 luku", "3 §"]),
+        ("sv", "a", "web page", "g", ("1 kap", "2 §")),
+    ]
+    cols = _Columns(iter(records))
+    assert cols.section_ids.tolist() == [0, 1, 0, 2, 1]  # "2 §" of b and of a differ
+    assert cols.docs == ["a", "b"] and cols.doc_codes.tolist() == [1, 0, 1, 1, 0]
+    assert {d: r.tolist() for d, r in cols.doc_rows.items()} == {"a": [1, 4], "b": [0, 2, 3]}
+    assert cols.kinds == ["law", "web page"] and cols.kind_codes.tolist() == [0, 0, 0, 0, 1]
+    assert cols.langs.tolist() == ["fi", "sv", "fi", "fi", "sv"]
+    assert cols.lang_counts == {"fi": 3, "sv": 2}
+    assert cols.heading_keys.tolist() == ["2§", "2§", "2§", "3§", "2§"]
+    # no Python object per row: the per-row columns are numpy arrays of codes
+    assert cols.doc_codes.dtype == np.int32 and cols.section_ids.dtype == np.int64
+
+
+def test_columns_of_no_rows():
+    from search.view import _Columns
+
+    cols = _Columns(iter([]))
+    assert cols.doc_rows == {} and len(cols.section_ids) == 0 and cols.lang_counts == {}
