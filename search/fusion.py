@@ -25,18 +25,20 @@ AWAY_WEIGHT = 2.0
 
 def fuse(lists: list[tuple[list[int], float | np.ndarray]]) -> tuple[dict[int, float], list[int]]:
     """Weighted reciprocal rank fusion: (score by row, rows best first, ties by
-    row). A list's weight is a number, or an array of weights by row."""
+    row). A list's weight is a number, or one weight per row listed (an
+    array as long as the list)."""
     fused: dict[int, float] = {}
     for rows, weight in lists:
-        weights = weight[rows].tolist() if isinstance(weight, np.ndarray) else [weight] * len(rows)
+        weights = weight.tolist() if isinstance(weight, np.ndarray) else [weight] * len(rows)
         for rank, (row, w) in enumerate(zip(rows, weights, strict=True), start=1):
             fused[row] = fused.get(row, 0.0) + w / (RRF_K + rank)
     return fused, sorted(fused, key=lambda r: (-fused[r], r))
 
 
 def dense_weights(langs: np.ndarray, lexical_langs: set[str] | None) -> float | np.ndarray:
-    """The dense list's weight by row: 1 where BM25 also ranks, ``AWAY_WEIGHT``
-    where it cannot (rows outside ``lexical_langs``; None: BM25 ranks all)."""
+    """The dense list's weights for rows of languages ``langs``: 1 where BM25
+    also ranks, ``AWAY_WEIGHT`` where it cannot (rows outside
+    ``lexical_langs``; None: BM25 ranks all)."""
     if lexical_langs is None:
         return 1.0
     return np.where(np.isin(langs, list(lexical_langs)), 1.0, AWAY_WEIGHT)

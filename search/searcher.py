@@ -26,7 +26,7 @@ from search import bridge, relevance, retrieval, sections, versions
 from search import highlight as highlighting
 from search.backend import Backend, FileBackend, SearchIndex, open_backend
 from search.encoders import load_query_embedder
-from search.fusion import fuse
+from search.fusion import dense_weights, fuse
 from search.highlight import sentence_spans
 from search.hits import (
     Highlight,
@@ -252,7 +252,7 @@ class Searcher:
             rows, cosines = retrieval.dense(view, qvec, where, depth)
             found["top_cosine"] = float(cosines[0]) if len(cosines) else None
             if hybrid and qlang is not None:
-                return rows, view.dense_weights(qlang)  # fair across languages
+                return rows, dense_weights(view.langs[rows], {qlang})  # fair across languages
             return rows, 1.0
 
         if mode.dense:

@@ -18,7 +18,6 @@ from kb.text import morphology
 from kb.text.headings import chapter_key, heading_key
 from kb.text.lexical import words
 from search.backend import MIN_PREFIX, FileIndex, SearchIndex, Where
-from search.fusion import dense_weights
 from search.terms import query_terms
 
 # Below this many passages in a language, no word counts as common: in a
@@ -75,7 +74,6 @@ class IndexView:
         del cols
         self._shares: dict[tuple[str, str], float] = {}
         self._doc_vectors: dict[str, np.ndarray] = {}
-        self._dense_weights: dict[str, np.ndarray] = {}
         self._known: dict[str, bool] = {}
         self._lock = threading.Lock()
 
@@ -86,14 +84,6 @@ class IndexView:
         if fetch is not None:
             fetch([int(r) for r in rows])
 
-    def dense_weights(self, qlang: str) -> np.ndarray:
-        """The dense list's weights by row when BM25 ranks only ``qlang``
-        (fusion.py), computed once per language."""
-        with self._lock:
-            if qlang not in self._dense_weights:
-                self._dense_weights[qlang] = dense_weights(self.langs, {qlang})
-            return self._dense_weights[qlang]
-
     def term_share(self, term: str, lang: str) -> float:
         """The share of ``lang``'s passages whose indexed text holds the
         index term ``term`` (a stem), from BM25's postings; 0.0 when the
@@ -103,8 +93,7 @@ class IndexView:
             return 0.0
         with self._lock:
             if (term, lang) not in self._shares:
-                rows = self.generation.postings(term)
-                held = int(np.count_nonzero(self.langs[rows] == lang)) if len(rows) else 0
+                held = self.generation.holding(term, self.where(languages=[lang]))
                 self._shares[(term, lang)] = held / n
             return self._shares[(term, lang)]
 

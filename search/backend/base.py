@@ -65,8 +65,10 @@ class SearchIndex(Protocol):
 
     def vectors(self, rows: list[int]) -> np.ndarray: ...
 
-    def postings(self, term: str) -> np.ndarray:
-        """Rows whose indexed text holds the index term ``term``."""
+    def holding(self, term: str, where: Where) -> int:
+        """How many of the rows ``where`` allows hold the index term ``term``
+        (counted where the rows are: a common term at a million passages
+        is hundreds of thousands of rows)."""
 
     def finnish(self, words: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """The index terms of those of ``words`` the build analysed as

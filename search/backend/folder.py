@@ -59,10 +59,11 @@ class FileIndex:
             return self.index.reconstruct_n(int(rows[0]), len(rows)).astype(np.float32)
         return self.generation.vectors([int(r) for r in rows])
 
-    def postings(self, term: str) -> np.ndarray:
+    def holding(self, term: str, where: Where) -> int:
         if self.lexical_index is None:
-            return np.zeros(0, dtype=np.int64)
-        return self.lexical_index.postings(term)
+            return 0
+        rows = self.lexical_index.postings(term)
+        return int(np.count_nonzero(where.mask[rows])) if len(rows) else 0
 
     def finnish(self, words) -> dict[str, tuple[str, ...]]:
         analyses = self.generation.analyses

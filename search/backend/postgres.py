@@ -307,21 +307,25 @@ class PgIndex:
         got = dict(self._run(query, (rows,)))
         return np.asarray([got[r] for r in rows], dtype=np.float32)
 
-    def postings(self, term: str) -> np.ndarray:
+    def holding(self, term: str, where: Where) -> int:
         from psycopg import sql
 
         text = tsquery_text([term])
         if not text:
-            return np.zeros(0, dtype=np.int64)
+            return 0
         if self.has_postings:
-            query = sql.SQL("SELECT row FROM {} WHERE lexeme = %s").format(
-                table("postings", self.id)
+            clause, params = _filters(where, alias="p.")
+            query = sql.SQL("SELECT count(*) FROM {} p WHERE p.lexeme = %(term)s{}").format(
+                table("postings", self.id), clause
             )
-            return np.asarray([r[0] for r in self._run(query, (term,))], dtype=np.int64)
-        query = sql.SQL("SELECT row FROM {} WHERE tsv @@ %s::tsquery").format(
-            table("chunks", self.id)
-        )
-        return np.asarray([r[0] for r in self._run(query, (text,))], dtype=np.int64)
+            params["term"] = term
+        else:
+            clause, params = _filters(where, alias="c.")
+            query = sql.SQL("SELECT count(*) FROM {} c WHERE c.tsv @@ %(tsq)s::tsquery{}").format(
+                table("chunks", self.id), clause
+            )
+            params["tsq"] = text
+        return int(self._run(query, params)[0][0])
 
     def finnish(self, words) -> dict[str, tuple[str, ...]]:
         """The Finnish analyses of those of ``words`` the build analysed: one

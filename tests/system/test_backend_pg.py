@@ -82,6 +82,16 @@ def test_same_answers_and_citations_as_the_index_folder(settings, pg):
     ]
     for x, y in zip(files.search("hankinta", k=5), postgres.search("hankinta", k=5), strict=True):
         assert files.passages_before(x) == postgres.passages_before(y)
+    # How many passages of a language hold a term (the highlights' rarity),
+    # counted in the database: the folder's count.
+    for term in ("hankin", "upphandl", "innovation", "zebra"):
+        for lang in ("fi", "sv"):
+            counts = [
+                s.view.generation.holding(term, s.view.where(languages=[lang]))
+                for s in (files, postgres)
+            ]
+            assert counts[0] == counts[1], (term, lang)
+    assert files.view.generation.holding("upphandl", files.view.where(languages=["sv"])) > 0
     # Filters: only Swedish, only one document.
     for filters in ({"languages": ["sv"]}, {"docs": ["hankinnat-fi"]}):
         a = files.search("hankinnat upphandling", k=3, **filters)

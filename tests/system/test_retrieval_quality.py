@@ -151,7 +151,7 @@ def test_fusion_counts_dense_twice_where_bm25_cannot_look() -> None:
     assert list(weights) == [1.0, 1.0, AWAY_WEIGHT]
     # Row 2 (Swedish) is dense's best; row 0 (Finnish) is second in both lists.
     _, plain = fuse([([2, 0, 1], 1.0), ([1, 0], 1.0)])
-    _, fair = fuse([([2, 0, 1], weights), ([1, 0], 1.0)])
+    _, fair = fuse([([2, 0, 1], weights[[2, 0, 1]]), ([1, 0], 1.0)])
     assert plain[0] != 2 and fair[0] == 2
 
 

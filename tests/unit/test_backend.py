@@ -87,11 +87,14 @@ def test_file_index_vectors_contiguous_or_not_agree(index):
     assert np.allclose(apart[0], together[2]) and np.allclose(apart[1], together[0])
 
 
-def test_file_index_postings_and_vocabulary(index):
-    rows = index.postings("euro")  # stems: Swedish "euro", Finnish "euroa" -> "euro"
-    assert set(rows.tolist()) <= set(range(7)) and len(rows) >= 1
-    assert all("euro" in index.chunks[r].text for r in rows)
-    assert index.postings("zebra").tolist() == []
+def test_file_index_holding_and_vocabulary(index):
+    # stems: Swedish "euro", Finnish "euroa" -> "euro"
+    holds = [r for r in range(7) if "euro" in index.chunks[r].text]
+    assert index.holding("euro", all_rows(index)) == len(holds) >= 1
+    mask = np.zeros(7, dtype=bool)
+    mask[holds[0]] = True
+    assert index.holding("euro", Where(mask=mask)) == 1  # only the allowed rows
+    assert index.holding("zebra", all_rows(index)) == 0
     assert index.knows(["zebra", "euro"], None) is True
     assert index.knows(["zebra"], None) is False
     assert index.knows(["zebra"], "tröskelvärde"[:MIN_PREFIX]) is True

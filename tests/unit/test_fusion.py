@@ -37,8 +37,8 @@ def test_a_list_weight_scales_its_contribution():
     assert scores[2] == pytest.approx(3 / (RRF_K + 1))
 
 
-def test_weights_by_row_come_from_an_array_indexed_by_row():
-    weights = np.array([1.0, 1.0, 5.0, 1.0])
+def test_weights_by_row_come_from_an_array_as_long_as_the_list():
+    weights = np.array([1.0, 5.0])  # row 0's, row 2's
     scores, order = fuse([([0, 2], weights)])
     assert order == [2, 0]
     assert scores[2] == pytest.approx(5 / (RRF_K + 2))
@@ -47,7 +47,9 @@ def test_weights_by_row_come_from_an_array_indexed_by_row():
 
 def test_empty_lists_fuse_to_nothing():
     assert fuse([]) == ({}, [])
-    assert fuse([([], 1.0), ([], np.ones(3))]) == ({}, [])
+    assert fuse([([], 1.0), ([], np.ones(0))]) == ({}, [])
+    with pytest.raises(ValueError):  # a weight for each row listed, no more, no less
+        fuse([([1, 2], np.ones(3))])
     scores, order = fuse([([], 1.0), ([4], 1.0)])
     assert order == [4] and list(scores) == [4]
 
