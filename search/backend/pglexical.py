@@ -55,7 +55,20 @@ def read_round(read: Iterable[tuple[int, float, int, float]], n: int, depth: int
     read = list(read)
     if not read:
         return Round([], 0.0, 0)
-    term_of, query_weights, rows, weights = (np.asarray(c) for c in zip(*read, strict=True))
+    return read_arrays(*(np.asarray(c) for c in zip(*read, strict=True)), n=n, depth=depth)
+
+
+def read_arrays(
+    term_of: np.ndarray,
+    query_weights: np.ndarray,
+    rows: np.ndarray,
+    weights: np.ndarray,
+    n: int,
+    depth: int,
+) -> Round:
+    """``read_round`` on the read postings as columns, one entry a posting."""
+    if not len(rows):
+        return Round([], 0.0, 0)
     term_of = term_of.astype(np.int64)
     n_terms = int(term_of.max()) + 1
     counts = np.bincount(term_of, minlength=n_terms)
