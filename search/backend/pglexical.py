@@ -89,6 +89,14 @@ def read_arrays(
     return Round([int(r) for r in found[keep]], bound, len(found))
 
 
+def best(scored: list[tuple[int, float]], depth: int) -> list[tuple[int, float]]:
+    """The first ``depth`` of (row, exact score), best first, ties by row (as
+    the SQL orders them). Rows scored in an earlier round are not scored
+    again: a row outside an earlier round's first ``depth`` has ``depth``
+    better rows there, which stay."""
+    return sorted(scored, key=lambda rs: (-rs[1], rs[0]))[:depth]
+
+
 def _nth_best(values: np.ndarray, n: int) -> float:
     """The ``n``-th largest value, or 0 when there are fewer."""
     if n < 1 or len(values) < n:

@@ -242,10 +242,15 @@ class PgIndex:
         weights = [float(weight_of[t]) for t in terms]
         if not self.has_postings:
             return self.lexical_scan(terms, where, depth, weights)
-        n = pglexical.per_term(depth)
+        n, scored, seen = pglexical.per_term(depth), [], set()
         for round_ in range(1, pglexical.ROUNDS + 1):
             found = pglexical.read_arrays(*self._best_postings(terms, weights, where, n), n, depth)
-            scored = self._scored(terms, where, depth, weights, found.candidates)
+            # a row scored in an earlier round keeps its exact score
+            fresh = [r for r in found.candidates if r not in seen]
+            seen.update(fresh)
+            scored = pglexical.best(
+                scored + self._scored(terms, where, depth, weights, fresh), depth
+            )
             if pglexical.settled([s for _, s in scored], depth, found.bound):
                 break
             if round_ == pglexical.ROUNDS:

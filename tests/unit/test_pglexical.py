@@ -65,3 +65,11 @@ def test_hnsw_search_list_grows_with_the_table_and_the_filter():
     assert ef_search(100, 10**7, 10**7) == MAX_EF_SEARCH  # pgvector's limit
     assert ef_search(100, 50_000, 100_000) == 2 * MIN_EF_SEARCH  # a filter keeping half
     assert ef_search(200, 100_000, 100_000) == 4 * 200  # a deeper search, a longer list
+
+
+def test_the_best_rows_of_several_rounds_keep_the_sql_order():
+    from search.backend.pglexical import best
+
+    first = [(4, 3.0), (2, 2.0)]  # an earlier round's first two
+    later = [(9, 2.5), (1, 2.0)]
+    assert best(first + later, 3) == [(4, 3.0), (9, 2.5), (1, 2.0)]  # a tie: lower row first
