@@ -68,9 +68,8 @@ def graphs(url: str, qvecs: list[str], specs: list[tuple[int, int]], efs: list[i
                 (chunks,),
             ).fetchall():
                 conn.execute(f'DROP INDEX "{name}"')
-            rows, dim = conn.execute(
-                f"SELECT count(*), max(vector_dims(embedding)) FROM {chunks}"
-            ).fetchone()
+            rows = conn.execute(f"SELECT count(*) FROM {chunks}").fetchone()[0]
+            dim = conn.execute(f"SELECT vector_dims(embedding) FROM {chunks} LIMIT 1").fetchone()[0]
             memory = hnsw_build_memory_mb(rows, dim, int(m))  # as a build sizes it
             conn.execute(f"SET maintenance_work_mem = '{memory}MB'")
             t = time.perf_counter()

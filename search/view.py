@@ -92,10 +92,13 @@ class IndexView:
         if n < MIN_PASSAGES_FOR_SHARES:
             return 0.0
         with self._lock:
-            if (term, lang) not in self._shares:
-                held = self.generation.holding(term, self.where(languages=[lang]))
-                self._shares[(term, lang)] = held / n
-            return self._shares[(term, lang)]
+            if (term, lang) in self._shares:
+                return self._shares[(term, lang)]
+        # counted outside the lock: a database query, and a mask over every row
+        share = self.generation.holding(term, self.where(languages=[lang])) / n
+        with self._lock:
+            self._shares[(term, lang)] = share
+        return share
 
     def finnish(self, text: str) -> dict[str, tuple[str, ...]]:
         """The index's Finnish analyses of the words of ``text``
@@ -218,8 +221,8 @@ class _Columns:
                 if code is None:
                     code = code_of[value] = len(code_of)
                 column.append(code)
-            self.doc_group.setdefault(doc, group)
-        langs, docs, kinds, paths = (np.frombuffer(c, dtype=np.int32) for c in columns)
+            self.doc_group[doc] = group  # the last row's, as ever
+        langs, docs, kinds, paths = (np.frombuffer(c, dtype=np.intc) for c in columns)
         lang_of, doc_of, kind_of, path_of = (list(c) for c in codes)
         self.langs = np.array(lang_of)[langs] if len(langs) else np.array([])
         self.language_list = sorted(lang_of)
@@ -229,7 +232,7 @@ class _Columns:
         self.docs = sorted(doc_of)
         self.doc_codes = _sorted_codes(doc_of, docs)
         self.kinds = sorted(kind_of)
-        self.kind_codes = _sorted_codes(kind_of, kinds).astype(np.int16)
+        self.kind_codes = _sorted_codes(kind_of, kinds)
         order = np.argsort(self.doc_codes, kind="stable")
         counts = np.bincount(self.doc_codes, minlength=len(self.docs))
         split = np.split(order, np.cumsum(counts)[:-1]) if self.docs else []
