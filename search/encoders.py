@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.memory import return_large_blocks, trim_heap
 from kb.model.embedder import (
     ONNX_MAX_TOKENS,
     Embedder,
@@ -155,34 +156,14 @@ class OnnxQueryEmbedder:
         return self._embed(["query: " + t for t in texts])
 
 
-_M_MMAP_THRESHOLD = -3  # from <malloc.h>
-
-
-def return_large_blocks() -> None:
-    """Make glibc's malloc serve blocks of 256 KB and more by mmap, so they
-    go back to the system when freed. By default the threshold rises after
-    each large free, and the tensors of one query then stay with the
-    process (about 75 MB more after a few searches). Elsewhere nothing."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 256 * 1024)
-    except (OSError, AttributeError):
-        pass
-
-
 def release_freed_memory() -> None:
     """Hand memory that was freed but kept by the C allocator back to the
     system (glibc's malloc_trim): the first engine, once replaced, and what
     ONNX Runtime's session needed only while loading. Elsewhere nothing."""
-    import ctypes
     import gc
 
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    trim_heap()
 
 
 class WarmingQueryEmbedder:

@@ -233,14 +233,14 @@ class _Columns:
         self.doc_codes = _sorted_codes(doc_of, docs)
         self.kinds = sorted(kind_of)
         self.kind_codes = _sorted_codes(kind_of, kinds)
-        order = np.argsort(self.doc_codes, kind="stable")
+        order = np.argsort(self.doc_codes, kind="stable").astype(np.int32)
         counts = np.bincount(self.doc_codes, minlength=len(self.docs))
         split = np.split(order, np.cumsum(counts)[:-1]) if self.docs else []
         self.doc_rows = dict(zip(self.docs, split, strict=True))
         # one id per (document, section path), numbered in first-row order
         keys = self.doc_codes.astype(np.int64) * max(len(path_of), 1) + paths
         unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        rank = np.empty(len(unique), dtype=np.int64)
+        rank = np.empty(len(unique), dtype=np.int32)
         rank[np.argsort(first, kind="stable")] = np.arange(len(unique))
         self.section_ids = rank[inverse.reshape(-1)]
         self.heading_keys = _objects([heading_key(p) for p in path_of])[paths]

@@ -17,7 +17,6 @@ Schema, lock and write side: ingest/storage/pgstore.py.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 
 import numpy as np
@@ -35,39 +34,17 @@ from kb.index.pgschema import (
     translated,
     tsquery_text,
 )
+from kb.memory import trim_heap
 from search.backend.base import Where
+from search.backend.pghnsw import ef_search
 from search.backend.pgrecords import PgRecords, column_records
 
 logger = logging.getLogger(__name__)
 
-MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
+# After a search that read this many postings (tens of MB in small pieces at
+# 1M passages) the freed memory is handed back (17 MB at 1M; 0.2 to 3 ms).
+TRIM_AFTER_POSTINGS = 20_000
 ANALYSES_CACHED = 50_000  # Finnish words' analyses a search process keeps (a bound)
-# hnsw.ef_search: this many times the depth asked, at least a floor that
-# grows with the table, from MIN_EF_SEARCH up to SMALL_TABLE rows to
-# pgvector's limit at LARGE_TABLE, log-linearly between. Chosen by measured
-# recall@10 against exact search (benchmarks/hnsw.py, docs/postgresql.md):
-# at 100k, 0.986 at 400; at 1M, 0.903 at 400, 0.947 at 700, 0.961 at 1000
-# (SQL p95 about 50 and 65 ms).
-EF_FACTOR, MIN_EF_SEARCH = 4, 400
-SMALL_TABLE, LARGE_TABLE = 100_000, 1_000_000
-
-
-def ef_search(depth: int, allowed: int, total: int) -> int:
-    """HNSW's candidate list for ``depth`` rows when ``allowed`` of ``total``
-    rows pass the filter: pgvector 0.6 filters after the graph walk, so the
-    list grows as the filter narrows (up to pgvector's limit; past it the
-    search may come back short and is then rescanned exactly)."""
-    base = max(EF_FACTOR * depth, ef_floor(total))
-    return int(min(MAX_EF_SEARCH, base * total / max(allowed, 1)))
-
-
-def ef_floor(total: int) -> int:
-    """The least ef_search for a table of ``total`` rows (a larger graph
-    needs a longer list for the same recall)."""
-    if total <= SMALL_TABLE:
-        return MIN_EF_SEARCH
-    share = min(1.0, math.log(total / SMALL_TABLE) / math.log(LARGE_TABLE / SMALL_TABLE))
-    return int(round(MIN_EF_SEARCH + share * (MAX_EF_SEARCH - MIN_EF_SEARCH)))
 
 
 class PgBackend:
@@ -242,9 +219,11 @@ class PgIndex:
         weights = [float(weight_of[t]) for t in terms]
         if not self.has_postings:
             return self.lexical_scan(terms, where, depth, weights)
-        n, scored, seen = pglexical.per_term(depth), [], set()
+        n, scored, seen, postings = pglexical.per_term(depth), [], set(), 0
         for round_ in range(1, pglexical.ROUNDS + 1):
-            found = pglexical.read_arrays(*self._best_postings(terms, weights, where, n), n, depth)
+            read = self._best_postings(terms, weights, where, n)
+            postings += len(read[2])
+            found = pglexical.read_arrays(*read, n, depth)
             # a row scored in an earlier round keeps its exact score
             fresh = [r for r in found.candidates if r not in seen]
             seen.update(fresh)
@@ -256,6 +235,8 @@ class PgIndex:
             if round_ == pglexical.ROUNDS:
                 logger.info("BM25's first rows not proven after %d rows a term", n)
             n *= pglexical.GROWTH
+        if postings >= TRIM_AFTER_POSTINGS:
+            trim_heap()
         return [row for row, _ in scored]
 
     def _best_postings(self, terms, weights, where: Where, n: int) -> tuple[np.ndarray, ...]:

@@ -57,7 +57,7 @@ def test_a_list_read_to_its_end_adds_nothing_to_a_row_it_did_not_reach():
 
 
 def test_hnsw_search_list_grows_with_the_table_and_the_filter():
-    from search.backend.postgres import MAX_EF_SEARCH, MIN_EF_SEARCH, ef_search
+    from search.backend.pghnsw import MAX_EF_SEARCH, MIN_EF_SEARCH, ef_search
 
     assert ef_search(100, 10_000, 10_000) == ef_search(100, 100_000, 100_000) == MIN_EF_SEARCH
     at_300k, at_1m = ef_search(100, 300_000, 300_000), ef_search(100, 10**6, 10**6)

@@ -111,7 +111,7 @@ def test_columns_are_integer_codes_with_sections_numbered_as_first_met():
     assert cols.lang_counts == {"fi": 3, "sv": 2}
     assert cols.heading_keys.tolist() == ["2§", "2§", "2§", "3§", "2§"]
     # no Python object per row: the per-row columns are numpy arrays of codes
-    assert cols.doc_codes.dtype == np.int32 and cols.section_ids.dtype == np.int64
+    assert cols.doc_codes.dtype == cols.section_ids.dtype == cols.doc_rows["a"].dtype == np.int32
 
 
 def test_columns_of_no_rows():
