@@ -34,4 +34,3 @@ def test_without_glibc_nothing_happens(monkeypatch):
     monkeypatch.setattr(ctypes, "CDLL", lambda name: object())  # a libc without them
     memory.trim_heap()
     memory.return_large_blocks()
-
