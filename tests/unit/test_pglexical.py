@@ -73,3 +73,62 @@ def test_the_best_rows_of_several_rounds_keep_the_sql_order():
     first = [(4, 3.0), (2, 2.0)]  # an earlier round's first two
     later = [(9, 2.5), (1, 2.0)]
     assert best(first + later, 3) == [(4, 3.0), (9, 2.5), (1, 2.0)]  # a tie: lower row first
+
+
+def test_rounds_score_each_row_once_and_rank_as_scoring_every_row(monkeypatch):
+    """PgIndex.lexical over an in-memory table of postings (its two SQL
+    reads replaced): however many rounds, each row is scored once and the
+    first rows are those of scoring every row."""
+    import random
+
+    import numpy as np
+
+    import search.backend.pglexical as pglexical
+    from search.backend.postgres import PgIndex
+
+    rng = random.Random(7)
+    terms = ["alpha", "beta", "gamma", "delta"]
+    # flat lists with ties, as copies of passages give: many rounds
+    table = {
+        t: {row: float(rng.choice([1, 2, 2, 3])) for row in rng.sample(range(300), 150)}
+        for t in terms
+    }
+
+    def exact(row, asked, weights):
+        return sum(w * table[t].get(row, 0.0) for t, w in zip(asked, weights, strict=True))
+
+    scored: list[int] = []
+
+    def best_postings(asked, weights, where, n):
+        cols = [[], [], [], []]
+        for i, (t, w) in enumerate(zip(asked, weights, strict=True)):
+            for row, weight in sorted(table[t].items(), key=lambda rw: (-rw[1], rw[0]))[:n]:
+                for col, value in zip(cols, (i, w, row, weight), strict=True):
+                    col.append(value)
+        return tuple(np.asarray(c) for c in cols)
+
+    def score(asked, where, depth, weights=None, rows=None):
+        if rows is None:  # the full scan: every row
+            rows = range(300)
+        else:
+            scored.extend(rows)
+        got = [(r, exact(r, asked, weights)) for r in rows]
+        return sorted([g for g in got if g[1] > 0], key=lambda g: (-g[1], g[0]))[:depth]
+
+    index = object.__new__(PgIndex)
+    index.has_postings = True
+    monkeypatch.setattr(index, "_best_postings", best_postings, raising=False)
+    monkeypatch.setattr(index, "_scored", score, raising=False)
+    for name, value in (("MIN_PER_TERM", 5), ("PER_TERM_FACTOR", 0), ("GROWTH", 2)):
+        monkeypatch.setattr(pglexical, name, value)
+    monkeypatch.setattr(pglexical, "ROUNDS", 30)
+    for asked, weights, depth in (
+        (terms, [1.0, 1.0, 1.0, 1.0], 10),
+        (terms[:3], [0.5, 1.0, 0.25], 10),
+        (terms[1:], [1.0, 0.3, 0.7], 3),
+    ):
+        scored.clear()
+        full = [r for r, _ in score(asked, None, 300, weights)]
+        got = index.lexical(asked, None, depth, weights)
+        assert got[: min(depth, pglexical.EXACT_TOP)] == full[: min(depth, pglexical.EXACT_TOP)]
+        assert len(scored) == len(set(scored)) > 0  # no row scored twice
