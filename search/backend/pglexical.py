@@ -19,7 +19,6 @@ search's cost bounded where the lists are long and flat.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,16 +48,7 @@ class Round:
     read: int = 0  # distinct rows read, before the candidates were pruned
 
 
-def read_round(read: Iterable[tuple[int, float, int, float]], n: int, depth: int) -> Round:
-    """``read``: (term number, query weight, row, posting weight) as the
-    lists gave them, best first, at most ``n`` a term."""
-    read = list(read)
-    if not read:
-        return Round([], 0.0, 0)
-    return read_arrays(*(np.asarray(c) for c in zip(*read, strict=True)), n=n, depth=depth)
-
-
-def read_arrays(
+def read_round(
     term_of: np.ndarray,
     query_weights: np.ndarray,
     rows: np.ndarray,
@@ -66,7 +56,9 @@ def read_arrays(
     n: int,
     depth: int,
 ) -> Round:
-    """``read_round`` on the read postings as columns, one entry a posting."""
+    """The read postings as columns, one entry a posting: (term number,
+    query weight, row, posting weight) as the lists gave them, best first,
+    at most ``n`` a term."""
     if not len(rows):
         return Round([], 0.0, 0)
     term_of = term_of.astype(np.int64)

@@ -2,7 +2,16 @@
 hand-made postings: which rows are candidates, what an unread row can score
 at most, and when the candidates' ranking is proven."""
 
-from search.backend.pglexical import EXACT_TOP, per_term, read_round, settled
+import numpy as np
+
+from search.backend import pglexical
+from search.backend.pglexical import EXACT_TOP, per_term, settled
+
+
+def read_round(read, n, depth):
+    """pglexical.read_round on (term number, query weight, row, weight) tuples."""
+    columns = [np.asarray(c) for c in zip(*read, strict=True)] or [np.zeros(0)] * 4
+    return pglexical.read_round(*columns, n, depth)
 
 
 def test_the_bound_sums_the_last_weights_of_the_lists_not_read_to_the_end():
@@ -81,9 +90,6 @@ def test_rounds_score_each_row_once_and_rank_as_scoring_every_row(monkeypatch):
     first rows are those of scoring every row."""
     import random
 
-    import numpy as np
-
-    import search.backend.pglexical as pglexical
     from search.backend.postgres import PgIndex
 
     rng = random.Random(7)
