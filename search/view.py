@@ -40,7 +40,7 @@ class IndexView:
         cols = _Columns(records)
         self.langs = cols.langs
         self.language_list = cols.language_list
-        self.lang_counts = {lang: cols.lang_counts[lang] for lang in self.language_list}
+        self.lang_counts = cols.lang_counts
         self.kind_list = cols.kinds
         self.doc_rows: dict[str, np.ndarray] = cols.doc_rows
         # Documents and kinds as small integers, one per row: a filter on
@@ -227,7 +227,7 @@ class _Columns:
         self.langs = np.array(lang_of)[langs] if len(langs) else np.array([])
         self.language_list = sorted(lang_of)
         counts = np.bincount(langs, minlength=len(lang_of))
-        self.lang_counts = {lang: int(n) for lang, n in zip(lang_of, counts, strict=True)}
+        self.lang_counts = {lang: int(counts[lang_of.index(lang)]) for lang in self.language_list}
         # documents and kinds numbered in sorted order
         self.docs = sorted(doc_of)
         self.doc_codes = _sorted_codes(doc_of, docs)
