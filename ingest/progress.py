@@ -24,6 +24,7 @@ class Stage(StrEnum):
     FETCHING = "fetching"  # python -m ingest fetch: sources done
     MINING = "mining pairs"  # python -m ingest adapt: passages read
     TRAINING = "training"  # python -m ingest adapt: optimiser steps
+    CALIBRATING = "calibrating"  # python -m ingest adapt: held-out queries asked of both models
     EXPORTING = "exporting"  # python -m ingest adapt: the model and its query encoder
 
     @property
@@ -37,6 +38,7 @@ class Stage(StrEnum):
             Stage.FETCHING: "source",
             Stage.MINING: "passage",
             Stage.TRAINING: "step",
+            Stage.CALIBRATING: "model",
             Stage.EXPORTING: "step",
         }[self]
 

@@ -14,16 +14,12 @@ whatever hits it still lists, when
   Court", "EU Ecolabel"), which other languages name in their own words,
   nor acronyms (see ``names``);
 - or its best passage is not close enough by the dense retriever's cosine:
-  below ``MIN_COSINE_HOME`` when the query's language is among the index's
-  (the passages in its own language are there to be found), below
-  ``MIN_COSINE_AWAY`` otherwise (cross-language cosines run lower).
+  below the model's bar (kb/model/bars.py), a higher one when the query's
+  language is among the index's (the passages in its own language are
+  there to be found) than otherwise (cross-language cosines run lower).
 
-Calibrated on the dev half of the held-out questions (README, "Retrieval
-quality"): e5 cosines are compressed, the domain-adjacent no-answer
-questions' best cosines (0.812 to 0.894) lie among the answerable ones'
-(fi and sv questions 0.827 and up, en 0.797 and up), so the cosine bars sit
-under the answerable ones and catch off-topic and nonsense queries; the
-unknown names catch the domain-adjacent ones.
+The bars catch off-topic and nonsense queries; the unknown names catch the
+domain-adjacent ones, whose best cosines lie among the answerable ones'.
 """
 
 from __future__ import annotations
@@ -31,8 +27,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-MIN_COSINE_HOME = 0.815
-MIN_COSINE_AWAY = 0.79
+from kb.model.bars import BASE_BARS, CosineBars
+
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _SENTENCE_END = re.compile(r"[.!?:]\s*$")
@@ -153,11 +149,13 @@ def no_relevant_passage(
     lexical_match: bool,
     home: bool = True,
     unknown: Iterable[str] = (),
+    bars: CosineBars | None = None,
 ) -> bool:
     """The verdict; ``home``: the query's language is one of the index's;
-    ``unknown``: the names of the query the index does not know."""
+    ``unknown``: the names of the query the index does not know; ``bars``:
+    the model's (an adapted model's), else the base model's."""
     if not_a_question_here(query, unknown):
         return True
     if top_cosine is None:  # BM25 alone: relevant when any word matched
         return not lexical_match
-    return top_cosine < (MIN_COSINE_HOME if home else MIN_COSINE_AWAY)
+    return top_cosine < (bars or BASE_BARS).bar(home)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kb.choices import ChoiceError
 from kb.index.folder import Generation
+from kb.model.bars import CosineBars, read_bars
 from kb.model.embedder import Embedder, resolve_model
 from kb.records import Chunk, IndexedDocument
 from kb.settings import Settings, load_settings
@@ -67,9 +68,11 @@ class Searcher:
         embedder: Embedder,
         index_dir: Path | None = None,
         backend: Backend | None = None,
+        bars: CosineBars | None = None,
     ) -> None:
         retrieval.one_faiss_thread()
         self.embedder = embedder
+        self.bars = bars  # the model's "no relevant passage" bars; None: the base model's
         self.index_dir = index_dir
         self.backend = backend or (FileBackend(index_dir) if index_dir is not None else None)
         self._view = IndexView(generation)
@@ -88,13 +91,14 @@ class Searcher:
         settings = settings or load_settings()
         index_dir = index_dir or settings.index_dir
         backend = open_backend(settings, index_dir)
+        path, _, fingerprint = resolve_model(settings)
         if embedder is None:
-            _, _, fingerprint = resolve_model(settings)
             generation = backend.load(fingerprint)
             embedder = load_query_embedder(settings)
         else:
             generation = backend.load(embedder.fingerprint)
-        return cls(generation, embedder, index_dir, backend)
+        bars = read_bars(path) if embedder.fingerprint == fingerprint else None
+        return cls(generation, embedder, index_dir, backend, bars)
 
     # ------------------------------------------------------------ state
 
@@ -230,6 +234,7 @@ class Searcher:
                 bool(bm25_rank),
                 home=qlang is None or qlang in view.language_list,
                 unknown=unknown,
+                bars=self.bars,
             )
         if highlight is not Highlighting.NONE:
             # Nothing relevant: the query's words are marked, no "best sentence".

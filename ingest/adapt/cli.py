@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         help="fewer pairs than this: no adaptation, the base model stays",
     )
     p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="torch threads")
+    p.add_argument(
+        "--no-checkpointing",
+        action="store_true",
+        help="keep every layer's activations: faster, several GB more memory",
+    )
     p.add_argument("--force", action="store_true", help="train again even if already done")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or lines")
     p.add_argument("-v", "--verbose", action="store_true", help="log details (losses)")
@@ -62,6 +67,7 @@ def _options(args: argparse.Namespace) -> AdaptOptions:
         kinds=kinds,
         min_pairs=args.min_pairs,
         threads=args.threads,
+        checkpointing=not args.no_checkpointing,
     )
 
 
@@ -97,6 +103,11 @@ def cmd_adapt(argv: list[str]) -> int:
     done = "already adapted, reused" if report.reused else f"{report.steps} steps"
     print(f"{sum(report.pairs.values())} pairs ({pairs}); {done} in {report.seconds:.0f} s")
     print(f"adapted model at {printable(report.path)} (fingerprint {report.fingerprint})")
+    if report.bars is not None:
+        print(
+            f'"no relevant passage" below a cosine of {report.bars.home:.3f} '
+            f"({report.bars.away:.3f} for a question in another language)"
+        )
     if not report.query_encoder:
         print("warning: no ONNX query encoder; queries will use torch", file=sys.stderr)
     print(f"use it: KB_MODEL={printable(report.path)} python -m ingest (the index rebuilds)")

@@ -45,6 +45,7 @@ class Pair:
     anchor: str
     positive: str
     negative: str
+    lang: str = ""  # the anchor's language
 
     def texts(self) -> tuple[str, str, str]:
         return (self.anchor, self.positive, self.negative)
@@ -154,7 +155,7 @@ def heading_pairs(sections: Sequence[Section], near: _Neighbours) -> list[Pair]:
         anchor, positive = heading_words(s.path[-1]), s.body()
         negative = near.negative(s) if anchor and positive else ""
         if negative:
-            out.append(Pair(PairKind.HEADING, anchor, positive, negative))
+            out.append(Pair(PairKind.HEADING, anchor, positive, negative, s.lang))
     return out
 
 
@@ -179,7 +180,7 @@ def translation_pairs(sections: Sequence[Section], near: _Neighbours) -> list[Pa
             anchor, positive = source.body(), targets[0].body()
             negative = near.negative(targets[0]) if anchor and positive else ""
             if negative:
-                out.append(Pair(PairKind.TRANSLATION, anchor, positive, negative))
+                out.append(Pair(PairKind.TRANSLATION, anchor, positive, negative, source.lang))
     return out
 
 
@@ -199,7 +200,8 @@ def cloze_pairs(sections: Sequence[Section], near: _Neighbours, rng: random.Rand
                 continue
             negative = near.negative(s)
             if negative:
-                out.append(Pair(PairKind.CLOZE, " ".join(c.text[a:b].split()), rest, negative))
+                anchor = " ".join(c.text[a:b].split())
+                out.append(Pair(PairKind.CLOZE, anchor, rest, negative, c.lang))
     return out
 
 

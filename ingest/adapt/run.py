@@ -6,7 +6,8 @@ complete sentence-transformers model with its ONNX query encoder
 fingerprint is a hash of the base model's fingerprint, the indexed
 passages and the training options; ``kb_model.json`` records them (and is
 what the model's own fingerprint, kb/model/convert.py, is taken from), and
-``kb_adapted.json`` what the run did: pairs by kind, losses, time, memory.
+``kb_adapted.json`` what the run did: pairs by kind, losses, time, memory,
+and the model's "no relevant passage" bars (ingest/adapt/calibrate.py).
 
 The folder is written under a temporary name and renamed when complete: a
 killed adaptation leaves no half model, and the model and index in use
@@ -28,19 +29,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest.adapt.calibrate import Encoders, calibrate, held_out
 from ingest.adapt.pairs import count_kinds, mine_pairs
 from ingest.adapt.train import AdaptOptions, train
 from ingest.progress import Stage, StageProgress, no_progress
 from kb.errors import AdaptError, IndexMissingError, TooFewPairsError
+from kb.memory import trim_heap
+from kb.model.bars import BARS_KEY, RECORD_FILE, CosineBars, read_bars
 from kb.model.convert import MARKER_FILE, model_fingerprint
-from kb.model.embedder import export_onnx, map_onnx, mapped_onnx_path, resolve_model
+from kb.model.embedder import (
+    SentenceTransformerEmbedder,
+    export_onnx,
+    map_onnx,
+    mapped_onnx_path,
+    resolve_model,
+)
 from kb.records import Chunk
 from kb.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-ADAPTER_VERSION = 1
-RECORD_FILE = "kb_adapted.json"
+# 2: a share of the query-like pairs is held out of training, to carry the bars over
+ADAPTER_VERSION = 2
 TMP_PREFIX = ".adapt-"
 
 
@@ -54,6 +64,7 @@ class AdaptReport:
     losses: list[float] = field(default_factory=list)
     reused: bool = False  # the same adaptation was already there
     query_encoder: str = ""  # the ONNX export, "" when it could not be made
+    bars: CosineBars | None = None  # its "no relevant passage" bars, as stored with it
 
 
 def corpus_digest(chunks: list[Chunk]) -> str:
@@ -125,6 +136,22 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _let_go() -> None:
+    """Hand back what training freed: the trainer's tensors, in pieces
+    glibc would otherwise keep (about 5 GB held through the export)."""
+    import gc
+
+    gc.collect()
+    trim_heap()
+
+
+def _encoders(model_dir: Path, settings: Settings) -> Encoders:
+    model = SentenceTransformerEmbedder(
+        str(model_dir), model_dir.name, "", settings.batch_size, settings.precision
+    )
+    return Encoders(model.embed_queries, model.embed_passages)
+
+
 def _query_encoder(model_dir: Path) -> str:
     """Export the ONNX query encoder into ``model_dir``; "" (with a warning)
     where that fails: queries then use sentence-transformers."""
@@ -184,12 +211,23 @@ def adapt(
         remove_stale(models)
         tmp = models / f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
-            report.losses = train(base, pairs, options, tmp, stages)
+            training, held = held_out(pairs, options.seed)
+            report.losses = train(base, training, options, tmp, stages)
+            _let_go()  # the trainer's memory, before two models load to calibrate
+            stages(Stage.CALIBRATING, 0, 2)
+            bars, calibration = calibrate(
+                _encoders(base, settings), _encoders(tmp, settings), held, chunks, options.seed
+            )
+            stages(Stage.CALIBRATING, 2, 2)
+            _let_go()
             report.seconds = time.monotonic() - started
             record = {
                 **identity,
                 "generation": generation,
                 "pairs": report.pairs,
+                "trained_on": len(training),
+                BARS_KEY: bars.as_dict(),
+                "calibration": calibration,
                 "losses": report.losses,
                 "seconds": round(report.seconds, 1),
                 "peak_mb": round(_peak_mb()),
@@ -204,6 +242,7 @@ def adapt(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     report.fingerprint = model_fingerprint(target)
+    report.bars = read_bars(target)
     report.query_encoder = _map_query_encoder(settings, target, report.fingerprint)
     stages(Stage.EXPORTING, 2, 2)
     report.seconds = time.monotonic() - started

@@ -17,6 +17,7 @@ from ingest.adapt.run import RECORD_FILE, adapt, adapted_fingerprint, corpus_dig
 from ingest.adapt.train import AdaptOptions
 from kb.choices import PairKind
 from kb.errors import IndexMissingError, TooFewPairsError
+from kb.model.bars import BASE_BARS, read_bars
 from kb.model.convert import MARKER_FILE
 from kb.settings import PROJECT_ROOT, Settings
 from testsupport.adaptcorpus import write_law
@@ -110,6 +111,9 @@ def test_a_few_steps_write_a_fingerprinted_model_with_its_query_encoder(law, ada
     record = json.loads((adapted.path / RECORD_FILE).read_text())
     assert record["pairs"] == {"heading": 12, "translation": 12, "cloze": 12}
     assert len(record["losses"]) == 2 and record["generation"].startswith("gen-")
+    # 24 query-like pairs hold out too few to carry the bars over: the base's stay.
+    assert record["trained_on"] == 36 and not record["calibration"]["carried"]
+    assert record["cosine_bars"] == BASE_BARS.as_dict()
     before, after = weights(tiny_model), weights(adapted.path)
     changed = [k for k in before if not np.array_equal(before[k], after[k])]
     assert any("encoder.layer" in k for k in changed)  # the transformer learnt
@@ -157,6 +161,8 @@ def test_an_index_built_with_the_adapted_model_searches_with_its_onnx_export(law
     torch_vectors = load_embedder(settings).embed_queries(queries)
     assert np.min(np.sum(encoder.embed_queries(queries) * torch_vectors, axis=1)) > 0.95
     searcher = Searcher.load(settings.index_dir, settings, encoder)
+    assert searcher.bars == read_bars(adapted.path) == BASE_BARS  # the model's own, read
+    assert Searcher.load(law.index_dir, law, FakeEmbedder()).bars is None  # another model's
     query = "Suorahankinta on sallittu vain poikkeuksellisissa tilanteissa"
     hits = searcher.search(query, k=3, mode="hybrid", highlight=Highlighting.NONE)
     assert any("6 § Suorahankinta" in h.section for h in hits)
@@ -190,6 +196,7 @@ def test_the_command_line_reports_the_folder_and_errors(law, adapted, monkeypatc
     out = capsys.readouterr().out
     assert "36 pairs (12 heading, 12 translation, 12 cloze); already adapted, reused" in out
     assert f"adapted model at {adapted.path} (fingerprint {adapted.fingerprint})" in out
+    assert '"no relevant passage" below a cosine of 0.815 (0.790 for a question in' in out
     assert main([*argv, "--min-pairs", "1000"]) == 2
     assert "fewer than the 1000 needed" in capsys.readouterr().err
     assert main([*argv, "--kinds", "heading,riddles"]) == 2

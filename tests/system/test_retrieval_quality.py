@@ -15,6 +15,7 @@ from ingest.reading.extract import plain_headings
 from ingest.reading.titles import whole_title
 from ingest.versions import link_versions
 from kb.index.folder import load_generation
+from kb.model.bars import CosineBars
 from kb.records import Chunk
 from kb.text.headings import section_query, section_reference
 from search import Searcher, relevance
@@ -276,8 +277,7 @@ def test_no_best_sentence_is_marked_when_nothing_is_relevant(settings, fake) -> 
 
 def test_one_hit_per_section_and_sections_by_number(settings, fake, monkeypatch) -> None:
     # the fake embedder's cosines are not e5's: no search falls under the bars
-    monkeypatch.setattr(relevance, "MIN_COSINE_HOME", -1.0)
-    monkeypatch.setattr(relevance, "MIN_COSINE_AWAY", -1.0)
+    monkeypatch.setattr(relevance, "BASE_BARS", CosineBars(-1.0, -1.0))
     searcher = _act(settings, fake)
     assert not searcher.search("tarjoajia tasapuolisesti", k=5).no_relevant_passage
     assert max(c.ordinal for c in searcher.chunks) >= 7  # more chunks than sections

@@ -14,6 +14,7 @@ from ingest.pipeline import build_index
 from kb.errors import IndexCorruptError
 from kb.index.folder import load_generation, write_generation
 from kb.index.sentences import SENTENCES_DIR, SentencesUnreadable, SentenceVectors, load_sentences
+from kb.model.bars import CosineBars
 from kb.text.sentences import choice_spans
 from search import Searcher
 from testsupport.fakes import FakeEmbedder
@@ -44,8 +45,7 @@ DOC_SV = [
 def built(settings, monkeypatch):
     # The fake embedder's cosines are not e5's: its searches would fall under
     # the "no relevant passage" bar, which marks no best sentence.
-    monkeypatch.setattr("search.relevance.MIN_COSINE_HOME", -1.0)
-    monkeypatch.setattr("search.relevance.MIN_COSINE_AWAY", -1.0)
+    monkeypatch.setattr("search.relevance.BASE_BARS", CosineBars(-1.0, -1.0))
     c = settings.corpus_dir
     make_pdf(c / "laki.fi.pdf", DOC_FI, title="Hankintalaki")
     make_pdf(c / "lag.sv.pdf", DOC_SV, title="Upphandlingslag")

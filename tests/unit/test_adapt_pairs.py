@@ -105,6 +105,14 @@ def test_inverse_cloze_removes_the_sentence_from_its_passage(pairs):
         assert p.positive == " ".join(passage.replace(p.anchor, " ").split())
 
 
+def test_each_pair_carries_its_anchor_language(pairs):
+    fi_texts = set(bodies(FI)) | set(bodies(FI).values()) | set(sentences(FI))
+    fi_texts |= {heading_words(h) for h in bodies(FI)}
+    assert {p.lang for p in pairs} == {"fi", "sv"}
+    for p in pairs:
+        assert (p.lang == "fi") == (p.anchor in fi_texts), p
+
+
 def test_mining_is_stable_for_a_seed_and_takes_only_the_kinds_asked(chunks, pairs):
     assert mine_pairs(chunks) == pairs
     only = mine_pairs(chunks, kinds=["heading"])
