@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kb.choices import ChoiceError
 from kb.index.folder import Generation
-from kb.model.bars import CosineBars, read_bars
+from kb.model.bars import CosineBars, bars_for
 from kb.model.embedder import Embedder, resolve_model
 from kb.records import Chunk, IndexedDocument
 from kb.settings import Settings, load_settings
@@ -91,13 +91,13 @@ class Searcher:
         settings = settings or load_settings()
         index_dir = index_dir or settings.index_dir
         backend = open_backend(settings, index_dir)
-        path, _, fingerprint = resolve_model(settings)
         if embedder is None:
+            _, _, fingerprint = resolve_model(settings)
             generation = backend.load(fingerprint)
             embedder = load_query_embedder(settings)
         else:
             generation = backend.load(embedder.fingerprint)
-        bars = read_bars(path) if embedder.fingerprint == fingerprint else None
+        bars = bars_for(settings, embedder.fingerprint)
         return cls(generation, embedder, index_dir, backend, bars)
 
     # ------------------------------------------------------------ state

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
 from ingest.adapt.pairs import Pair
 from kb.choices import PairKind
 from kb.model.bars import BASE_BARS, CosineBars
+from kb.model.embedder import Embedder
 from kb.records import Chunk
 
 logger = logging.getLogger(__name__)
@@ -35,16 +35,6 @@ MAX_HELD_OUT = 200
 MIN_HELD_OUT = 20  # fewer: the base model's bars stay
 MAX_PASSAGES = 3000  # passages the held-out queries are asked over
 QUERY_KINDS = (PairKind.HEADING, PairKind.CLOZE)  # anchors written like a question's words
-
-Encode = Callable[[Sequence[str]], np.ndarray]  # texts -> unit vectors
-
-
-@dataclass(frozen=True)
-class Encoders:
-    """One model's query and passage encoders (prompts included)."""
-
-    queries: Encode
-    passages: Encode
 
 
 def held_out(pairs: Sequence[Pair], seed: int) -> tuple[list[Pair], list[Pair]]:
@@ -70,24 +60,27 @@ def _passages(chunks: Sequence[Chunk], seed: int) -> list[Chunk]:
 
 
 def best_cosines(
-    encoders: Encoders, held: Sequence[Pair], chunks: Sequence[Chunk]
+    model: Embedder, held: Sequence[Pair], chunks: Sequence[Chunk]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(home, away): each held-out query's best cosine among the passages
     in its own language, and among those in another (NaN where none)."""
-    queries = encoders.queries([p.anchor for p in held])
-    passages = encoders.passages([c.text for c in chunks])
+    queries = model.embed_queries([p.anchor for p in held])
+    passages = model.embed_passages([c.text for c in chunks])
     sims = queries @ passages.T
     langs = np.array([c.lang for c in chunks])
     own = np.array([p.lang for p in held])[:, None] == langs[None, :]
     home = np.where(own, sims, -np.inf).max(axis=1)
     away = np.where(~own, sims, -np.inf).max(axis=1)
-    return home, np.where(np.isfinite(away), away, np.nan)
+    return tuple(np.where(np.isfinite(b), b, np.nan) for b in (home, away))
 
 
 def carry(bar: float, base: np.ndarray, adapted: np.ndarray) -> float:
     """``bar`` as far from the adapted model's mean best cosine, in its
-    standard deviations, as it lies from the base's."""
+    standard deviations, as it lies from the base's; NaN when either model
+    has no figure."""
     base, adapted = base[np.isfinite(base)], adapted[np.isfinite(adapted)]
+    if not len(base) or not len(adapted):
+        return float("nan")  # nothing to carry it by
     spread = float(base.std())
     if spread == 0.0:
         return float(adapted.mean()) + bar - float(base.mean())
@@ -95,8 +88,8 @@ def carry(bar: float, base: np.ndarray, adapted: np.ndarray) -> float:
 
 
 def calibrate(
-    base: Encoders,
-    adapted: Encoders,
+    base: Embedder,
+    adapted: Embedder,
     held: Sequence[Pair],
     chunks: Sequence[Chunk],
     seed: int = 0,
@@ -116,7 +109,10 @@ def calibrate(
         if two_languages
         else carry(bars.away, base_home, new_home)
     )
-    out = CosineBars(min(home, 1.0), min(away, 1.0))
+    if not (np.isfinite(home) and np.isfinite(away)):
+        logger.warning("the cosine bars could not be carried over; the base model's stay")
+        return bars, {"held_out": len(held), "carried": False}
+    out = CosineBars(float(np.clip(home, -1.0, 1.0)), float(np.clip(away, -1.0, 1.0)))
 
     def summary(values: np.ndarray) -> dict[str, float]:
         values = values[np.isfinite(values)]

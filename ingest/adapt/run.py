@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.adapt.calibrate import Encoders, calibrate, held_out
+from ingest.adapt.calibrate import calibrate, held_out
 from ingest.adapt.pairs import count_kinds, mine_pairs
 from ingest.adapt.train import AdaptOptions, train
 from ingest.progress import Stage, StageProgress, no_progress
@@ -145,11 +145,11 @@ def _let_go() -> None:
     trim_heap()
 
 
-def _encoders(model_dir: Path, settings: Settings) -> Encoders:
-    model = SentenceTransformerEmbedder(
+def _embedder(model_dir: Path, settings: Settings) -> SentenceTransformerEmbedder:
+    """The model in ``model_dir``, loaded when first asked."""
+    return SentenceTransformerEmbedder(
         str(model_dir), model_dir.name, "", settings.batch_size, settings.precision
     )
-    return Encoders(model.embed_queries, model.embed_passages)
 
 
 def _query_encoder(model_dir: Path) -> str:
@@ -216,7 +216,7 @@ def adapt(
             _let_go()  # the trainer's memory, before two models load to calibrate
             stages(Stage.CALIBRATING, 0, 2)
             bars, calibration = calibrate(
-                _encoders(base, settings), _encoders(tmp, settings), held, chunks, options.seed
+                _embedder(base, settings), _embedder(tmp, settings), held, chunks, options.seed
             )
             stages(Stage.CALIBRATING, 2, 2)
             _let_go()

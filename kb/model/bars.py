@@ -47,6 +47,18 @@ class CosineBars:
 BASE_BARS = CosineBars(home=0.815, away=0.79)
 
 
+def bars_for(settings, fingerprint: str) -> CosineBars | None:
+    """The bars of the configured model (``settings.model``, an adapted
+    folder) when ``fingerprint`` is that model's; None otherwise: the base
+    model, or an embedder of another model."""
+    if settings.model is None:
+        return None  # the bundled model: its bars are BASE_BARS
+    from kb.model.embedder import resolve_model
+
+    path, _, configured = resolve_model(settings)
+    return read_bars(path) if fingerprint == configured else None
+
+
 def read_bars(model_dir: str | Path | None) -> CosineBars | None:
     """The bars stored with the model in ``model_dir``; None when it has
     none (the base model, a model from elsewhere) or they cannot be read."""

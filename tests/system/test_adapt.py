@@ -17,7 +17,7 @@ from ingest.adapt.run import RECORD_FILE, adapt, adapted_fingerprint, corpus_dig
 from ingest.adapt.train import AdaptOptions
 from kb.choices import PairKind
 from kb.errors import IndexMissingError, TooFewPairsError
-from kb.model.bars import BASE_BARS, read_bars
+from kb.model.bars import BARS_KEY, BASE_BARS, read_bars
 from kb.model.convert import MARKER_FILE
 from kb.settings import PROJECT_ROOT, Settings
 from testsupport.adaptcorpus import write_law
@@ -113,7 +113,7 @@ def test_a_few_steps_write_a_fingerprinted_model_with_its_query_encoder(law, ada
     assert len(record["losses"]) == 2 and record["generation"].startswith("gen-")
     # 24 query-like pairs hold out too few to carry the bars over: the base's stay.
     assert record["trained_on"] == 36 and not record["calibration"]["carried"]
-    assert record["cosine_bars"] == BASE_BARS.as_dict()
+    assert record[BARS_KEY] == BASE_BARS.as_dict()
     before, after = weights(tiny_model), weights(adapted.path)
     changed = [k for k in before if not np.array_equal(before[k], after[k])]
     assert any("encoder.layer" in k for k in changed)  # the transformer learnt
@@ -162,7 +162,9 @@ def test_an_index_built_with_the_adapted_model_searches_with_its_onnx_export(law
     assert np.min(np.sum(encoder.embed_queries(queries) * torch_vectors, axis=1)) > 0.95
     searcher = Searcher.load(settings.index_dir, settings, encoder)
     assert searcher.bars == read_bars(adapted.path) == BASE_BARS  # the model's own, read
-    assert Searcher.load(law.index_dir, law, FakeEmbedder()).bars is None  # another model's
+    # The adapted model configured, but an embedder of another model: not its bars.
+    other = Searcher.load(law.index_dir, replace(law, model=str(adapted.path)), FakeEmbedder())
+    assert other.bars is None
     query = "Suorahankinta on sallittu vain poikkeuksellisissa tilanteissa"
     hits = searcher.search(query, k=3, mode="hybrid", highlight=Highlighting.NONE)
     assert any("6 § Suorahankinta" in h.section for h in hits)

@@ -14,7 +14,6 @@ import pytest
 from ingest.adapt.calibrate import (
     MAX_HELD_OUT,
     MIN_HELD_OUT,
-    Encoders,
     best_cosines,
     calibrate,
     carry,
@@ -76,11 +75,12 @@ def test_best_cosines_split_home_and_away() -> None:
         "p sv": [0.8, 0.0, 0.6],
     }
     encode = lambda texts: np.array([vectors[t] for t in texts])  # noqa: E731
+    fixed = Model(encode, encode)
     chunks = [chunk("p fi", "fi", 0), chunk("p sv", "sv", 1)]
     held = [Pair(PairKind.HEADING, "q fi", "p fi", "p sv", "fi")]
-    home, away = best_cosines(Encoders(encode, encode), held, chunks)
+    home, away = best_cosines(fixed, held, chunks)
     assert home.tolist() == pytest.approx([0.6]) and away.tolist() == pytest.approx([0.8])
-    home, away = best_cosines(Encoders(encode, encode), held, chunks[:1])
+    home, away = best_cosines(fixed, held, chunks[:1])
     assert np.isnan(away).all()
 
 
@@ -102,21 +102,29 @@ def corpus(n: int = 120) -> tuple[list[Chunk], list[Pair]]:
     return chunks, held
 
 
-def model(closeness: float) -> Encoders:
+class Model:
+    """An embedder of the two calls calibration makes."""
+
+    def __init__(self, queries, passages) -> None:
+        self.embed_queries, self.embed_passages = queries, passages
+
+
+def model(closeness: float) -> Model:
     """Queries ``closeness`` of the way to their passage: a model that
     brings a question nearer its passage the larger it is."""
 
     def queries(texts):
+        near = [hashed(t.replace("query", "passage")) for t in texts]
         return unit(
             np.array(
                 [
-                    (1 - closeness) * hashed(t) + closeness * hashed(t.replace("query", "passage"))
-                    for t in texts
+                    (1 - closeness) * hashed(t) + closeness * n
+                    for t, n in zip(texts, near, strict=True)
                 ]
             )
         )
 
-    return Encoders(queries, lambda texts: unit(np.array([hashed(t) for t in texts])))
+    return Model(queries, lambda texts: unit(np.array([hashed(t) for t in texts])))
 
 
 def test_the_same_model_keeps_the_bars_and_a_closer_one_raises_them() -> None:
@@ -159,3 +167,27 @@ def test_the_verdict_takes_the_models_bars() -> None:
     assert not no_relevant_passage(query, 0.8, True, home=False)
     assert no_relevant_passage(query, 0.8, True, home=False, bars=CosineBars(0.9, 0.88))
     assert no_relevant_passage(query, 0.80, True)  # the base home bar: 0.815
+
+
+def test_a_query_with_no_passage_in_its_language_has_no_home_cosine() -> None:
+    chunks, held = corpus()
+    english = [Pair(p.kind, p.anchor, p.positive, p.negative, "en") for p in held]
+    home, away = best_cosines(model(0.3), english, chunks)
+    assert np.isnan(home).all() and np.isfinite(away).all()
+    kept, details = calibrate(model(0.3), model(0.6), english, chunks)
+    assert kept == BASE_BARS and not details["carried"]  # no home figures: nothing carried
+
+
+def test_a_searcher_judges_by_its_bars(tiny) -> None:
+    from search.modes import Highlighting
+    from search.searcher import Searcher
+
+    searcher = Searcher.load(tiny.index_dir, tiny.settings, tiny.embedder)
+    assert searcher.bars is None  # the bundled model's settings: the base bars
+
+    def flagged(bars: CosineBars) -> bool:
+        searcher.bars = bars
+        found = searcher.search("kynnysarvo euroa", k=3, highlight=Highlighting.NONE)
+        return found.no_relevant_passage
+
+    assert flagged(CosineBars(1.5, 1.5)) and not flagged(CosineBars(-1.5, -1.5))
