@@ -1,10 +1,11 @@
 """Both backends in one run: the index folder (FAISS + bm25s) and PostgreSQL
 (pgvector HNSW + full-text search with BM25 in SQL), on the same synthetic
 indexes as benchmarks/query.py (the finlex index scaled to 10k and 100k
-chunks).
+chunks), or with --synthetic mixed on distinct passages made from two of
+its passages each (benchmarks/synthetic.py).
 
     .venv/bin/python benchmarks/backends.py [--sizes 10000,100000] [--source INDEX]
-        [--backend postgresql://...]
+        [--backend postgresql://...] [--synthetic copies|mixed]
 
 Per backend and size: build time (writing a generation whose vectors are
 known: embedding is the same for both and left out), p50 and p95 of dense
@@ -38,6 +39,7 @@ from query import (  # noqa: E402
     time_modes,
     warn_without_onnx,
 )
+from synthetic import mix  # noqa: E402
 
 from search.modes import Highlighting  # noqa: E402 - after the path above
 
@@ -178,7 +180,13 @@ def _built(url: str, size: int) -> bool:
 
 
 def measure(
-    work: Path, source: Path, sizes: list[str], url: str, repeat: int, folder_up_to: int
+    work: Path,
+    source: Path,
+    sizes: list[str],
+    url: str,
+    repeat: int,
+    folder_up_to: int,
+    synthetic: str = "copies",
 ) -> dict:
     """Per size: scale, search the folder, build PostgreSQL, search it. In a
     kept --work folder a scaled folder already there (its CURRENT written)
@@ -189,23 +197,25 @@ def measure(
     results: dict = {}
     times_file = work / "built.json"
     times = json.loads(times_file.read_text()) if times_file.exists() else {}
+    make, prefix = (mix, "m") if synthetic == "mixed" else (scale, "s")
     for size in sizes:
-        target = work / f"s{size}"
+        target = work / f"{prefix}{size}"
+        tag = size if synthetic == "copies" else f"{synthetic}-{size}"
         start = time.perf_counter()
         if not (target / "CURRENT").exists():
-            scale(source, target, int(size))  # the folder's build: write_generation
-            times[f"files-{size}"] = time.perf_counter() - start
+            make(source, target, int(size))  # the folder's build: write_generation
+            times[f"files-{tag}"] = time.perf_counter() - start
             times_file.write_text(json.dumps(times))
-        folder_s = times[f"files-{size}"]
+        folder_s = times[f"files-{tag}"]
         results[size] = {}
         if int(size) <= folder_up_to:
             results[size]["files"] = _run_worker(target, "", repeat)
             results[size]["files"]["build_s"] = folder_s
         print(f"{size}: index folder done ({folder_s:.0f} s)", file=sys.stderr, flush=True)
-        if f"postgresql-{size}" not in times or not _built(url, int(size)):
-            times[f"postgresql-{size}"] = build_postgres(target, url)
+        if f"postgresql-{tag}" not in times or not _built(url, int(size)):
+            times[f"postgresql-{tag}"] = build_postgres(target, url)
             times_file.write_text(json.dumps(times))
-        pg_s = times[f"postgresql-{size}"]
+        pg_s = times[f"postgresql-{tag}"]
         with connect(url) as conn:
             size_mb = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         results[size]["postgresql"] = _run_worker(target, url, repeat)
@@ -256,6 +266,14 @@ def main() -> int:
         help="keep the scaled folders (and, with --backend, the build) here and reuse them "
         "when run again (default: a temporary folder)",
     )
+    p.add_argument(
+        "--synthetic",
+        choices=("copies", "mixed"),
+        default="copies",
+        help="copies of the source's passages (765 of each at 1M), or distinct passages "
+        "mixed from two of them (benchmarks/synthetic.py); give each a --backend database "
+        "of its own",
+    )
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -270,7 +288,13 @@ def main() -> int:
         try:
             source = args.source or build_finlex(work)
             results = measure(
-                work, source, args.sizes.split(","), url, args.repeat, args.folder_up_to
+                work,
+                source,
+                args.sizes.split(","),
+                url,
+                args.repeat,
+                args.folder_up_to,
+                args.synthetic,
             )
         finally:
             if server is not None:
@@ -281,6 +305,7 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "load_average_at_end": os.getloadavg(),
         "queries": len(_queries()),
+        "synthetic": args.synthetic,
         "results": results,
     }
     args.out.write_text(json.dumps(record, indent=2) + "\n")
