@@ -8,10 +8,10 @@ from search.backend import pglexical
 from search.backend.pglexical import EXACT_TOP, per_term, settled
 
 
-def read_round(read, n, depth):
+def read_round(read, n, depth, limit=None):
     """pglexical.read_round on (term number, query weight, row, weight) tuples."""
     columns = [np.asarray(c) for c in zip(*read, strict=True)] or [np.zeros(0)] * 4
-    return pglexical.read_round(*columns, n, depth)
+    return pglexical.read_round(*columns, n, depth, limit)
 
 
 def test_the_bound_sums_the_last_weights_of_the_lists_not_read_to_the_end():
@@ -56,6 +56,25 @@ def test_a_row_whose_best_case_is_below_the_depth_th_sure_score_is_not_a_candida
     assert found.bound == 4.0
     # at depth 2 the second-best sure score is 3 (row 3): row 2 (at most 4) stays
     assert read_round(read, 2, 2).candidates == [1, 2, 3]
+
+
+def test_a_round_scores_at_most_its_limit_and_its_bound_covers_the_rest():
+    read = [
+        (0, 1.0, 1, 5.0),
+        (0, 1.0, 2, 4.0),
+        (0, 1.0, 3, 3.0),  # list 0 goes on below 3.0
+        (1, 1.0, 3, 2.0),
+        (1, 1.0, 4, 2.0),  # list 1 read to its end
+    ]
+    every = read_round(read, 3, 3)
+    assert sorted(every.candidates) == [1, 2, 3, 4]
+    assert every.bound == 3.0
+    found = read_round(read, 3, 3, limit=2)
+    # the two whose lists gave the most (row 1: 5, row 3: 3 + 2), in first-read order
+    assert found.candidates == [1, 3]
+    # row 4 (sure 2, at most 2 + 3) was read but not kept: no proof below 5
+    assert found.bound == 5.0
+    assert read_round(read, 3, 3, limit=4) == every
 
 
 def test_a_list_read_to_its_end_adds_nothing_to_a_row_it_did_not_reach():
@@ -128,11 +147,15 @@ def test_rounds_score_each_row_once_and_rank_as_scoring_every_row(monkeypatch):
     for name, value in (("MIN_PER_TERM", 5), ("PER_TERM_FACTOR", 0), ("GROWTH", 2)):
         monkeypatch.setattr(pglexical, name, value)
     monkeypatch.setattr(pglexical, "ROUNDS", 30)
-    for asked, weights, depth in (
-        (terms, [1.0, 1.0, 1.0, 1.0], 10),
-        (terms[:3], [0.5, 1.0, 0.25], 10),
-        (terms[1:], [1.0, 0.3, 0.7], 3),
+    for factor, asked, weights, depth in (
+        (None, terms, [1.0, 1.0, 1.0, 1.0], 10),
+        (None, terms[:3], [0.5, 1.0, 0.25], 10),
+        (None, terms[1:], [1.0, 0.3, 0.7], 3),
+        # rounds that score only the depth's worth of candidates still prove
+        (1, terms, [1.0, 1.0, 1.0, 1.0], 10),
+        (1, terms[1:], [1.0, 0.3, 0.7], 3),
     ):
+        monkeypatch.setattr(pglexical, "SCORED_FACTOR", factor)
         scored.clear()
         full = [r for r, _ in score(asked, None, 300, weights)]
         got = index.lexical(asked, None, depth, weights)
