@@ -74,6 +74,9 @@ def test_a_round_scores_at_most_its_limit_and_its_bound_covers_the_rest():
     assert found.candidates == [1, 3]
     # row 4 (sure 2, at most 2 + 3) was read but not kept: no proof below 5
     assert found.bound == 5.0
+    # kept by what the lists gave (row 2: sure 4), not by the best case (row 4: 5)
+    three = read_round(read, 3, 3, limit=3)
+    assert (three.candidates, three.bound) == ([1, 2, 3], 5.0)
     assert read_round(read, 3, 3, limit=4) == every
 
 
@@ -136,6 +139,8 @@ def test_rounds_score_each_row_once_and_rank_as_scoring_every_row(monkeypatch):
         if rows is None:  # the full scan: every row
             rows = range(300)
         else:
+            limit = pglexical.scored_limit(depth)
+            assert limit is None or len(rows) <= limit  # the search passes its limit
             scored.extend(rows)
         got = [(r, exact(r, asked, weights)) for r in rows]
         return sorted([g for g in got if g[1] > 0], key=lambda g: (-g[1], g[0]))[:depth]
@@ -161,3 +166,33 @@ def test_rounds_score_each_row_once_and_rank_as_scoring_every_row(monkeypatch):
         got = index.lexical(asked, None, depth, weights)
         assert got[: min(depth, pglexical.EXACT_TOP)] == full[: min(depth, pglexical.EXACT_TOP)]
         assert len(scored) == len(set(scored)) > 0  # no row scored twice
+
+
+def test_a_row_read_but_left_unscored_keeps_the_rounds_going(monkeypatch):
+    """Round one reads rows 1, 3, 4, 2 of A and 2, 5 of B, and may score one
+    row: row 1 (sure 5, every other row's sure score lower). Unread rows can
+    reach 4, so row 1 alone would look proven; but row 2 (sure 3 + 3.5 from
+    B's list) was read and not scored, and scores 6.5."""
+    from search.backend.postgres import PgIndex
+
+    table = {"a": {1: 5.0, 3: 4.5, 4: 4.0, 2: 3.5}, "b": {2: 3.0, 5: 2.9}}
+
+    def best_postings(asked, weights, where, n):
+        cols = [[], [], [], []]
+        for i, t in enumerate(asked):
+            for row, weight in sorted(table[t].items(), key=lambda rw: (-rw[1], rw[0]))[:n]:
+                for col, value in zip(cols, (i, 1.0, row, weight), strict=True):
+                    col.append(value)
+        return tuple(np.asarray(c) for c in cols)
+
+    def score(asked, where, depth, weights=None, rows=None):
+        got = [(r, sum(table[t].get(r, 0.0) for t in asked)) for r in rows]
+        return sorted(got, key=lambda g: (-g[1], g[0]))[:depth]
+
+    index = object.__new__(PgIndex)
+    index.has_postings = True
+    monkeypatch.setattr(index, "_best_postings", best_postings, raising=False)
+    monkeypatch.setattr(index, "_scored", score, raising=False)
+    for name, value in (("MIN_PER_TERM", 3), ("PER_TERM_FACTOR", 0), ("SCORED_FACTOR", 1)):
+        monkeypatch.setattr(pglexical, name, value)
+    assert index.lexical(["a", "b"], None, 1) == [2]
