@@ -165,18 +165,24 @@ def _server(work: Path):
     return PgTestServer(work / "pgdata")
 
 
-def _built(url: str, size: int) -> bool:
+def _built(url: str, size: int, synthetic: str = "copies") -> bool:
     """Whether the live generation in ``url`` already has ``size`` chunks
-    (a --work run that is resumed: its build is reused)."""
+    of the ``synthetic`` corpus (a --work run that is resumed: its build is
+    reused). The corpus shows in the first passage's id: "-c0" for the
+    copies, "-m0" for the mixed passages."""
     from kb.index.pgschema import connect
 
     with connect(url) as conn:
         if not conn.execute("SELECT to_regclass('kb_live') IS NOT NULL").fetchone()[0]:
             return False
         row = conn.execute(
-            "SELECT g.n_chunks FROM kb_live l JOIN kb_generations g ON g.id = l.generation"
+            "SELECT g.id, g.n_chunks FROM kb_live l JOIN kb_generations g ON g.id = l.generation"
         ).fetchone()
-    return bool(row) and row[0] == size
+        if not row or row[1] != size:
+            return False
+        first = conn.execute(f"SELECT chunk_id FROM kb_chunks_{int(row[0])} WHERE row = 0")
+        chunk_id = (first.fetchone() or ("",))[0]
+    return chunk_id.endswith("-m0" if synthetic == "mixed" else "-c0")
 
 
 def measure(
@@ -212,7 +218,7 @@ def measure(
             results[size]["files"] = _run_worker(target, "", repeat)
             results[size]["files"]["build_s"] = folder_s
         print(f"{size}: index folder done ({folder_s:.0f} s)", file=sys.stderr, flush=True)
-        if f"postgresql-{tag}" not in times or not _built(url, int(size)):
+        if f"postgresql-{tag}" not in times or not _built(url, int(size), synthetic):
             times[f"postgresql-{tag}"] = build_postgres(target, url)
             times_file.write_text(json.dumps(times))
         pg_s = times[f"postgresql-{tag}"]
@@ -272,7 +278,7 @@ def main() -> int:
         default="copies",
         help="copies of the source's passages (765 of each at 1M), or distinct passages "
         "mixed from two of them (benchmarks/synthetic.py); give each a --backend database "
-        "of its own",
+        "of its own (a build of the other corpus there is replaced)",
     )
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()

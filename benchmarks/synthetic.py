@@ -5,9 +5,12 @@ size asked: at a million passages each text appears 765 times. That
 measures duplicates more than scale: every BM25 list is runs of identical
 weights, and the first ten hits are ten copies of one text. ``mix`` makes
 each passage distinct instead: a source passage's pieces (runs of
-PIECE_WORDS words), about half of them replaced by pieces of one other
-passage in the same language (the donor), with a vector between the two
-in proportion to what each gave, jittered as the copies are. Words, languages, lengths and metadata stay
+PIECE_WORDS words), about half of them replaced by pieces of one passage
+drawn in the same language (the donor; now and then itself), with a vector
+between the two in proportion to what each gave, jittered as the copies
+are. A passage of k pieces keeps all its own words with chance 0.5^k, so
+short passages repeat (of 13,080, 97 % were distinct). The vectors are
+made at once: about 8 GB at a million passages. Words, languages, lengths and metadata stay
 those of the Act; no text is invented.
 
     scale(...)  ->  765 copies of 1,308 texts
