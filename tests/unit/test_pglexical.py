@@ -14,6 +14,26 @@ def read_round(read, n, depth, limit=None):
     return pglexical.read_round(*columns, n, depth, limit)
 
 
+def in_memory_index(monkeypatch, table, score):
+    """A PgIndex whose two SQL reads are replaced: the postings of ``table``
+    ({term: {row: weight}}), best first, and ``score`` for the exact scores."""
+    from search.backend.postgres import PgIndex
+
+    def best_postings(asked, weights, where, n):
+        cols = [[], [], [], []]
+        for i, (t, w) in enumerate(zip(asked, weights, strict=True)):
+            for row, weight in sorted(table[t].items(), key=lambda rw: (-rw[1], rw[0]))[:n]:
+                for col, value in zip(cols, (i, w, row, weight), strict=True):
+                    col.append(value)
+        return tuple(np.asarray(c) for c in cols)
+
+    index = object.__new__(PgIndex)
+    index.has_postings = True
+    monkeypatch.setattr(index, "_best_postings", best_postings, raising=False)
+    monkeypatch.setattr(index, "_scored", score, raising=False)
+    return index
+
+
 def test_the_bound_sums_the_last_weights_of_the_lists_not_read_to_the_end():
     read = [
         (0, 1.0, 7, 3.0),
@@ -112,8 +132,6 @@ def test_rounds_score_each_row_once_and_rank_as_scoring_every_row(monkeypatch):
     first rows are those of scoring every row."""
     import random
 
-    from search.backend.postgres import PgIndex
-
     rng = random.Random(7)
     terms = ["alpha", "beta", "gamma", "delta"]
     # flat lists with ties, as copies of passages give: many rounds
@@ -127,14 +145,6 @@ def test_rounds_score_each_row_once_and_rank_as_scoring_every_row(monkeypatch):
 
     scored: list[int] = []
 
-    def best_postings(asked, weights, where, n):
-        cols = [[], [], [], []]
-        for i, (t, w) in enumerate(zip(asked, weights, strict=True)):
-            for row, weight in sorted(table[t].items(), key=lambda rw: (-rw[1], rw[0]))[:n]:
-                for col, value in zip(cols, (i, w, row, weight), strict=True):
-                    col.append(value)
-        return tuple(np.asarray(c) for c in cols)
-
     def score(asked, where, depth, weights=None, rows=None):
         if rows is None:  # the full scan: every row
             rows = range(300)
@@ -145,10 +155,7 @@ def test_rounds_score_each_row_once_and_rank_as_scoring_every_row(monkeypatch):
         got = [(r, exact(r, asked, weights)) for r in rows]
         return sorted([g for g in got if g[1] > 0], key=lambda g: (-g[1], g[0]))[:depth]
 
-    index = object.__new__(PgIndex)
-    index.has_postings = True
-    monkeypatch.setattr(index, "_best_postings", best_postings, raising=False)
-    monkeypatch.setattr(index, "_scored", score, raising=False)
+    index = in_memory_index(monkeypatch, table, score)
     for name, value in (("MIN_PER_TERM", 5), ("PER_TERM_FACTOR", 0), ("GROWTH", 2)):
         monkeypatch.setattr(pglexical, name, value)
     monkeypatch.setattr(pglexical, "ROUNDS", 30)
@@ -173,26 +180,13 @@ def test_a_row_read_but_left_unscored_keeps_the_rounds_going(monkeypatch):
     row: row 1 (sure 5, every other row's sure score lower). Unread rows can
     reach 4, so row 1 alone would look proven; but row 2 (sure 3 + 3.5 from
     B's list) was read and not scored, and scores 6.5."""
-    from search.backend.postgres import PgIndex
-
     table = {"a": {1: 5.0, 3: 4.5, 4: 4.0, 2: 3.5}, "b": {2: 3.0, 5: 2.9}}
-
-    def best_postings(asked, weights, where, n):
-        cols = [[], [], [], []]
-        for i, t in enumerate(asked):
-            for row, weight in sorted(table[t].items(), key=lambda rw: (-rw[1], rw[0]))[:n]:
-                for col, value in zip(cols, (i, 1.0, row, weight), strict=True):
-                    col.append(value)
-        return tuple(np.asarray(c) for c in cols)
 
     def score(asked, where, depth, weights=None, rows=None):
         got = [(r, sum(table[t].get(r, 0.0) for t in asked)) for r in rows]
         return sorted(got, key=lambda g: (-g[1], g[0]))[:depth]
 
-    index = object.__new__(PgIndex)
-    index.has_postings = True
-    monkeypatch.setattr(index, "_best_postings", best_postings, raising=False)
-    monkeypatch.setattr(index, "_scored", score, raising=False)
+    index = in_memory_index(monkeypatch, table, score)
     for name, value in (("MIN_PER_TERM", 3), ("PER_TERM_FACTOR", 0), ("SCORED_FACTOR", 1)):
         monkeypatch.setattr(pglexical, name, value)
     assert index.lexical(["a", "b"], None, 1) == [2]
