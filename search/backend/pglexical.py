@@ -22,6 +22,7 @@ flat, at the price of a ranking that is then not proven.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,10 +69,12 @@ def read_round(
     n: int,
     depth: int,
     limit: int | None = None,
+    seen: Collection[int] = (),
 ) -> Round:
     """The read postings as columns, one entry a posting: (term number,
     query weight, row, posting weight) as the lists gave them, best first,
-    at most ``n`` a term."""
+    at most ``n`` a term. ``seen``: rows an earlier round scored, whose
+    exact scores the caller keeps: no candidates, no place under ``limit``."""
     if not len(rows):
         return Round([], 0.0, 0)
     term_of = term_of.astype(np.int64)
@@ -90,6 +93,8 @@ def read_round(
     reached_going = np.bincount(row_of, weights=going_on[term_of], minlength=len(found))
     upper = partial + bound - reached_going
     keep = np.flatnonzero(upper + _SLACK >= _nth_best(partial, depth))
+    if seen:  # scored already: their exact scores are known
+        keep = keep[~np.isin(found[keep], np.fromiter(seen, np.int64, len(seen)))]
     if limit is not None and len(keep) > limit:
         # the rows whose lists gave the most; a row left out may still be
         # better, so the bound rises to its best case

@@ -223,7 +223,7 @@ class PgIndex:
         for round_ in range(1, pglexical.ROUNDS + 1):
             read = self._best_postings(terms, weights, where, n)
             postings += len(read[2])
-            found = pglexical.read_round(*read, n, depth, pglexical.scored_limit(depth))
+            found = pglexical.read_round(*read, n, depth, pglexical.scored_limit(depth), seen)
             # a row scored in an earlier round keeps its exact score
             fresh = [r for r in found.candidates if r not in seen]
             seen.update(fresh)

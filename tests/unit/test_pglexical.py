@@ -8,10 +8,10 @@ from search.backend import pglexical
 from search.backend.pglexical import EXACT_TOP, per_term, settled
 
 
-def read_round(read, n, depth, limit=None):
+def read_round(read, n, depth, limit=None, seen=()):
     """pglexical.read_round on (term number, query weight, row, weight) tuples."""
     columns = [np.asarray(c) for c in zip(*read, strict=True)] or [np.zeros(0)] * 4
-    return pglexical.read_round(*columns, n, depth, limit)
+    return pglexical.read_round(*columns, n, depth, limit, seen)
 
 
 def in_memory_index(monkeypatch, table, score):
@@ -98,6 +98,10 @@ def test_a_round_scores_at_most_its_limit_and_its_bound_covers_the_rest():
     three = read_round(read, 3, 3, limit=3)
     assert (three.candidates, three.bound) == ([1, 2, 3], 5.0)
     assert read_round(read, 3, 3, limit=4) == every
+    # a row an earlier round scored takes no place: rows 3 and 2 are scored now
+    again = read_round(read, 3, 3, limit=2, seen={1})
+    assert (again.candidates, again.bound) == ([2, 3], 5.0)
+    assert read_round(read, 3, 3, seen={1, 4}).candidates == [2, 3]
 
 
 def test_a_list_read_to_its_end_adds_nothing_to_a_row_it_did_not_reach():
