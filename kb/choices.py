@@ -48,3 +48,4 @@ class PairKind(Choice):
     HEADING = "heading"  # a section's heading -> the section's text
     TRANSLATION = "translation"  # a section -> the same section in another language version
     CLOZE = "cloze"  # a sentence -> its passage without it (inverse cloze)
+    GLOSS = "gloss"  # a Finnish heading put into English -> the section, in each language version

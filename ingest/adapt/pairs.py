@@ -11,7 +11,11 @@ and the other two as passages (ingest/adapt/train.py):
   in sources.toml or found by the build, ingest/versions.py; sections
   matched by their numbered heading, "38 §" = "38 §", "5 luku" = "5 kap.");
 - ``cloze``: a sentence -> its passage with that sentence removed (the
-  inverse cloze task).
+  inverse cloze task);
+- ``gloss``: a Finnish section heading put into English word by word
+  through the bilingual dictionary (ingest/adapt/gloss.py) -> the section's
+  first passage in each language version: English questions, which the
+  corpus cannot give.
 
 The negative is a hard one: a passage of a neighbouring section of the same
 chapter (in the positive's document), so the model learns what tells two
@@ -26,6 +30,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ingest.adapt.gloss import SOURCE, Glossary
 from kb.choices import PairKind
 from kb.records import Chunk
 from kb.text.headings import CHAPTER, NUMBERED, PART, SECTION, heading_key
@@ -159,28 +164,71 @@ def heading_pairs(sections: Sequence[Section], near: _Neighbours) -> list[Pair]:
     return out
 
 
+class _Versions:
+    """The same numbered section in the other language versions of its group."""
+
+    def __init__(self, sections: Sequence[Section]) -> None:
+        self.keyed: dict[tuple[str, str, str], list[Section]] = {}
+        for s in sections:
+            if s.group and s.key:
+                self.keyed.setdefault((s.group, s.doc, s.key), []).append(s)
+        self.docs_of: dict[str, set[str]] = {}
+        for group, doc, _ in self.keyed:
+            self.docs_of.setdefault(group, set()).add(doc)
+
+    def sources(self) -> list[Section]:
+        """Every section whose number is once in its document (a number that
+        repeats in one document matches nothing surely)."""
+        return [found[0] for found in self.keyed.values() if len(found) == 1]
+
+    def of(self, source: Section) -> list[Section]:
+        """``source`` in the group's other documents of another language."""
+        if not (source.group and source.key):
+            return []
+        out = []
+        for other in sorted(self.docs_of[source.group] - {source.doc}):
+            targets = self.keyed.get((source.group, other, source.key), [])
+            if len(targets) == 1 and targets[0].lang != source.lang:
+                out.append(targets[0])
+        return out
+
+
 def translation_pairs(sections: Sequence[Section], near: _Neighbours) -> list[Pair]:
     """Both directions, between every two language versions of a group."""
-    keyed: dict[tuple[str, str, str], list[Section]] = {}
-    for s in sections:
-        if s.group and s.key:
-            keyed.setdefault((s.group, s.doc, s.key), []).append(s)
-    docs_of: dict[str, set[str]] = {}
-    for group, doc, _ in keyed:
-        docs_of.setdefault(group, set()).add(doc)
+    versions = _Versions(sections)
     out = []
-    for (group, doc, key), found in keyed.items():
-        if len(found) != 1:  # a number that repeats in one document matches nothing surely
-            continue
-        source = found[0]
-        for other in sorted(docs_of[group] - {doc}):
-            targets = keyed.get((group, other, key), [])
-            if len(targets) != 1 or targets[0].lang == source.lang:
-                continue
-            anchor, positive = source.body(), targets[0].body()
-            negative = near.negative(targets[0]) if anchor and positive else ""
+    for source in versions.sources():
+        for target in versions.of(source):
+            anchor, positive = source.body(), target.body()
+            negative = near.negative(target) if anchor and positive else ""
             if negative:
                 out.append(Pair(PairKind.TRANSLATION, anchor, positive, negative, source.lang))
+    return out
+
+
+GLOSSES = 2  # English glosses drawn for each Finnish heading
+
+
+def gloss_pairs(
+    sections: Sequence[Section], near: _Neighbours, rng: random.Random, glossary: Glossary
+) -> list[Pair]:
+    """Each Finnish heading's English glosses -> the section and its
+    versions in the other languages."""
+    if not glossary:
+        return []
+    versions = _Versions(sections)
+    out = []
+    for s in sections:
+        title = heading_words(s.path[-1]) if s.lang == SOURCE else ""
+        if not title:
+            continue
+        glosses = dict.fromkeys(glossary.gloss(title, rng) for _ in range(GLOSSES))
+        for target in [s, *versions.of(s)]:
+            positive = target.body()
+            negative = near.negative(target) if positive else ""
+            for anchor in glosses:
+                if anchor and negative:
+                    out.append(Pair(PairKind.GLOSS, anchor, positive, negative, "en"))
     return out
 
 
@@ -205,11 +253,19 @@ def cloze_pairs(sections: Sequence[Section], near: _Neighbours, rng: random.Rand
     return out
 
 
+def _finnish(sections: Sequence[Section]) -> list[str]:
+    return [c.text for s in sections if s.lang == SOURCE for c in s.chunks]
+
+
 def mine_pairs(
-    chunks: Iterable[Chunk], kinds: Iterable[PairKind] = tuple(PairKind), seed: int = 0
+    chunks: Iterable[Chunk],
+    kinds: Iterable[PairKind] = tuple(PairKind),
+    seed: int = 0,
+    glossary: Glossary | None = None,
 ) -> list[Pair]:
     """The training pairs of ``kinds`` that the index's passages give, each
-    (kind, anchor, positive) once, in a stable order for a given ``seed``."""
+    (kind, anchor, positive) once, in a stable order for a given ``seed``;
+    gloss pairs through ``glossary`` (default: the installed dictionary's)."""
     sections = sections_of(chunks)
     rng = random.Random(seed)
     near = _Neighbours(sections, rng)
@@ -217,6 +273,12 @@ def mine_pairs(
         PairKind.HEADING: lambda: heading_pairs(sections, near),
         PairKind.TRANSLATION: lambda: translation_pairs(sections, near),
         PairKind.CLOZE: lambda: cloze_pairs(sections, near, rng),
+        PairKind.GLOSS: lambda: gloss_pairs(
+            sections,
+            near,
+            rng,
+            Glossary.installed(_finnish(sections)) if glossary is None else glossary,
+        ),
     }
     wanted = {PairKind.from_str(k) for k in kinds}
     seen: set[tuple[str, str, str]] = set()

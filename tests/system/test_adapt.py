@@ -21,6 +21,7 @@ from kb.model.bars import BARS_KEY, BASE_BARS, read_bars
 from kb.model.convert import MARKER_FILE
 from kb.settings import PROJECT_ROOT, Settings
 from testsupport.adaptcorpus import write_law
+from testsupport.dictd import write_dictd
 from testsupport.fakes import FakeEmbedder
 
 pytestmark = pytest.mark.slow  # second lane: fine-tunes a model
@@ -83,10 +84,22 @@ def law(tmp_path_factory, tiny_model) -> Settings:
     return settings
 
 
+# The English–Finnish dictionary the gloss pairs read: two of the law's headings
+ENG_FIN = {"scope": "scope <n>\nsoveltamisala\n", "direct": "direct <adj>\nsuora\n"}
+ENG_FIN["procurement"] = "procurement <n>\nhankinta\n"
+
+
 @pytest.fixture(scope="module")
-def adapted(law):
-    """The law's adaptation of the tiny model, two steps."""
-    return adapt(law, QUICK)
+def adapted(law, tmp_path_factory):
+    """The law's adaptation of the tiny model, two steps, with a tiny
+    dictionary (whatever the machine has installed)."""
+    from kb.text import dictionaries
+
+    folder = tmp_path_factory.mktemp("dictd")
+    write_dictd(folder, "eng-fin", ENG_FIN)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(dictionaries.DICT_DIR_ENV, str(folder))
+        return adapt(law, QUICK)
 
 
 def weights(model_dir: Path) -> dict[str, np.ndarray]:
@@ -109,10 +122,11 @@ def test_a_few_steps_write_a_fingerprinted_model_with_its_query_encoder(law, ada
     assert marker["adapted_from"]["path"] == str(tiny_model)
     assert marker["options"]["steps"] == 2 and "threads" not in marker["options"]
     record = json.loads((adapted.path / RECORD_FILE).read_text())
-    assert record["pairs"] == {"heading": 12, "translation": 12, "cloze": 12}
+    # gloss: "scope" (1 §) and "direct procurement" (6 §), each to both versions
+    assert record["pairs"] == {"heading": 12, "translation": 12, "cloze": 12, "gloss": 4}
     assert len(record["losses"]) == 2 and record["generation"].startswith("gen-")
     # 24 query-like pairs hold out too few to carry the bars over: the base's stay.
-    assert record["trained_on"] == 36 and not record["calibration"]["carried"]
+    assert record["trained_on"] == 40 and not record["calibration"]["carried"]
     assert record[BARS_KEY] == BASE_BARS.as_dict()
     before, after = weights(tiny_model), weights(adapted.path)
     changed = [k for k in before if not np.array_equal(before[k], after[k])]
@@ -226,11 +240,15 @@ def normal(text: str) -> str:
 
 
 @pytest.mark.slow
-def test_the_pairs_of_the_act_hold_no_evaluation_question(tmp_path):
+def test_the_pairs_of_the_act_hold_no_evaluation_question(tmp_path, monkeypatch):
     """The Act as dropped in (both PDFs and the theme page), indexed with
     the fake embedder: no question of eval/*.qrels.jsonl is a pair's text
-    or inside one. Pairs come from the corpus alone."""
+    or inside one. Pairs come from the corpus alone (and, for the English
+    glosses, the dictionary where it is installed)."""
     from ingest.adapt.pairs import count_kinds, mine_pairs
+    from kb.text import dictionaries
+
+    monkeypatch.setenv(dictionaries.DICT_DIR_ENV, str(dictionaries.DEFAULT_DICT_DIR))
     from ingest.pipeline import build_index
     from kb.index.folder import load_generation
     from testsupport.testdata import finlex_corpus, needs_testdata

@@ -4,7 +4,6 @@ search goes on without a bridge where no dictionary is installed."""
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,8 @@ from ingest import __main__ as ingest_cli
 from ingest.pipeline import build_index
 from kb.text import dictionaries
 from search import Searcher, bridge, retrieval
+from testsupport.dictd import write_dictd
 from testsupport.fakes import FakeEmbedder
-
-_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 # FreeDict's layout: a header line, then numbered senses each followed by a
 # gloss, or one unnumbered line of translations.
@@ -30,27 +28,6 @@ FINNISH = [
     "# Valvonta\n\nKilpailu- ja kuluttajavirasto valvoo lain noudattamista.\n",
 ]
 QUESTION = "What is the procurement threshold and when does it apply to us?"
-
-
-def _b64(n: int) -> str:
-    out = ""
-    while True:
-        out = _B64[n % 64] + out
-        n //= 64
-        if not n:
-            return out
-
-
-def write_dictd(folder: Path, name: str, entries: dict[str, str]) -> None:
-    data, index = b"", []
-    for head, entry in entries.items():
-        raw = entry.encode("utf-8")
-        index.append(f"{head}\t{_b64(len(data))}\t{_b64(len(raw))}")
-        data += raw
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"freedict-{name}.index").write_text("\n".join(index) + "\n", encoding="utf-8")
-    with gzip.open(folder / f"freedict-{name}.dict.dz", "wb") as f:
-        f.write(data)
 
 
 @pytest.fixture

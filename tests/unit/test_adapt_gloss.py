@@ -1,0 +1,93 @@
+"""ingest/adapt/gloss.py and the gloss pairs: Finnish headings put into
+English through a small English–Finnish table, and the pairs they make on
+the small law of testsupport/adaptcorpus.py."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from ingest.adapt.gloss import Glossary
+from ingest.adapt.pairs import body_text, mine_pairs
+from kb.choices import PairKind
+from testsupport.adaptcorpus import write_law
+from testsupport.fakes import FakeEmbedder
+
+TABLE = {
+    "procurement": (("hankinta",),),
+    "unit": (("yksikkö",),),
+    "obligation": (("velvollisuus",),),
+    "direct": (("suora",),),
+    "open": (("avoin",),),
+    "procedure": (("menettely",),),
+    "supplier": (("toimittaja",), ("hankkija",)),
+    "editor": (("toimittaja",), ("editori",), ("päätoimittaja",)),
+    "scope": (("soveltamisala",),),
+    "contracting authority": (("hankintayksikkö",),),  # a phrase: never a gloss
+}
+
+
+def test_a_heading_is_glossed_word_by_word_through_stems_and_compounds():
+    glossary = Glossary(TABLE)
+    rng = random.Random(0)
+    # "hankintayksikön": no entry, no stem's entry: split into hankinta + yksikön (by stem)
+    assert glossary.gloss("Hankintayksikön velvollisuus", rng) == "procurement unit obligation"
+    assert glossary.gloss("Suorahankinta", rng) == "direct procurement"
+    # "avoimessa" shares no stem with "avoin": half the words found is enough
+    assert glossary.gloss("Avoimessa menettelyssä", rng) == "procedure"
+    assert glossary.parts("menettelyn") == [["procedure"]]
+
+
+def test_a_heading_with_fewer_than_half_its_words_known_gives_no_gloss():
+    glossary = Glossary(TABLE)
+    rng = random.Random(0)
+    assert glossary.gloss("Kansalliset kynnysarvot ja menettely", rng) == ""  # 1 of 3 words
+    assert glossary.gloss("Menettely ja kynnysarvot", rng) == "procedure"  # "ja" is not counted
+    assert glossary.gloss("12 §", rng) == ""
+    assert not Glossary({})
+
+
+def test_a_translation_the_corpus_uses_more_is_drawn_more_often():
+    rng = random.Random(1)
+    weighted = Glossary(TABLE, used={"toimittaj", "hankkij"})
+    drawn = Counter(weighted.gloss("Toimittaja", rng) for _ in range(300))
+    assert drawn["supplier"] > 2 * drawn["editor"] > 0  # weights 1.05 and 0.38
+    plain = Counter(Glossary(TABLE).gloss("Toimittaja", rng) for _ in range(300))
+    assert abs(plain["supplier"] - plain["editor"]) < 60  # unweighted: about even
+
+
+@pytest.fixture(scope="module")
+def chunks(tmp_path_factory):
+    from ingest.pipeline import build_index
+    from kb.index.folder import load_generation
+    from kb.settings import Settings
+
+    root = tmp_path_factory.mktemp("gloss-law")
+    settings = Settings(corpus_dir=write_law(root / "corpus"), index_dir=root / "index", workers=1)
+    assert not build_index(settings, embedder=FakeEmbedder()).failed
+    return load_generation(settings.index_dir).chunks
+
+
+def test_gloss_pairs_ask_in_english_for_the_section_in_each_language(chunks):
+    pairs = mine_pairs(chunks, [PairKind.GLOSS], glossary=Glossary(TABLE))
+    assert pairs and all(p.kind is PairKind.GLOSS and p.lang == "en" for p in pairs)
+    by_anchor: dict[str, set[str]] = {}
+    for p in pairs:
+        by_anchor.setdefault(p.anchor, set()).add(p.positive)
+    # 1 §, 5 § and 6 §; the other headings' words are not in the table
+    assert set(by_anchor) == {"scope", "open procedure", "direct procurement"}
+    law = {c.section[-1]: body_text(c) for c in chunks if c.section}
+    assert by_anchor["direct procurement"] == {
+        law["6 § Suorahankinta"],
+        law["6 § Direktupphandling"],
+    }
+    assert all(p.negative not in by_anchor[p.anchor] for p in pairs)
+
+
+def test_no_dictionary_no_gloss_pairs_and_the_other_kinds_unchanged(chunks):
+    without = mine_pairs(chunks, glossary=Glossary({}))
+    assert not [p for p in without if p.kind is PairKind.GLOSS]
+    with_gloss = mine_pairs(chunks, glossary=Glossary(TABLE))
+    assert [p for p in with_gloss if p.kind is not PairKind.GLOSS] == without
