@@ -14,7 +14,7 @@ and the other two as passages (ingest/adapt/train.py):
   inverse cloze task);
 - ``gloss``: a Finnish section heading put into English word by word
   through the bilingual dictionary (ingest/adapt/gloss.py) -> the section's
-  first passage in each language version: English questions, which the
+  first passage in each language version: English anchors, which the
   corpus cannot give.
 
 The negative is a hard one: a passage of a neighbouring section of the same
@@ -182,8 +182,9 @@ class _Versions:
         return [found[0] for found in self.keyed.values() if len(found) == 1]
 
     def of(self, source: Section) -> list[Section]:
-        """``source`` in the group's other documents of another language."""
-        if not (source.group and source.key):
+        """``source`` in the group's other documents of another language;
+        none where its number repeats in its own document."""
+        if len(self.keyed.get((source.group, source.doc, source.key or ""), [])) != 1:
             return []
         out = []
         for other in sorted(self.docs_of[source.group] - {source.doc}):

@@ -4,7 +4,8 @@ The new folder, ``<cache>/models/<base>-adapted-<fingerprint>/``, is a
 complete sentence-transformers model with its ONNX query encoder
 (``onnx/``, as ``prepare-model`` makes for the default model). Its
 fingerprint is a hash of the base model's fingerprint, the indexed
-passages and the training options; ``kb_model.json`` records them (and is
+passages, the training pairs mined from them (which the installed
+dictionary changes) and the training options; ``kb_model.json`` records them (and is
 what the model's own fingerprint, kb/model/convert.py, is taken from), and
 ``kb_adapted.json`` what the run did: pairs by kind, losses, time, memory,
 and the model's "no relevant passage" bars (ingest/adapt/calibrate.py).
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.adapt.calibrate import calibrate, held_out
-from ingest.adapt.pairs import count_kinds, mine_pairs
+from ingest.adapt.pairs import Pair, count_kinds, mine_pairs
 from ingest.adapt.train import AdaptOptions, train
 from ingest.progress import Stage, StageProgress, no_progress
 from kb.errors import AdaptError, IndexMissingError, TooFewPairsError
@@ -76,12 +77,24 @@ def corpus_digest(chunks: list[Chunk]) -> str:
     return h.hexdigest()
 
 
-def adapted_fingerprint(base_fingerprint: str, digest: str, options: AdaptOptions) -> str:
+def pairs_digest(pairs: list[Pair]) -> str:
+    """A hash of the training pairs themselves: what the corpus gives, and
+    what the installed dictionary adds (gloss pairs)."""
+    h = hashlib.sha256()
+    for p in pairs:
+        h.update(json.dumps([p.kind.value, *p.texts()]).encode())
+    return h.hexdigest()
+
+
+def adapted_fingerprint(
+    base_fingerprint: str, digest: str, options: AdaptOptions, pairs: str = ""
+) -> str:
     identity = {
         "adapter": ADAPTER_VERSION,
         "base": base_fingerprint,
         "corpus": digest,
         "options": options.identity(),
+        "pairs": pairs,
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -192,11 +205,11 @@ def adapt(
     if len(pairs) < options.min_pairs:
         raise TooFewPairsError(len(pairs), options.min_pairs)
     base, base_name, base_fp = base_model(settings)
-    digest = corpus_digest(chunks)
-    fingerprint = adapted_fingerprint(base_fp, digest, options)
+    digest, mined = corpus_digest(chunks), pairs_digest(pairs)
+    fingerprint = adapted_fingerprint(base_fp, digest, options, mined)
     identity = {
         "adapted_from": {"name": base_name, "path": str(base), "fingerprint": base_fp},
-        "corpus": {"digest": digest, "passages": len(chunks)},
+        "corpus": {"digest": digest, "passages": len(chunks), "pairs": mined},
         "options": options.identity(),
         "adapter_version": ADAPTER_VERSION,
         "fingerprint": fingerprint,

@@ -13,13 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.adapt.run import RECORD_FILE, adapt, adapted_fingerprint, corpus_digest
+from ingest.adapt.pairs import mine_pairs
+from ingest.adapt.run import RECORD_FILE, adapt, adapted_fingerprint, corpus_digest, pairs_digest
 from ingest.adapt.train import AdaptOptions
 from kb.choices import PairKind
 from kb.errors import IndexMissingError, TooFewPairsError
 from kb.model.bars import BARS_KEY, BASE_BARS, read_bars
 from kb.model.convert import MARKER_FILE
 from kb.settings import PROJECT_ROOT, Settings
+from kb.text import dictionaries
 from testsupport.adaptcorpus import write_law
 from testsupport.dictd import write_dictd
 from testsupport.fakes import FakeEmbedder
@@ -85,20 +87,27 @@ def law(tmp_path_factory, tiny_model) -> Settings:
 
 
 # The English–Finnish dictionary the gloss pairs read: two of the law's headings
-ENG_FIN = {"scope": "scope <n>\nsoveltamisala\n", "direct": "direct <adj>\nsuora\n"}
-ENG_FIN["procurement"] = "procurement <n>\nhankinta\n"
+ENG_FIN = {
+    "scope": "scope <n>\nsoveltamisala\n",
+    "direct": "direct <adj>\nsuora\n",
+    "procurement": "procurement <n>\nhankinta\n",
+}
 
 
 @pytest.fixture(scope="module")
-def adapted(law, tmp_path_factory):
-    """The law's adaptation of the tiny model, two steps, with a tiny
-    dictionary (whatever the machine has installed)."""
-    from kb.text import dictionaries
-
+def eng_fin(tmp_path_factory) -> Path:
+    """A folder holding the tiny dictionary (each test sets KB_DICT_DIR anew)."""
     folder = tmp_path_factory.mktemp("dictd")
     write_dictd(folder, "eng-fin", ENG_FIN)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def adapted(law, eng_fin):
+    """The law's adaptation of the tiny model, two steps, with the tiny
+    dictionary (whatever the machine has installed)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(dictionaries.DICT_DIR_ENV, str(folder))
+        mp.setenv(dictionaries.DICT_DIR_ENV, str(eng_fin))
         return adapt(law, QUICK)
 
 
@@ -108,13 +117,18 @@ def weights(model_dir: Path) -> dict[str, np.ndarray]:
     return load_file(str(model_dir / "model.safetensors"))
 
 
-def test_a_few_steps_write_a_fingerprinted_model_with_its_query_encoder(law, adapted, tiny_model):
+def test_a_few_steps_write_a_fingerprinted_model_with_its_query_encoder(
+    law, adapted, tiny_model, eng_fin, monkeypatch
+):
     from kb.index.folder import load_generation
     from kb.model.convert import model_fingerprint
     from kb.model.embedder import onnx_export_current
 
-    digest = corpus_digest(load_generation(law.index_dir).chunks)
-    fingerprint = adapted_fingerprint(model_fingerprint(tiny_model), digest, QUICK)
+    chunks = load_generation(law.index_dir).chunks
+    digest = corpus_digest(chunks)
+    monkeypatch.setenv(dictionaries.DICT_DIR_ENV, str(eng_fin))
+    mined = pairs_digest(mine_pairs(chunks, QUICK.kinds, QUICK.seed))
+    fingerprint = adapted_fingerprint(model_fingerprint(tiny_model), digest, QUICK, mined)
     assert adapted.path == law.model_cache / f"{tiny_model.name}-adapted-{fingerprint}"
     assert adapted.fingerprint == model_fingerprint(adapted.path) and not adapted.reused
     marker = json.loads((adapted.path / MARKER_FILE).read_text())
@@ -140,7 +154,10 @@ def test_a_few_steps_write_a_fingerprinted_model_with_its_query_encoder(law, ada
     assert list(law.model_cache.glob(".adapt-*")) == []  # no temporary folder left
 
 
-def test_the_same_adaptation_is_reused_and_other_settings_make_another(law, adapted):
+def test_the_same_adaptation_is_reused_and_other_settings_make_another(
+    law, adapted, eng_fin, monkeypatch
+):
+    monkeypatch.setenv(dictionaries.DICT_DIR_ENV, str(eng_fin))
     again = adapt(law, replace(QUICK, threads=2, min_pairs=4))  # neither changes the model
     assert again.reused and again.path == adapted.path and again.fingerprint == adapted.fingerprint
     # An adapted model configured: adapting again starts from its base.
@@ -148,6 +165,8 @@ def test_the_same_adaptation_is_reused_and_other_settings_make_another(law, adap
     assert chained.reused and chained.path == adapted.path
     base, digest = "base", "corpus"
     one = adapted_fingerprint(base, digest, QUICK)
+    # Without the dictionary the pairs differ (no gloss): another model.
+    assert one != adapted_fingerprint(base, digest, QUICK, "other pairs")
     assert one != adapted_fingerprint(base, digest, replace(QUICK, learning_rate=1e-4))
     assert one != adapted_fingerprint(base, digest, replace(QUICK, kinds=(PairKind.CLOZE,)))
     assert one != adapted_fingerprint(base, "other corpus", QUICK)
@@ -201,16 +220,19 @@ def test_no_index_and_too_few_pairs_are_clear_errors(law, tmp_path):
     assert not settings.model_cache.exists()  # nothing written, the base model stays
 
 
-def test_the_command_line_reports_the_folder_and_errors(law, adapted, monkeypatch, capsys):
+def test_the_command_line_reports_the_folder_and_errors(law, adapted, eng_fin, monkeypatch, capsys):
     from ingest.__main__ import main
 
+    monkeypatch.setenv(dictionaries.DICT_DIR_ENV, str(eng_fin))
     monkeypatch.setenv("KB_INDEX", str(law.index_dir))
     monkeypatch.setenv("KB_CACHE", str(law.cache_dir))
     monkeypatch.setenv("KB_MODEL", law.model)
     argv = ["adapt", "-q", "--steps", "2", "--batch-size", "4", "--threads", "1"]
     assert main([*argv, "--max-seq-length", "32", "--min-pairs", "8"]) == 0
     out = capsys.readouterr().out
-    assert "36 pairs (12 heading, 12 translation, 12 cloze); already adapted, reused" in out
+    assert (
+        "40 pairs (12 heading, 12 translation, 12 cloze, 4 gloss); already adapted, reused" in out
+    )
     assert f"adapted model at {adapted.path} (fingerprint {adapted.fingerprint})" in out
     assert '"no relevant passage" below a cosine of 0.815 (0.790 for a question in' in out
     assert main([*argv, "--min-pairs", "1000"]) == 2
@@ -245,10 +267,7 @@ def test_the_pairs_of_the_act_hold_no_evaluation_question(tmp_path, monkeypatch)
     the fake embedder: no question of eval/*.qrels.jsonl is a pair's text
     or inside one. Pairs come from the corpus alone (and, for the English
     glosses, the dictionary where it is installed)."""
-    from ingest.adapt.pairs import count_kinds, mine_pairs
-    from kb.text import dictionaries
-
-    monkeypatch.setenv(dictionaries.DICT_DIR_ENV, str(dictionaries.DEFAULT_DICT_DIR))
+    from ingest.adapt.pairs import count_kinds
     from ingest.pipeline import build_index
     from kb.index.folder import load_generation
     from testsupport.testdata import finlex_corpus, needs_testdata
@@ -259,9 +278,13 @@ def test_the_pairs_of_the_act_hold_no_evaluation_question(tmp_path, monkeypatch)
     (corpus / theme.name).write_bytes(theme.read_bytes())
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", workers=1)
     assert not build_index(settings, embedder=FakeEmbedder()).failed
+    monkeypatch.setenv(dictionaries.DICT_DIR_ENV, str(dictionaries.DEFAULT_DICT_DIR))
     pairs = mine_pairs(load_generation(settings.index_dir).chunks)
     kinds = count_kinds(pairs)
-    assert all(kinds.get(k, 0) > 100 for k in ("heading", "translation", "cloze")), kinds
+    expected = ["heading", "translation", "cloze"]
+    if dictionaries.available()[("en", "fi")]:  # make dictionaries: the glosses too
+        expected.append("gloss")
+    assert all(kinds.get(k, 0) > 100 for k in expected), kinds
     texts = {normal(t) for p in pairs for t in p.texts()}
     questions = [normal(q) for q in eval_questions()]
     assert len(questions) > 300

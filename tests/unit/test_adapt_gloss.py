@@ -91,3 +91,25 @@ def test_no_dictionary_no_gloss_pairs_and_the_other_kinds_unchanged(chunks):
     assert not [p for p in without if p.kind is PairKind.GLOSS]
     with_gloss = mine_pairs(chunks, glossary=Glossary(TABLE))
     assert [p for p in with_gloss if p.kind is not PairKind.GLOSS] == without
+
+
+def test_a_heading_whose_number_repeats_in_its_document_glosses_only_its_own_text(chunks):
+    """A second "1 §" in the Finnish version: each of the two glosses asks
+    for its own text, not for the Swedish "1 §", the version of either."""
+    from dataclasses import replace
+
+    fi = [c for c in chunks if c.lang == "fi" and c.section]
+    first = next(c for c in fi if c.section[-1] == "1 § Soveltamisala")
+    last = max(c.ordinal for c in chunks if c.doc_id == first.doc_id)
+    again = replace(
+        first,
+        chunk_id=first.chunk_id + "-again",
+        ordinal=last + 1,
+        section=(*first.section[:-1], "1 § Menettely"),
+        text=first.text.replace("Soveltamisala", "Menettely"),
+    )
+    pairs = mine_pairs([*chunks, again], [PairKind.GLOSS], glossary=Glossary(TABLE))
+    repeated = [p for p in pairs if p.anchor == "procedure"]
+    assert repeated and {p.positive for p in repeated} == {body_text(again)}
+    # nor does the first: which Swedish "1 §" is its version is not sure any more
+    assert {p.positive for p in pairs if p.anchor == "scope"} == {body_text(first)}
