@@ -1,7 +1,8 @@
 """BM25 top-k from impact-ordered postings: the threshold algorithm.
 
 Each query term's postings are read best weight first, ``n`` rows a term.
-Every row read is a candidate. What its lists gave is a lower bound of its
+Every row read is a candidate, but for rows an earlier round scored (their
+exact scores are already ranked). What its lists gave is a lower bound of its
 score; adding, for each other term whose list goes on, that list's last
 weight gives an upper bound. A candidate whose upper bound is below the
 ``depth``-th best lower bound cannot enter the top ``depth`` and is
@@ -56,7 +57,8 @@ def scored_limit(depth: int) -> int | None:
 class Round:
     """What one round of reading the postings found."""
 
-    candidates: list[int]  # the rows read that may enter the top depth, in first-read order
+    # the rows read, not scored before, that may enter the top depth, in first-read order
+    candidates: list[int]
     bound: float  # the highest score a row not read can have
     read: int = 0  # distinct rows read, before the candidates were pruned
 
