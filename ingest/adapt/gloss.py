@@ -52,7 +52,7 @@ class Glossary:
                 self.english.setdefault(dictionaries.STEM + stem(word, SOURCE), set()).add(head)
             if singles and used is not None:
                 share = sum(1 for w in singles if stem(w, SOURCE) in used) / len(singles)
-                self.weight[head] = max(self.weight.get(head, 0.0), share)
+                self.weight[head] = share
 
     @classmethod
     def installed(cls, texts: Iterable[str] = ()) -> Glossary:

@@ -223,12 +223,11 @@ class PgIndex:
         for round_ in range(1, pglexical.ROUNDS + 1):
             read = self._best_postings(terms, weights, where, n)
             postings += len(read[2])
+            # the round leaves out rows scored before: they keep their exact scores
             found = pglexical.read_round(*read, n, depth, pglexical.scored_limit(depth), seen)
-            # a row scored in an earlier round keeps its exact score
-            fresh = [r for r in found.candidates if r not in seen]
-            seen.update(fresh)
+            seen.update(found.candidates)
             scored = pglexical.best(
-                scored + self._scored(terms, where, depth, weights, fresh), depth
+                scored + self._scored(terms, where, depth, weights, found.candidates), depth
             )
             if pglexical.settled([s for _, s in scored], depth, found.bound):
                 break
