@@ -109,3 +109,15 @@ def write_law(corpus: Path) -> Path:
 
 def sentences(chapters: dict[str, dict[str, list[str]]]) -> list[str]:
     return [s for sections in chapters.values() for ss in sections.values() for s in ss]
+
+
+def law_chunks(root: Path) -> list:
+    """The law written under ``root``, indexed with the fake embedder: its passages."""
+    from ingest.pipeline import build_index
+    from kb.index.folder import load_generation
+    from kb.settings import Settings
+    from testsupport.fakes import FakeEmbedder
+
+    settings = Settings(corpus_dir=write_law(root / "corpus"), index_dir=root / "index", workers=1)
+    assert not build_index(settings, embedder=FakeEmbedder()).failed
+    return load_generation(settings.index_dir).chunks

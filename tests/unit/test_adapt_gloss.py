@@ -12,8 +12,7 @@ import pytest
 from ingest.adapt.gloss import Glossary
 from ingest.adapt.pairs import body_text, mine_pairs
 from kb.choices import PairKind
-from testsupport.adaptcorpus import write_law
-from testsupport.fakes import FakeEmbedder
+from testsupport.adaptcorpus import law_chunks
 
 TABLE = {
     "procurement": (("hankinta",),),
@@ -60,14 +59,7 @@ def test_a_translation_the_corpus_uses_more_is_drawn_more_often():
 
 @pytest.fixture(scope="module")
 def chunks(tmp_path_factory):
-    from ingest.pipeline import build_index
-    from kb.index.folder import load_generation
-    from kb.settings import Settings
-
-    root = tmp_path_factory.mktemp("gloss-law")
-    settings = Settings(corpus_dir=write_law(root / "corpus"), index_dir=root / "index", workers=1)
-    assert not build_index(settings, embedder=FakeEmbedder()).failed
-    return load_generation(settings.index_dir).chunks
+    return law_chunks(tmp_path_factory.mktemp("gloss-law"))
 
 
 def test_gloss_pairs_ask_in_english_for_the_section_in_each_language(chunks):

@@ -9,22 +9,14 @@ import pytest
 from ingest.adapt.gloss import Glossary
 from ingest.adapt.pairs import count_kinds, heading_words, mine_pairs, sections_of
 from kb.choices import PairKind
-from testsupport.adaptcorpus import FI, SECTIONS_PER_VERSION, SV, sentences, write_law
-from testsupport.fakes import FakeEmbedder
+from testsupport.adaptcorpus import FI, SECTIONS_PER_VERSION, SV, law_chunks, sentences
 
 NO_GLOSSARY = Glossary({})  # whatever dictionaries the machine has
 
 
 @pytest.fixture(scope="module")
 def chunks(tmp_path_factory):
-    from ingest.pipeline import build_index
-    from kb.index.folder import load_generation
-    from kb.settings import Settings
-
-    root = tmp_path_factory.mktemp("adapt-law")
-    settings = Settings(corpus_dir=write_law(root / "corpus"), index_dir=root / "index", workers=1)
-    assert not build_index(settings, embedder=FakeEmbedder()).failed
-    return load_generation(settings.index_dir).chunks
+    return law_chunks(tmp_path_factory.mktemp("adapt-law"))
 
 
 @pytest.fixture(scope="module")
