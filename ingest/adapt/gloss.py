@@ -10,9 +10,13 @@ bridge's, kb/text/dictionaries.py): "Hankintayksikön velvollisuus" ->
 Snowball stem, else as a compound of two words the dictionary has
 ("hankinta" + "yksikkö"). A word with several translations takes one drawn
 with the run's seed, each weighted by the share of its own Finnish
-translations that the corpus uses: "toimittaja" is more often "supplier"
-(toimittaja, hankkija) than "editor" (toimittaja, editori, päätoimittaja)
-in a corpus on procurement. A heading with fewer than half its words found gives
+translations that the corpus uses ("toimittaja" is more often "supplier",
+toimittaja and hankkija, than "editor", toimittaja, editori and
+päätoimittaja, in a corpus on procurement) times how common the English
+word is (wordfreq's Zipf scale): "henkilö" is "person", not
+"stercoranist", whose one Finnish translation also starts with "henkilö".
+A compound is split where its first part is longest, each part at least
+four letters ("tarjous" + "kilpailu", not "tar" + ...). A heading with fewer than half its words found gives
 no gloss. Without the dictionary there are no gloss pairs (logged), and
 the other kinds train as before.
 """
@@ -24,15 +28,19 @@ import random
 import re
 from collections.abc import Iterable
 
-from kb.text import dictionaries
+from wordfreq import zipf_frequency
+
+from kb.text import dictionaries, morphology
 from kb.text.lexical import stem, words
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "fi"  # the headings glossed: the dictionary English–Finnish is the large one
-MIN_PART = 3  # letters of each part of a split compound
+MIN_PART = 4  # letters of each part of a split compound
 MIN_WORD = 3  # shorter words (particles, "ja" and "ei") are not glossed
-FLOOR = 0.05  # the weight of a translation none of whose Finnish words the corpus uses
+FLOOR = 0.05  # the corpus share of a translation none of whose Finnish words the corpus uses
+_TOKEN = re.compile(r"[^\W\d_]+")
+ZIPF_FLOOR = 0.05  # added to an English word's Zipf frequency: a word wordfreq lacks (Zipf 0) is rarely drawn
 
 
 class Glossary:
@@ -40,7 +48,13 @@ class Glossary:
     dictionary read backwards (single words on both sides), each with its
     weight in a corpus whose Finnish words have the Snowball stems ``used``."""
 
-    def __init__(self, table: dictionaries.Table, used: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        table: dictionaries.Table,
+        used: set[str] | None = None,
+        analyses: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.analyses = analyses or {}  # word -> stems of its base form, then of its parts
         self.english: dict[str, set[str]] = {}
         self.weight: dict[str, float] = {}
         for head, translations in table.items():
@@ -50,19 +64,27 @@ class Glossary:
             for word in singles:
                 self.english.setdefault(word, set()).add(head)
                 self.english.setdefault(dictionaries.STEM + stem(word, SOURCE), set()).add(head)
-            if singles and used is not None:
-                share = sum(1 for w in singles if stem(w, SOURCE) in used) / len(singles)
-                self.weight[head] = share
+            if singles:
+                share = (
+                    1.0
+                    if used is None
+                    else (sum(1 for w in singles if stem(w, SOURCE) in used) / len(singles))
+                )
+                common = zipf_frequency(head, "en") + ZIPF_FLOOR
+                self.weight[head] = (share + FLOOR) * common
 
     @classmethod
-    def installed(cls, texts: Iterable[str] = ()) -> Glossary:
-        """The installed dictionary's, weighted by the Finnish ``texts``
-        (empty where the dictionary is absent)."""
-        used = {stem(w, SOURCE) for t in texts for w, _, _ in words(t)}
-        glossary = cls(dictionaries.table("en", SOURCE), used)
-        if not glossary:
+    def installed(cls, texts: Iterable[str] = (), headings: Iterable[str] = ()) -> Glossary:
+        """The installed dictionary's, weighted by the Finnish ``texts``, the
+        ``headings``' words read by the Finnish analyser where it is
+        installed (empty where the dictionary is absent)."""
+        table = dictionaries.table("en", SOURCE)
+        if not table:
             logger.info("no English–Finnish dictionary: no gloss pairs (make dictionaries)")
-        return glossary
+            return cls({})
+        used = {stem(w, SOURCE) for t in texts for w, _, _ in words(t)}
+        heading_words = {w.lower() for h in headings for w in _TOKEN.findall(h)}
+        return cls(table, used, morphology.analyse_anyway(heading_words))
 
     def __bool__(self) -> bool:
         return bool(self.english)
@@ -74,28 +96,39 @@ class Glossary:
 
     def parts(self, word: str) -> list[list[str]]:
         """The translations of ``word`` (lower-cased), one list per part:
-        [] where it is not found, two lists for a compound split."""
+        [] where it is not found, more lists for a compound's parts (as the
+        analyser reads them, else split in two)."""
         if len(word) < MIN_WORD or word.isdigit():
             return []
         if found := self._known(word):
             return [sorted(found)]
-        best: list[list[str]] = []
-        for i in range(MIN_PART, len(word) - MIN_PART + 1):
+        if analysed := self._analysed(word):
+            return analysed
+        for i in range(len(word) - MIN_PART, MIN_PART - 1, -1):  # the longest first part first
             head, tail = self.english.get(word[:i]), self._known(word[i:])
-            if head and tail:  # the first split found, the one with the shortest first part
-                best = [sorted(head), sorted(tail)]
-                break
-        return best
+            if head and tail:
+                return [sorted(head), sorted(tail)]
+        return []
+
+    def _analysed(self, word: str) -> list[list[str]]:
+        """By the analyser: the base form's translations, else those of
+        every compound part ([] where one is unknown)."""
+        terms = self.analyses.get(word, ())
+        for term in terms[:1]:
+            if found := self.english.get(dictionaries.STEM + term):
+                return [sorted(found)]
+        parts = [self.english.get(dictionaries.STEM + t) for t in terms[1:]]
+        return [sorted(p) for p in parts] if parts and all(parts) else []
 
     def gloss(self, text: str, rng: random.Random) -> str:
         """``text`` in English, one drawn translation a part; "" when fewer
         than half of its words were found."""
-        tokens = [w.lower() for w in re.findall(r"[^\W\d_]+", text)]
+        tokens = [w.lower() for w in _TOKEN.findall(text)]
         found = [self.parts(w) for w in tokens if len(w) >= MIN_WORD]
         if not found or 2 * sum(1 for f in found if f) < len(found):
             return ""
         return " ".join(self._draw(choices, rng) for parts in found for choices in parts)
 
     def _draw(self, choices: list[str], rng: random.Random) -> str:
-        weights = [self.weight.get(c, 0.0) + FLOOR for c in choices]
+        weights = [self.weight.get(c, FLOOR * ZIPF_FLOOR) for c in choices]
         return rng.choices(choices, weights)[0]

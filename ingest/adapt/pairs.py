@@ -254,8 +254,11 @@ def cloze_pairs(sections: Sequence[Section], near: _Neighbours, rng: random.Rand
     return out
 
 
-def _finnish(sections: Sequence[Section]) -> list[str]:
-    return [c.text for s in sections if s.lang == SOURCE for c in s.chunks]
+def _installed_glossary(sections: Sequence[Section]) -> Glossary:
+    finnish = [s for s in sections if s.lang == SOURCE]
+    return Glossary.installed(
+        [c.text for s in finnish for c in s.chunks], [heading_words(s.path[-1]) for s in finnish]
+    )
 
 
 def mine_pairs(
@@ -278,7 +281,7 @@ def mine_pairs(
             sections,
             near,
             rng,
-            Glossary.installed(_finnish(sections)) if glossary is None else glossary,
+            _installed_glossary(sections) if glossary is None else glossary,
         ),
     }
     wanted = {PairKind.from_str(k) for k in kinds}

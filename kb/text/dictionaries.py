@@ -7,7 +7,10 @@ into it; ``KB_DICT_DIR`` points elsewhere).
 A dictionary is read into a table from a lower-cased headword, and from
 ``STEM`` + its Snowball stem (in the source language), to its translations,
 each a tuple of lower-cased words: a query word finds its headword as it
-is, else by its stem whatever its inflection ("suppliers" → "supplier"). Where a dictionary is absent the
+is, else by its stem whatever its inflection ("suppliers" → "supplier").
+Entries whose index key is not their written headword (dictd files
+"and/or" as "andor", "ampuma-ase" as "ampumaase": a query's words are
+split at such marks) and affixes ("-ify") are left out. Where a dictionary is absent the
 table is empty and search goes on without it (``available`` says which are
 there, for ``ingest status``).
 """
@@ -41,6 +44,11 @@ _B64 = {
 }
 _SENSE = re.compile(r"^\d+\.\s+(.*)$")
 _NOTE = re.compile(r"\([^)]*\)|\[[^\]]*\]|<[^>]*>")
+# An entry's first line: its headword as written, then its pronunciations
+# (/.../) and part of speech (<n>).
+_HEAD = re.compile(r"^(.*?)(?:\s+[/<]|$)")
+# "-ify", "adipo-", "-bar": never a word of a query or a heading
+_AFFIX = re.compile(r"<[^>]*\b(?:prefix|suffix|affix)\b")
 
 Table = dict[str, tuple[tuple[str, ...], ...]]
 STEM = "~"
@@ -112,6 +120,8 @@ def read_dictd(index: Path, data: Path, source: str) -> Table:
         start, length = _number(fields[1]), _number(fields[2])
         entry = raw[start : start + length].decode("utf-8", errors="replace")
         word = fields[0].lower()
+        if not _written(entry, word):
+            continue
         phrases = [tuple(w for w, _, _ in words(t) if not w.isdigit()) for t in translations(entry)]
         for key in (word, STEM + stem(word, source)):
             known = table.setdefault(key, [])
@@ -119,6 +129,15 @@ def read_dictd(index: Path, data: Path, source: str) -> Table:
                 if phrase and phrase not in known:
                     known.append(phrase)
     return {k: tuple(v) for k, v in table.items() if v}
+
+
+def _written(entry: str, key: str) -> bool:
+    """Whether an entry is the word its index ``key`` names: dictd's index
+    drops punctuation ("and/or" is filed as "andor"), and affixes are not
+    words."""
+    first = entry.split("\n", 1)[0]
+    head = _HEAD.match(first)
+    return head is not None and head.group(1).strip().lower() == key and not _AFFIX.search(first)
 
 
 def table(source: str, target: str) -> Table:

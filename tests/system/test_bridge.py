@@ -67,6 +67,25 @@ def test_inflected_words_find_their_headword(tiny_dicts):
     assert terms == {"hankin": 0.5, "ostamin": 0.5, "kynnys": 0.5, "kynnysarvo": 0.5}
 
 
+def test_affixes_and_entries_filed_under_a_stripped_key_are_not_read(tmp_path):
+    """dictd files "and/or" as "andor"; no query word is "andor", and an
+    affix ("-ify") is no word: neither becomes a translation."""
+    write_dictd(
+        tmp_path,
+        "eng-fin",
+        {
+            **ENG_FIN,
+            "andor": "and/or /ˈændɔː(ɹ)/ <conjunction>\nja/tai, tai\n",
+            "ify": "ify /ɪfaɪ/ <suffix>\nntaa, ntää\nto make\n",
+        },
+    )
+    table = dictionaries.read_dictd(
+        tmp_path / "freedict-eng-fin.index", tmp_path / "freedict-eng-fin.dict.dz", "en"
+    )
+    assert {k for k in table if not k.startswith(dictionaries.STEM)} == set(ENG_FIN)
+    assert table["cleaning"] == (("siivous",),)
+
+
 @pytest.mark.morphology
 def test_translations_are_analysed_as_the_finnish_passages_were(tiny_dicts, finnish_searcher):
     """The build analysed the dictionaries' Finnish words too
