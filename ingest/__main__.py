@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from ingest.adapt.cli import cmd_adapt
@@ -54,9 +54,17 @@ def cmd_build(argv: list[str]) -> int:
     )
     _common(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or lines")
+    p.add_argument(
+        "--model",
+        help="embed with this model folder (an adapted one: python -m ingest adapt), or 'base' "
+        "for the bundled model; the index is re-embedded, and later builds and searches keep "
+        "it (default: KB_MODEL, else the model the index was built with)",
+    )
     args = p.parse_args(argv)
     _setup_logging(args.verbose)
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
+    if args.model:
+        settings = _with_model(settings, args.model)
     if not settings.corpus_dir.is_dir():
         what = "is not a folder" if settings.corpus_dir.exists() else "does not exist"
         print(f"error: corpus folder {printable(settings.corpus_dir)} {what}", file=sys.stderr)
@@ -103,6 +111,15 @@ def cmd_build(argv: list[str]) -> int:
             print(f"  {printable(f.path)}: {printable(f.error)}")
         return ExitCode.PARTIAL
     return ExitCode.OK
+
+
+def _with_model(settings, model: str):
+    """``settings`` with ``--model``: a folder, or "base" for the bundled model's."""
+    if model == "base":
+        from kb.model.convert import ensure_default_model
+
+        model = str(ensure_default_model(settings.model_cache))
+    return replace(settings, model=model)
 
 
 def cmd_status(argv: list[str]) -> int:

@@ -28,6 +28,7 @@ from kb.hashing import sha256_file
 from kb.index.manifest import Counts, EntryStatus, FileEntry, Manifest, ModelInfo
 from kb.index.sentences import build_sentences
 from kb.model.embedder import Embedder, load_embedder, resolve_model
+from kb.model.indexed import indexed_model
 from kb.records import Chunk, Page
 from kb.settings import Settings
 from kb.text import dictionaries, morphology
@@ -107,6 +108,8 @@ def build_index(
     """
     started = time.monotonic()
     report = BuildReport()
+    if embedder is None:
+        settings = indexed_model(settings)  # an adapted model stays in use (kb/model/indexed.py)
 
     def get_embedder() -> Embedder:
         nonlocal embedder

@@ -19,6 +19,7 @@ from kb.choices import ChoiceError
 from kb.index.folder import Generation
 from kb.model.bars import CosineBars, bars_for
 from kb.model.embedder import Embedder, resolve_model
+from kb.model.indexed import indexed_model
 from kb.records import Chunk, IndexedDocument
 from kb.settings import Settings, load_settings
 from kb.text.headings import heading_key, section_query, section_reference
@@ -47,18 +48,8 @@ logger = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
 MIN_CANDIDATES = 100  # per retriever, before fusion
 
-__all__ = [
-    "Highlighting",
-    "Highlight",
-    "Hit",
-    "QueryError",
-    "Results",
-    "SearchMode",
-    "Searcher",
-    "heading_key",
-    "query_language",
-    "sentence_spans",
-]
+__all__ = ["Highlighting", "Highlight", "Hit", "QueryError", "Results", "SearchMode", "Searcher"]
+__all__ += ["heading_key", "query_language", "sentence_spans"]
 
 
 class Searcher:
@@ -92,6 +83,7 @@ class Searcher:
         index_dir = index_dir or settings.index_dir
         backend = open_backend(settings, index_dir)
         if embedder is None:
+            settings = indexed_model(settings, index_dir)
             _, _, fingerprint = resolve_model(settings)
             generation = backend.load(fingerprint)
             embedder = load_query_embedder(settings)

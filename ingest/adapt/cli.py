@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from kb.settings import load_settings
 from kb.terminal import ExitCode, printable, run_cli
 
 D = AdaptOptions  # its defaults are the options' defaults
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,8 +26,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m ingest adapt",
         description="Fine-tune the embedding model on training pairs mined from the live "
         "index (headings, language versions, sentences) and write it as a new model folder "
-        "under the cache, with its ONNX query encoder. Searches use it once KB_MODEL names "
-        "that folder (docs/model.md).",
+        "under the cache, with its ONNX query encoder; with --use, re-embed the index with it, "
+        "after which builds and searches keep it (docs/model.md).",
     )
     p.add_argument("--index", type=Path, help="index folder (default: index/, or $KB_INDEX)")
     p.add_argument("--steps", type=int, default=D.steps, help="optimiser steps")
@@ -51,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         help="keep every layer's activations: faster, several GB more memory",
     )
     p.add_argument("--force", action="store_true", help="train again even if already done")
+    p.add_argument(
+        "--use",
+        action="store_true",
+        help="then re-embed the index with the adapted model (python -m ingest --model FOLDER)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or lines")
     p.add_argument("-v", "--verbose", action="store_true", help="log details (losses)")
     return p
@@ -110,8 +117,29 @@ def cmd_adapt(argv: list[str]) -> int:
         )
     if not report.query_encoder:
         print("warning: no ONNX query encoder; queries will use torch", file=sys.stderr)
-    print(f"use it: KB_MODEL={printable(report.path)} python -m ingest (the index rebuilds)")
+    if args.use:
+        return _use(settings, report.path, args.quiet, args.verbose)
+    print(f"use it: python -m ingest --model {printable(report.path)} (re-embeds the index)")
     return ExitCode.OK
+
+
+def _use(settings, model: Path, quiet: bool, verbose: bool) -> int:
+    """Re-embed the index the model was adapted on with it, from the corpus
+    that index was built from: ``python -m ingest --model`` in a process of
+    its own, which starts without what training left in this one."""
+    from kb.index.live import live_manifest
+
+    corpus = live_manifest(settings.index_dir, settings.backend)[1].corpus or str(
+        settings.corpus_dir
+    )
+    argv = ["--corpus", corpus, "--index", str(settings.index_dir), "--model", str(model)]
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest", *argv, *["-q"] * quiet, *["-v"] * verbose],
+        env=dict(os.environ, PYTHONPATH=path),
+        check=False,
+    )
+    return done.returncode
 
 
 def run(argv: list[str] | None = None) -> int:

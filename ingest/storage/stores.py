@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from kb.errors import IndexError_
+from kb.index.live import live_manifest
 from kb.index.manifest import Manifest
 from kb.records import Chunk
 from kb.settings import Settings
@@ -94,21 +95,6 @@ class FileStore:
 
     def close(self) -> None:
         pass
-
-
-def live_manifest(index_dir: Path, backend: str = "") -> tuple[str | None, Manifest]:
-    """(name, manifest) of the live generation, in the index folder or, when
-    ``backend`` is a PostgreSQL address, there; IndexMissingError when none."""
-    if backend:
-        from kb.index.pgschema import connect, require_live, translated
-
-        with connect(backend) as conn, translated(backend):
-            live = require_live(conn, backend, None)
-        return live.name, live.manifest
-    from kb.index.folder import current_name, read_manifest
-
-    manifest = read_manifest(index_dir)
-    return current_name(index_dir), manifest
 
 
 def live_name(settings: Settings) -> str | None:

@@ -211,6 +211,66 @@ def test_an_index_built_with_the_adapted_model_searches_with_its_onnx_export(law
         marker.write_text(kept)
 
 
+def test_an_index_of_the_adapted_model_keeps_it_with_no_setting(law, adapted, tmp_path):
+    """Built once with the adapted model, the index is searched and updated
+    with it where no model is configured (kb/model/indexed.py)."""
+    import shutil
+
+    from ingest.pipeline import build_index
+    from kb.index.folder import read_manifest
+    from search.searcher import Searcher
+
+    corpus = shutil.copytree(law.corpus_dir, tmp_path / "law-corpus")
+    first = replace(
+        law, model=str(adapted.path), corpus_dir=corpus, index_dir=tmp_path / "law-index"
+    )
+    build_index(first)
+    plain = replace(first, model=None)  # no KB_MODEL
+    searcher = Searcher.load(plain.index_dir, plain)
+    assert searcher.embedder.fingerprint == adapted.fingerprint
+    assert searcher.bars == read_bars(adapted.path)
+    (corpus / "uusi.fi.md").write_text("# 9 § Uusi pykälä\n\nUusi teksti.\n", encoding="utf-8")
+    report = build_index(plain)
+    assert report.embedded == 1  # only the new file: the adapted model stayed
+    assert read_manifest(plain.index_dir)["model"]["fingerprint"] == adapted.fingerprint
+    # The adapted folder gone: an index of another model, as with KB_MODEL unset before.
+    from kb.errors import IndexMismatchError
+
+    moved = adapted.path.rename(tmp_path / "elsewhere")  # out of the model cache
+    try:
+        with pytest.raises(IndexMismatchError):
+            Searcher.load(plain.index_dir, plain)
+    finally:
+        moved.rename(adapted.path)
+
+
+def test_adapt_use_re_embeds_the_index_and_build_model_base_goes_back(
+    law, adapted, eng_fin, tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    from ingest.__main__ import main
+    from kb.index.folder import read_manifest
+    from kb.model.convert import ensure_default_model, model_fingerprint
+
+    index = shutil.copytree(law.index_dir, tmp_path / "law-index")
+    monkeypatch.setenv(dictionaries.DICT_DIR_ENV, str(eng_fin))
+    monkeypatch.setenv("KB_CACHE", str(law.cache_dir))
+    monkeypatch.setenv("KB_MODEL", law.model)
+    argv = ["adapt", "-q", "--index", str(index), "--steps", "2", "--batch-size", "4"]
+    argv += ["--threads", "1", "--max-seq-length", "32", "--min-pairs", "8", "--use"]
+    assert main(argv) == 0
+    assert "already adapted, reused" in capsys.readouterr().out
+    assert read_manifest(index)["model"]["fingerprint"] == adapted.fingerprint
+    monkeypatch.delenv("KB_MODEL")
+    assert main(["--index", str(index), "--corpus", str(law.corpus_dir), "-q"]) == 0
+    assert "nothing re-embedded" in capsys.readouterr().out  # the adapted model kept
+    monkeypatch.setenv("KB_CACHE", str(Settings().cache_dir))  # where the bundled model is
+    assert main(["--index", str(index), "--corpus", str(law.corpus_dir), "--model", "base"]) == 0
+    base = model_fingerprint(ensure_default_model(Settings().model_cache))
+    assert read_manifest(index)["model"]["fingerprint"] == base
+
+
 def test_no_index_and_too_few_pairs_are_clear_errors(law, tmp_path):
     settings = replace(law, cache_dir=tmp_path / "cache")
     with pytest.raises(IndexMissingError):

@@ -1,13 +1,14 @@
-"""ingest/storage/stores.py: which store a build writes to, and the live
-generation's manifest."""
+"""ingest/storage/stores.py: which store a build writes to; kb/index/live.py:
+the live generation's manifest."""
 
 from __future__ import annotations
 
 import pytest
 
-from ingest.storage.stores import FileStore, live_manifest, live_name, open_store
+from ingest.storage.stores import FileStore, live_name, open_store
 from kb.errors import BackendUnavailableError, IndexMissingError
 from kb.index.folder import current_name, read_manifest
+from kb.index.live import live_manifest
 from kb.settings import Settings
 
 
