@@ -3,6 +3,12 @@ finlex index and at 10k and 100k chunks, with a LangChain FAISS vector store
 and rank_bm25 on the same queries and chunks, measured in the same run.
 
     .venv/bin/python benchmarks/query.py [--sizes finlex,10000,100000] [--repeat 3]
+    .venv/bin/python benchmarks/query.py --sizes 10000 --model .cache/models/<adapted>
+
+With ``--model`` (an adapted model folder, python -m ingest adapt) each size
+is measured twice, alternately, with the bundled model's index and with
+the same corpus embedded by that model (its searcher finds the model from
+the index, kb/model/indexed.py), and the p95 ratios are printed.
 
 The larger indexes are the finlex index scaled synthetically: copies of its
 documents (each copy a language pair of its own), vectors jittered and
@@ -79,17 +85,18 @@ def _percentiles(samples: list[float]) -> dict:
     return {"p50_ms": 1000 * statistics.median(samples), "p95_ms": 1000 * qs[94]}
 
 
-def build_finlex(workdir: Path) -> Path:
+def build_finlex(workdir: Path, model: str | None = None, name: str = "finlex") -> Path:
     from ingest.pipeline import build_index
     from kb.settings import load_settings
 
     corpus = workdir / "corpus"
-    corpus.mkdir()
-    for pdf in FINLEX.glob("*.pdf"):
-        shutil.copy(pdf, corpus / pdf.name)
-    shutil.copy(ROOT / "eval" / "finlex.sources.toml", corpus / "sources.toml")
-    settings = load_settings(corpus_dir=corpus, index_dir=workdir / "finlex")
-    build_index(settings)
+    if not corpus.is_dir():
+        corpus.mkdir()
+        for pdf in FINLEX.glob("*.pdf"):
+            shutil.copy(pdf, corpus / pdf.name)
+        shutil.copy(ROOT / "eval" / "finlex.sources.toml", corpus / "sources.toml")
+    settings = load_settings(corpus_dir=corpus, index_dir=workdir / name)
+    build_index(replace(settings, model=model) if model else settings)
     return settings.index_dir
 
 
@@ -218,6 +225,7 @@ def main() -> int:
     p.add_argument("--sizes", default="finlex,10000,100000")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "query.json")
+    p.add_argument("--model", help="also an adapted model folder's index, alternately")
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -230,18 +238,30 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        finlex = build_finlex(work)
+        finlex = {"": build_finlex(work)}
+        if args.model:
+            finlex[" adapted"] = build_finlex(work, args.model, "finlex-adapted")
         for size in args.sizes.split(","):
-            index = finlex if size == "finlex" else scale(finlex, work / f"s{size}", int(size))
-            run = subprocess.run(
-                [sys.executable, __file__, "--worker", str(index), "--repeat", str(args.repeat)],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            results[size] = json.loads(run.stdout.strip().splitlines()[-1])
-            print(f"{size}: done", file=sys.stderr)
+            for label, built in finlex.items():
+                index = (
+                    built if size == "finlex" else scale(built, work / f"s{size}{label}", int(size))
+                )
+                run = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--worker",
+                        str(index),
+                        "--repeat",
+                        str(args.repeat),
+                    ],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                results[size + label] = json.loads(run.stdout.strip().splitlines()[-1])
+                print(f"{size}{label}: done", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
@@ -268,6 +288,12 @@ def main() -> int:
                 else "| | | | |"
             )
             print(f"{head} {name} | {lat['p50_ms']:.1f} | {lat['p95_ms']:.1f} |")
+    for size in [s for s in results if f"{s} adapted" in results]:
+        base, adapted = results[size]["modes"], results[f"{size} adapted"]["modes"]
+        ratios = ", ".join(
+            f"{mode} {adapted[mode]['p95_ms'] / base[mode]['p95_ms']:.2f}" for mode in base
+        )
+        print(f"{size}: p95 adapted / bundled model: {ratios}")
     return 0
 
 
