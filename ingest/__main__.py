@@ -63,12 +63,15 @@ def cmd_build(argv: list[str]) -> int:
     args = p.parse_args(argv)
     _setup_logging(args.verbose)
     settings = load_settings(corpus_dir=args.corpus, index_dir=args.index)
-    if args.model:
-        settings = _with_model(settings, args.model)
     if not settings.corpus_dir.is_dir():
         what = "is not a folder" if settings.corpus_dir.exists() else "does not exist"
         print(f"error: corpus folder {printable(settings.corpus_dir)} {what}", file=sys.stderr)
         return ExitCode.USAGE
+    if args.model:
+        if args.model != "base" and not Path(args.model).is_dir():
+            print(f"error: --model {printable(args.model)} is not a folder", file=sys.stderr)
+            return ExitCode.USAGE
+        settings = _with_model(settings, args.model)
 
     bars = StageBars(choose_display(args.quiet))
 
@@ -114,11 +117,19 @@ def cmd_build(argv: list[str]) -> int:
 
 
 def _with_model(settings, model: str):
-    """``settings`` with ``--model``: a folder, or "base" for the bundled model's."""
-    if model == "base":
-        from kb.model.convert import ensure_default_model
+    """``settings`` with ``--model``: a folder, or "base" for the bundled
+    model's; a warning where later builds would not find the folder again."""
+    from kb.model.convert import ensure_default_model, model_fingerprint
+    from kb.model.indexed import adapted_folder
 
-        model = str(ensure_default_model(settings.model_cache))
+    if model == "base":
+        return replace(settings, model=str(ensure_default_model(settings.model_cache)))
+    if adapted_folder(settings.model_cache, model_fingerprint(Path(model))) is None:
+        print(
+            f"warning: {printable(model)} is no adapted model of {printable(settings.model_cache)}: "
+            "later builds and searches keep it only with KB_MODEL set to it",
+            file=sys.stderr,
+        )
     return replace(settings, model=model)
 
 

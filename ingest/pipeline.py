@@ -108,38 +108,38 @@ def build_index(
     """
     started = time.monotonic()
     report = BuildReport()
-    if embedder is None:
-        settings = indexed_model(settings)  # an adapted model stays in use (kb/model/indexed.py)
-
-    def get_embedder() -> Embedder:
-        nonlocal embedder
-        if embedder is None:
-            embedder = load_embedder(settings)
-        return embedder
-
     store = open_store(settings)
     try:
         return _build(
-            settings,
-            store,
-            report,
-            started,
-            embedder,
-            get_embedder,
-            on_file,
-            progress,
-            stages or no_progress,
+            settings, store, report, started, embedder, on_file, progress, stages or no_progress
         )
     finally:
         store.close()
 
 
-def _build(settings, store, report, started, embedder, get_embedder, on_file, progress, stages):
-    if embedder is not None:
-        model_name, fingerprint = embedder.name, embedder.fingerprint
-    else:
-        _, model_name, fingerprint = resolve_model(settings)
+def _lazy(settings: Settings, embedder: Embedder | None) -> Callable[[], Embedder]:
+    """The embedder, loaded for ``settings`` at its first use (an
+    incremental build with nothing new loads no model)."""
+    loaded = [embedder]
+
+    def get_embedder() -> Embedder:
+        if loaded[0] is None:
+            loaded[0] = load_embedder(settings)
+        return loaded[0]
+
+    return get_embedder
+
+
+def _build(settings, store, report, started, embedder, on_file, progress, stages):
     with store.lock(), corpus_read_lock(settings.corpus_dir):
+        if embedder is None:
+            # An adapted model stays in use (kb/model/indexed.py), chosen under
+            # the lock: a build queued behind a model switch sees the switch.
+            settings = indexed_model(settings)
+            _, model_name, fingerprint = resolve_model(settings)
+        else:
+            model_name, fingerprint = embedder.name, embedder.fingerprint
+        get_embedder = _lazy(settings, embedder)
         prior = prior_index(store, fingerprint, _chunk_settings(settings))
         report.full_rebuild = prior.index is not None and not prior.reusable
         docs = _gather(settings, prior, get_embedder, report, on_file, stages)

@@ -83,7 +83,7 @@ class Searcher:
         index_dir = index_dir or settings.index_dir
         backend = open_backend(settings, index_dir)
         if embedder is None:
-            settings = indexed_model(settings, index_dir)
+            settings = indexed_model(settings, index_dir, settings.search_backend)
             _, _, fingerprint = resolve_model(settings)
             generation = backend.load(fingerprint)
             embedder = load_query_embedder(settings)

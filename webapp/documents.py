@@ -25,7 +25,7 @@ from webapp.cards import (
 from webapp.editing import add_documents, remove_document, show_trash
 from webapp.feedback import show_unanswered
 from webapp.page import chunks_chart
-from webapp.state import get_searcher
+from webapp.state import get_searcher, live_searcher
 
 
 def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
@@ -66,7 +66,7 @@ def rebuild(settings, ui: str, searcher: Searcher | None) -> bool:
     for failed in report.failed:
         st.warning(failure_message(failed.path, failed.error, ui))
     if searcher is not None:
-        searcher.reload_if_changed()
+        live_searcher(str(settings.index_dir))
     else:
         get_searcher.clear()
     return not report.failed

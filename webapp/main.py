@@ -15,7 +15,7 @@ from webapp.documents import documents_view, rebuild
 from webapp.outline import outline_view
 from webapp.page import PAGE_CSS
 from webapp.results import search_view
-from webapp.state import VIEWS, get_searcher, keep_widget_state, not_indexed, pdf_links, seed_state
+from webapp.state import VIEWS, keep_widget_state, live_searcher, not_indexed, pdf_links, seed_state
 
 
 def main() -> None:
@@ -31,8 +31,7 @@ def main() -> None:
 
     searcher, problem = None, None
     try:
-        searcher = get_searcher(str(settings.index_dir))
-        searcher.reload_if_changed()
+        searcher = live_searcher(str(settings.index_dir))
     except IndexMissingError:
         problem = "missing"
     except KBError as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from ingest.status import DocState, index_status
-from kb.errors import KBError
+from kb.errors import IndexMismatchError, KBError
 from kb.records import IndexedDocument
 from kb.settings import load_settings
 from search import Highlighting, Searcher, SearchMode, bridge
@@ -26,6 +26,20 @@ KEPT = ("q", "mode", "langs", "docs", "kinds", "k", "group", "view", "ui")
 def get_searcher(index_dir: str) -> Searcher:
     searcher = Searcher.load(Path(index_dir), load_settings())
     bridge.warm(searcher.languages)  # the first English question need not wait for them
+    return searcher
+
+
+def live_searcher(index_dir: str) -> Searcher:
+    """The cached searcher on the live generation: a newer one is swapped
+    in; an index re-embedded with another model (``python -m ingest adapt
+    --use``, ``--model base``) needs another query encoder, so the cached
+    searcher is made anew."""
+    searcher = get_searcher(index_dir)
+    try:
+        searcher.reload_if_changed()
+    except IndexMismatchError:
+        get_searcher.clear()
+        searcher = get_searcher(index_dir)
     return searcher
 
 

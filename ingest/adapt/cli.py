@@ -124,22 +124,35 @@ def cmd_adapt(argv: list[str]) -> int:
 
 
 def _use(settings, model: Path, quiet: bool, verbose: bool) -> int:
-    """Re-embed the index the model was adapted on with it, from the corpus
-    that index was built from: ``python -m ingest --model`` in a process of
-    its own, which starts without what training left in this one."""
+    """Re-embed the index the model was adapted on with it: ``python -m
+    ingest --model`` in a process of its own (which starts without what
+    training left in this one), from the corpus that index was built from
+    where that folder is here, else the configured one."""
     from kb.index.live import live_manifest
 
-    corpus = live_manifest(settings.index_dir, settings.backend)[1].corpus or str(
-        settings.corpus_dir
-    )
-    argv = ["--corpus", corpus, "--index", str(settings.index_dir), "--model", str(model)]
+    try:
+        recorded = Path(live_manifest(settings.index_dir, settings.backend)[1].corpus or ".")
+    except KBError as exc:
+        print(f"error: {printable(exc)}", file=sys.stderr)
+        return ExitCode.FAILED
+    corpus = recorded if recorded.is_absolute() and recorded.is_dir() else settings.corpus_dir
+    if os.environ.get("KB_MODEL"):
+        print(
+            "warning: KB_MODEL is set; later builds and searches follow it, not this model",
+            file=sys.stderr,
+        )
+    argv = [f"--corpus={corpus}", f"--index={settings.index_dir}", f"--model={model}"]
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    done = subprocess.run(
+    with subprocess.Popen(
         [sys.executable, "-m", "ingest", *argv, *["-q"] * quiet, *["-v"] * verbose],
         env=dict(os.environ, PYTHONPATH=path),
-        check=False,
-    )
-    return done.returncode
+    ) as child:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:  # the build heard it too: let it leave the old index live
+            child.wait()
+            print("interrupted: the index is unchanged", file=sys.stderr)
+            return ExitCode.INTERRUPTED
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -265,6 +265,10 @@ def test_adapt_use_re_embeds_the_index_and_build_model_base_goes_back(
     monkeypatch.delenv("KB_MODEL")
     assert main(["--index", str(index), "--corpus", str(law.corpus_dir), "-q"]) == 0
     assert "nothing re-embedded" in capsys.readouterr().out  # the adapted model kept
+    nowhere = str(tmp_path / "no-such-model")
+    assert main(["--index", str(index), "--corpus", str(law.corpus_dir), "--model", nowhere]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert read_manifest(index)["model"]["fingerprint"] == adapted.fingerprint  # untouched
     monkeypatch.setenv("KB_CACHE", str(Settings().cache_dir))  # where the bundled model is
     assert main(["--index", str(index), "--corpus", str(law.corpus_dir), "--model", "base"]) == 0
     base = model_fingerprint(ensure_default_model(Settings().model_cache))
