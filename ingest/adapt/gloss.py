@@ -52,9 +52,9 @@ class Glossary:
         self,
         table: dictionaries.Table,
         used: set[str] | None = None,
-        analyses: dict[str, tuple[str, ...]] | None = None,
+        readings: dict[str, list[list[str]]] | None = None,
     ) -> None:
-        self.analyses = analyses or {}  # word -> stems of its base form, then of its parts
+        self.readings = readings or {}  # word -> [base form, *compound parts] per reading
         self.english: dict[str, set[str]] = {}
         self.weight: dict[str, float] = {}
         for head, translations in table.items():
@@ -83,8 +83,10 @@ class Glossary:
             logger.info("no English–Finnish dictionary: no gloss pairs (make dictionaries)")
             return cls({})
         used = {stem(w, SOURCE) for t in texts for w, _, _ in words(t)}
+        glossary = cls(table, used)
         heading_words = {w.lower() for h in headings for w in _TOKEN.findall(h)}
-        return cls(table, used, morphology.analyse_anyway(heading_words))
+        glossary.readings = morphology.readings(w for w in heading_words if not glossary._known(w))
+        return glossary
 
     def __bool__(self) -> bool:
         return bool(self.english)
@@ -111,14 +113,20 @@ class Glossary:
         return []
 
     def _analysed(self, word: str) -> list[list[str]]:
-        """By the analyser: the base form's translations, else those of
-        every compound part ([] where one is unknown)."""
-        terms = self.analyses.get(word, ())
-        for term in terms[:1]:
-            if found := self.english.get(dictionaries.STEM + term):
-                return [sorted(found)]
-        parts = [self.english.get(dictionaries.STEM + t) for t in terms[1:]]
-        return [sorted(p) for p in parts] if parts and all(parts) else []
+        """By the analyser's readings: a base form the dictionary knows, in
+        the analyser's order, else the parts of one reading, each known and
+        at least MIN_PART letters long ([] where none fits)."""
+        found = self.readings.get(word, [])
+        for reading in found:
+            if len(reading[0]) >= MIN_WORD and (english := self._known(reading[0])):
+                return [sorted(english)]
+        for reading in found:
+            parts = reading[1:]
+            if parts and all(len(p) >= MIN_PART for p in parts):
+                english_parts = [self._known(p) for p in parts]
+                if all(english_parts):
+                    return [sorted(e) for e in english_parts]
+        return []
 
     def gloss(self, text: str, rng: random.Random) -> str:
         """``text`` in English, one drawn translation a part; "" when fewer

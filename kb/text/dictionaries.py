@@ -44,9 +44,6 @@ _B64 = {
 }
 _SENSE = re.compile(r"^\d+\.\s+(.*)$")
 _NOTE = re.compile(r"\([^)]*\)|\[[^\]]*\]|<[^>]*>")
-# An entry's first line: its headword as written, then its pronunciations
-# (/.../) and part of speech (<n>).
-_HEAD = re.compile(r"^(.*?)(?:\s+[/<]|$)")
 # "-ify", "adipo-", "-bar": never a word of a query or a heading
 _AFFIX = re.compile(r"<[^>]*\b(?:prefix|suffix|affix)\b")
 
@@ -132,12 +129,13 @@ def read_dictd(index: Path, data: Path, source: str) -> Table:
 
 
 def _written(entry: str, key: str) -> bool:
-    """Whether an entry is the word its index ``key`` names: dictd's index
-    drops punctuation ("and/or" is filed as "andor"), and affixes are not
-    words."""
+    """Whether an entry is the word its index ``key`` names, as a query's
+    words are split: dictd's index drops punctuation, so "and/or" is filed
+    as "andor" (no query word) while "etc." is filed as "etc" (a query's
+    "etc." is that word); affixes are not words."""
     first = entry.split("\n", 1)[0]
-    head = _HEAD.match(first)
-    return head is not None and head.group(1).strip().lower() == key and not _AFFIX.search(first)
+    head = first.split(maxsplit=1)[0].lower() if first.strip() else ""
+    return [w for w, _, _ in words(head)] == [key] and not _AFFIX.search(first)
 
 
 def table(source: str, target: str) -> Table:

