@@ -69,3 +69,34 @@ def test_not_indexed_is_zero_where_the_index_cannot_be_read(settings):
     settings.index_dir.mkdir(parents=True)
     (settings.index_dir / "CURRENT").write_text("gen-missing\n")
     assert not_indexed(str(settings.index_dir), "gen-missing", str(settings.corpus_dir), "") == 0
+
+
+def test_an_index_re_embedded_with_another_model_gets_a_new_searcher(monkeypatch):
+    """After `adapt --use` or `--model base`, the cached searcher's query
+    encoder belongs to the old model: it is made anew, not kept failing."""
+    from kb.errors import IndexMismatchError
+    from webapp import state
+
+    class Old:
+        def reload_if_changed(self):
+            raise IndexMismatchError("index", "built with model adapted, not base")
+
+    class New:
+        def reload_if_changed(self):
+            return False
+
+    made = [Old(), New()]
+
+    class Cache:
+        cleared = 0
+
+        def __call__(self, index_dir):
+            return made[0]
+
+        def clear(self):
+            Cache.cleared += 1
+            made.pop(0)
+
+    monkeypatch.setattr(state, "get_searcher", Cache())
+    assert isinstance(state.live_searcher("index"), New) and Cache.cleared == 1
+    assert isinstance(state.live_searcher("index"), New) and Cache.cleared == 1  # kept now
