@@ -256,10 +256,12 @@ def main() -> int:
                         str(args.repeat),
                     ],
                     env=env,
-                    check=True,
                     capture_output=True,
                     text=True,
                 )
+                if run.returncode != 0:
+                    print(run.stderr[-3000:], file=sys.stderr)
+                    return 1
                 results[size + label] = json.loads(run.stdout.strip().splitlines()[-1])
                 print(f"{size}{label}: done", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
