@@ -417,3 +417,26 @@ def test_a_generation_dropped_under_a_searcher_is_an_error_then_a_reload(pg):
         searcher.search("national strategy", k=3)
     assert searcher.reload_if_changed()
     assert searcher.search("national strategy", k=1)[0].doc_id == "strategy-en"
+
+
+def test_the_adapted_model_of_the_database_index_is_found_where_none_is_set(pg, tmp_path):
+    """kb/model/indexed.py reads PostgreSQL's live manifest (the replica's
+    for a searcher: backend_read), as the index folder's."""
+    import json as json_
+
+    from kb.model.bars import RECORD_FILE
+    from kb.model.convert import MARKER_FILE, model_fingerprint
+    from kb.model.indexed import indexed_model
+
+    pg = replace(pg, cache_dir=tmp_path / "cache")
+    folder = pg.model_cache / "fake-adapted"
+    folder.mkdir(parents=True)
+    (folder / MARKER_FILE).write_text(json_.dumps({"fingerprint": "fake-adapted"}))
+    (folder / RECORD_FILE).write_text("{}")
+    adapted = FakeEmbedder()
+    adapted.fingerprint = model_fingerprint(folder)
+    build_index(pg, embedder=adapted)
+    assert indexed_model(pg).model == str(folder)
+    assert indexed_model(pg, backend=pg.search_backend).model == str(folder)
+    # A replica out of reach: the settings as they were, and the load says why.
+    assert indexed_model(pg, backend="postgresql://kb@127.0.0.1:1/kb").model is None
