@@ -10,6 +10,14 @@ from kb.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+
+def child_env(root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """This process's environment for a child ``python -m`` of ours: the
+    project (``root``) first on PYTHONPATH, wherever the child starts."""
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    return dict(os.environ, PYTHONPATH=path)
+
+
 # Environment variables and the setting each one overrides; listed in the README.
 ENV_VARS = {
     "KB_CORPUS": "corpus_dir",

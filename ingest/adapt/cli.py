@@ -14,11 +14,10 @@ from ingest.cliprogress import StageBars, choose_display
 from ingest.progress import Stage
 from kb.choices import PairKind
 from kb.errors import AdaptError, IndexError_, KBError, TooFewPairsError
-from kb.settings import load_settings
+from kb.settings import child_env, load_settings
 from kb.terminal import ExitCode, printable, run_cli
 
 D = AdaptOptions  # its defaults are the options' defaults
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,10 +141,9 @@ def _use(settings, model: Path, quiet: bool, verbose: bool) -> int:
             file=sys.stderr,
         )
     argv = [f"--corpus={corpus}", f"--index={settings.index_dir}", f"--model={model}"]
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     with subprocess.Popen(
         [sys.executable, "-m", "ingest", *argv, *["-q"] * quiet, *["-v"] * verbose],
-        env=dict(os.environ, PYTHONPATH=path),
+        env=child_env(),
     ) as child:
         try:
             return child.wait()

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
+from kb.settings import child_env
 from kb.text.lexical import Analyses, stem, words
 
 logger = logging.getLogger(__name__)
@@ -186,7 +187,6 @@ def _in_child(words: list[str], progress: Callable[[int, int], None], what: str 
     """Analyse ``words`` in a child process: words in and analyses (or
     readings) out as JSON files, "done total" progress lines on its stderr."""
     started = time.monotonic()
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     tail: list[str] = []
     progress(0, len(words))
     try:
@@ -201,7 +201,7 @@ def _in_child(words: list[str], progress: Callable[[int, int], None], what: str 
                 text=True,
                 encoding="utf-8",
                 errors="replace",
-                env=dict(os.environ, PYTHONPATH=path),
+                env=child_env(ROOT),
             ) as child:
                 for line in child.stderr:
                     done, _, total = line.strip().partition(" ")
