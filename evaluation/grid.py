@@ -25,10 +25,6 @@ from evaluation import heldout
 from kb.settings import PROJECT_ROOT
 
 MODES = ("dense", "bm25", "hybrid")
-METRICS_HEADER = (
-    "| set | model | bridge | set-up | mode | recall@5 | MRR@10 | en r@5 / MRR | fi r@5 / MRR "
-    "| sv r@5 / MRR | theme r@5 | no-answer flagged | answerable flagged |"
-)
 
 
 def run_grid(
@@ -50,10 +46,10 @@ def run_grid(
                 bridge.BRIDGE_FROM = kept
             for setup, by_mode in runs.items():
                 for mode, records in by_mode.items():
-                    label = "–" if mode == "naive" else name
-                    on = "–" if mode in ("naive", "dense") else ("on" if bridged else "off")
                     if mode == "dense" and not bridged:
                         continue  # dense does not read the dictionaries: the same as above
+                    label = "–" if mode == "naive" else name
+                    on = "–" if mode in ("naive", "dense") else ("on" if bridged else "off")
                     rows.append(
                         {
                             "model": label,
@@ -78,19 +74,15 @@ def by_set(rows: list[dict], questions: list[heldout.Question]) -> dict[str, lis
 
 
 def markdown(sets: dict[str, list[dict]]) -> str:
-    lines = [METRICS_HEADER, "| --- | --- | --- | --- | --- |" + " ---: |" * 8]
+    lines = [
+        f"| set | model | bridge | set-up | mode | {heldout.METRIC_COLUMNS}",
+        "| --- | --- | --- | --- | --- |" + " ---: |" * 8,
+    ]
     for name, rows in sets.items():
         for row in rows:
-            s = heldout.summary(row["records"])
-            per = " | ".join(
-                f"{s[lang]['recall@5']:.2f} / {s[lang]['mrr@10']:.2f}"
-                for lang in ("en", "fi", "sv")
-            )
             lines.append(
                 f"| {name} | {row['model']} | {row['bridge']} | {row['setup']} | {row['mode']} "
-                f"| {s['all']['recall@5']:.3f} | {s['all']['mrr@10']:.3f} | {per} "
-                f"| {s['theme']['recall@5']:.2f} | {s['no-answer flagged']:.2f} "
-                f"| {s['answerable flagged']:.2f} |"
+                f"| {heldout.metric_cells(row['records'])}"
             )
     return "\n".join(lines)
 

@@ -224,24 +224,30 @@ def summary(records: list[dict]) -> dict:
     return out
 
 
+METRIC_COLUMNS = (
+    "recall@5 | MRR@10 | en r@5 / MRR | fi r@5 / MRR | sv r@5 / MRR "
+    "| theme r@5 | no-answer flagged | answerable flagged |"
+)
+
+
+def metric_cells(records: list[dict]) -> str:
+    """The eight metric cells of a table row (METRIC_COLUMNS) for ``records``."""
+    s = summary(records)
+    per = " | ".join(
+        f"{s[lang]['recall@5']:.2f} / {s[lang]['mrr@10']:.2f}" for lang in ("en", "fi", "sv")
+    )
+    return (
+        f"{s['all']['recall@5']:.3f} | {s['all']['mrr@10']:.3f} | {per} "
+        f"| {s['theme']['recall@5']:.2f} | {s['no-answer flagged']:.2f} "
+        f"| {s['answerable flagged']:.2f} |"
+    )
+
+
 def markdown(runs: dict) -> str:
-    lines = [
-        "| set-up | mode | recall@5 | MRR@10 | en r@5 / MRR | fi r@5 / MRR | sv r@5 / MRR "
-        "| theme r@5 | no-answer flagged | answerable flagged |",
-        "| --- | --- |" + " ---: |" * 8,
-    ]
+    lines = [f"| set-up | mode | {METRIC_COLUMNS}", "| --- | --- |" + " ---: |" * 8]
     for setup, modes in runs.items():
         for mode, records in modes.items():
-            s = summary(records)
-            per = " | ".join(
-                f"{s[lang]['recall@5']:.2f} / {s[lang]['mrr@10']:.2f}"
-                for lang in ("en", "fi", "sv")
-            )
-            lines.append(
-                f"| {setup} | {mode} | {s['all']['recall@5']:.3f} | {s['all']['mrr@10']:.3f} "
-                f"| {per} | {s['theme']['recall@5']:.2f} | {s['no-answer flagged']:.2f} "
-                f"| {s['answerable flagged']:.2f} |"
-            )
+            lines.append(f"| {setup} | {mode} | {metric_cells(records)}")
     return "\n".join(lines)
 
 
